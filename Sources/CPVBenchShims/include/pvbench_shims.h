@@ -1,0 +1,64 @@
+#ifndef PVBENCH_SHIMS_H
+#define PVBENCH_SHIMS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Waits on a futex word while it still holds `expected`.
+///
+/// Returns 0 when woken (or when the word no longer equals `expected`, in
+/// which case the kernel returns EAGAIN and this returns 0 too, because the
+/// caller re-checks the word either way), or -errno for any other failure.
+/// EINTR is returned to the caller so it can re-check its own state.
+int pvb_futex_wait(uint32_t *_Nonnull word, uint32_t expected);
+
+/// Wakes up to `count` waiters on a futex word. Returns the number woken or -errno.
+int pvb_futex_wake(uint32_t *_Nonnull word, int count);
+
+/// Atomically stores `value` into `word` with release ordering.
+void pvb_atomic_store_u32(uint32_t *_Nonnull word, uint32_t value);
+
+/// Atomically loads `word` with acquire ordering.
+uint32_t pvb_atomic_load_u32(const uint32_t *_Nonnull word);
+
+/// Atomically exchanges `word` with `value`, returning the old value (acq_rel).
+uint32_t pvb_atomic_exchange_u32(uint32_t *_Nonnull word, uint32_t value);
+
+/// Compare-and-swap on `word`; returns 1 when `expected` was replaced by `desired`.
+int pvb_atomic_cas_u32(uint32_t *_Nonnull word, uint32_t expected, uint32_t desired);
+
+/// Atomically exchanges a pointer-sized word (acq_rel); used for lock-free wake lists.
+uintptr_t pvb_atomic_exchange_uptr(uintptr_t *_Nonnull word, uintptr_t value);
+
+/// Compare-and-swap on a pointer-sized word; returns 1 on success.
+int pvb_atomic_cas_uptr(uintptr_t *_Nonnull word, uintptr_t expected, uintptr_t desired);
+
+/// Atomically loads a pointer-sized word (acquire).
+uintptr_t pvb_atomic_load_uptr(const uintptr_t *_Nonnull word);
+
+/// Returns the calling thread's kernel thread id.
+int32_t pvb_gettid(void);
+
+/// Returns the CPU the calling thread runs on, or -errno.
+int pvb_sched_getcpu(void);
+
+/// Pins thread `tid` (0 = caller) to the CPUs listed in `cpus[0..<count]`. Returns 0 or -errno.
+int pvb_set_affinity(int32_t tid, const int32_t *_Nonnull cpus, int count);
+
+/// Monotonic clock in nanoseconds (CLOCK_MONOTONIC).
+uint64_t pvb_monotonic_ns(void);
+
+/// Wall clock in nanoseconds since the epoch (CLOCK_REALTIME).
+uint64_t pvb_realtime_ns(void);
+
+/// Sleeps for `nanoseconds` with clock_nanosleep, resuming after EINTR.
+void pvb_sleep_ns(uint64_t nanoseconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PVBENCH_SHIMS_H */

@@ -1,0 +1,85 @@
+#define _GNU_SOURCE
+#include "pvbench_shims.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int pvb_futex_wait(uint32_t *word, uint32_t expected) {
+  long r = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+  if (r == 0) return 0;
+  if (errno == EAGAIN) return 0;
+  return -errno;
+}
+
+int pvb_futex_wake(uint32_t *word, int count) {
+  long r = syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+  return r < 0 ? -errno : (int)r;
+}
+
+void pvb_atomic_store_u32(uint32_t *word, uint32_t value) {
+  __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+uint32_t pvb_atomic_load_u32(const uint32_t *word) {
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+uint32_t pvb_atomic_exchange_u32(uint32_t *word, uint32_t value) {
+  return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
+}
+
+int pvb_atomic_cas_u32(uint32_t *word, uint32_t expected, uint32_t desired) {
+  return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE);
+}
+
+uintptr_t pvb_atomic_exchange_uptr(uintptr_t *word, uintptr_t value) {
+  return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
+}
+
+int pvb_atomic_cas_uptr(uintptr_t *word, uintptr_t expected, uintptr_t desired) {
+  return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE);
+}
+
+uintptr_t pvb_atomic_load_uptr(const uintptr_t *word) {
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+int32_t pvb_gettid(void) { return (int32_t)syscall(SYS_gettid); }
+
+int pvb_sched_getcpu(void) {
+  int cpu = sched_getcpu();
+  return cpu < 0 ? -errno : cpu;
+}
+
+int pvb_set_affinity(int32_t tid, const int32_t *cpus, int count) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < count; i++) {
+    if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+  }
+  return sched_setaffinity(tid, sizeof(set), &set) == 0 ? 0 : -errno;
+}
+
+static uint64_t pvb_clock_ns(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pvb_monotonic_ns(void) { return pvb_clock_ns(CLOCK_MONOTONIC); }
+
+uint64_t pvb_realtime_ns(void) { return pvb_clock_ns(CLOCK_REALTIME); }
+
+void pvb_sleep_ns(uint64_t nanoseconds) {
+  struct timespec req = {.tv_sec = (time_t)(nanoseconds / 1000000000ull),
+                         .tv_nsec = (long)(nanoseconds % 1000000000ull)};
+  struct timespec rem;
+  while (clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem) == EINTR) req = rem;
+}

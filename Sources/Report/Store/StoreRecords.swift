@@ -25,11 +25,21 @@ public struct RunManifest: Codable, Sendable, Equatable {
   public var plannedCells: [String]
   /// What the schedule was, one line, for report headers ("busy 10s / idle 10s, 3 repetitions").
   public var scheduleDescription: String
+  /// Dotted key paths the experiment sweeps, in file order (`noise.stress.busy`).
+  public var sweepKeys: [String]
+  /// Repetitions per point.
+  public var repetitions: Int
+  /// Percentiles the report shows (`[50, 90, 99, 99.9]` unless the file says otherwise).
+  public var reportPercentiles: [Double]
+  /// Published numbers to check against, when the file has `expect:`.
+  public var expect: ExpectRecord?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],
     startedAt: String, endedAt: String? = nil, hosts: [HostRecord], modes: [ModeRecord],
-    plannedCells: [String], scheduleDescription: String
+    plannedCells: [String], scheduleDescription: String, sweepKeys: [String] = [],
+    repetitions: Int = 1, reportPercentiles: [Double] = [50, 90, 99, 99.9],
+    expect: ExpectRecord? = nil
   ) {
     self.pvbenchVersion = pvbenchVersion
     self.experimentName = experimentName
@@ -41,6 +51,10 @@ public struct RunManifest: Codable, Sendable, Equatable {
     self.modes = modes
     self.plannedCells = plannedCells
     self.scheduleDescription = scheduleDescription
+    self.sweepKeys = sweepKeys
+    self.repetitions = repetitions
+    self.reportPercentiles = reportPercentiles
+    self.expect = expect
   }
 }
 
@@ -243,5 +257,27 @@ public struct EventRecord: Codable, Sendable, Equatable {
     self.kind = kind
     self.detail = detail
     self.milliseconds = milliseconds
+  }
+}
+
+/// Published numbers an experiment means to reproduce (`expect:` in the file).
+public struct ExpectRecord: Codable, Sendable, Equatable {
+  /// The table's name, e.g. `cover-letter-v3`.
+  public var table: String
+  /// Allowed relative difference, 0.25 for `25%`.
+  public var tolerance: Double
+  /// The phase the published numbers describe (`busy` for the cover letter).
+  public var phase: Phase
+  /// Published wakeup latency in microseconds by mode id, then percentile key (`"99.0"`).
+  public var wakeupMicroseconds: [String: [String: Double]]
+
+  public init(
+    table: String, tolerance: Double, phase: Phase,
+    wakeupMicroseconds: [String: [String: Double]]
+  ) {
+    self.table = table
+    self.tolerance = tolerance
+    self.phase = phase
+    self.wakeupMicroseconds = wakeupMicroseconds
   }
 }

@@ -33,6 +33,16 @@ public struct CPUList: Sendable, Hashable, Codable, CustomStringConvertible {
     self.init(result)
   }
 
+  /// Parses a cpulist into ascending, unique CPU numbers; nil when the text is empty or
+  /// not a cpulist (the form schbench's -M/-W flags want).
+  public static func parse(_ text: String) -> [Int]? {
+    guard let list = CPUList(parsing: text), !list.isEmpty else { return nil }
+    return list.cpus
+  }
+
+  /// Formats CPU numbers as a compact cpulist (`0-3,8`).
+  public static func format(_ cpus: [Int]) -> String { CPUList(cpus).description }
+
   public var isEmpty: Bool { cpus.isEmpty }
   public var count: Int { cpus.count }
 

@@ -32,8 +32,10 @@ final class AgentServer: @unchecked Sendable {
   init(channel: LineChannel, paths: HostPaths, journalPath: String) {
     self.channel = channel
     self.paths = paths
-    self.kernel = makeSysfsWriter(paths: paths)
-    self.modes = ModeEngine(paths: paths, kernel: kernel, journalPath: journalPath)
+    let injector = CrashInjector()
+    self.kernel = CountingSysfsWriter(base: makeSysfsWriter(paths: paths), injector: injector)
+    self.modes = ModeEngine(
+      paths: paths, kernel: kernel, journalPath: journalPath, injector: injector)
     self.monitors = MonitorSet(paths: paths)
   }
 

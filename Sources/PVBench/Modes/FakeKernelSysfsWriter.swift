@@ -73,8 +73,10 @@ struct FakeKernelSysfsWriter: SysfsWriter {
         let pids = (paths.read(procs) ?? "").split(separator: "\n").filter { $0 != "\(pid)" }
         try store(pids.map { $0 + "\n" }.joined(), procs)
       }
-      let here = (paths.read("\(directory)/cgroup.procs") ?? "") + "\(pid)\n"
-      try store(here, "\(directory)/cgroup.procs")
+      // Kept in pid order, so a restored tree reads the same as before.
+      let here = ((paths.read("\(directory)/cgroup.procs") ?? "").split(separator: "\n")
+        .compactMap { Int($0) } + [pid]).sorted()
+      try store(here.map { "\($0)\n" }.joined(), "\(directory)/cgroup.procs")
       let relative = String(directory.dropFirst(hierarchy.count))
       try store(
         (v1 ? "5:cpuset:" : "0::") + (relative.isEmpty ? "/" : relative) + "\n",

@@ -25,14 +25,24 @@ final class ModeEngine: @unchecked Sendable {
   }
 
   /// An engine for the host under `paths`, journaling to `journalPath` (a host path).
-  init(paths: HostPaths, kernel: any SysfsWriter, journalPath: String) {
+  init(
+    paths: HostPaths, kernel: any SysfsWriter, journalPath: String,
+    injector: CrashInjector? = nil
+  ) {
     self.paths = paths
     self.kernel = kernel
     self.journalPath = journalPath
-    self.journal = RestoreJournal(paths: paths, path: journalPath)
+    self.journal = RestoreJournal(paths: paths, path: journalPath, injector: injector)
   }
 
   private var cpuDir: String { HostPaths.cpuDirectory }
+
+  /// This machine's name from gethostname(2) (no DNS lookup, unlike ProcessInfo.hostName).
+  static var localHostName: String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    gethostname(&buffer, buffer.count - 1)
+    return String(cString: buffer)
+  }
 
   /// Applies the mode in `params` (see docs/agent-protocol.md) and returns its timings.
   ///
@@ -40,7 +50,7 @@ final class ModeEngine: @unchecked Sendable {
   /// until every avoided CPU is below 5 % busy by /proc/stat deltas (or `evacuation_timeout`).
   func apply(params: JSON, monitors: MonitorSet) throws(AgentError) -> JSON {
     var request = try ModeRequest(params: params)
-    if request.hostName.isEmpty { request.hostName = ProcessInfo.processInfo.hostName }
+    if request.hostName.isEmpty { request.hostName = ModeEngine.localHostName }
     let before = paths.read("/proc/stat").map(ProcStat.parse) ?? []
     let start = pvb_monotonic_ns()
     var result = try applyLocked(request)
@@ -311,7 +321,7 @@ final class ModeEngine: @unchecked Sendable {
     let facts = HostFacts.read(paths: paths, kernel: kernel)
     var result: [String: JSON] = ["mode": .string(active?.request.kind.rawValue ?? "out-of-box")]
     var problems: [String] = []
-    let host = active?.request.hostName ?? ProcessInfo.processInfo.hostName
+    let host = active?.request.hostName ?? ModeEngine.localHostName
     switch active?.request.kind ?? .outOfBox {
     case .outOfBox:
       let offline = facts.present.filter { !facts.online.contains($0) }

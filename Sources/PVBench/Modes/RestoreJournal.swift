@@ -73,11 +73,13 @@ final class RestoreJournal: @unchecked Sendable {
   let path: String
   private let paths: HostPaths
   private var fd: Int32 = -1
+  private let injector: CrashInjector?
 
   /// A journal at the host path `path` under `paths`; the file is created on first append.
-  init(paths: HostPaths, path: String) {
+  init(paths: HostPaths, path: String, injector: CrashInjector? = nil) {
     self.paths = paths
     self.path = path
+    self.injector = injector
   }
 
   deinit { if fd >= 0 { close(fd) } }
@@ -121,6 +123,7 @@ final class RestoreJournal: @unchecked Sendable {
       }
     }
     try writeLine(entry)
+    injector?.step()
   }
 
   private func writeLine(_ entry: JournalEntry) throws(AgentError) {

@@ -19,9 +19,12 @@ final class ChildProcess: @unchecked Sendable {
   /// Starts `executable arguments…`.
   ///
   /// - Throws: the launch error (the file is missing or not executable).
-  init(executable: String, arguments: [String]) throws {
+  init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.standardInput = input
     process.standardOutput = output
     process.standardError = errors
@@ -47,6 +50,12 @@ final class ChildProcess: @unchecked Sendable {
       writeFD: input.fileHandleForWriting.fileDescriptor)
   }
 
+  /// The child's pid.
+  var pid: Int32 { process.processIdentifier }
+
+  /// The exit status once it exited (a signal's number for a killed child).
+  var terminationStatus: Int32 { process.terminationStatus }
+
   /// What the child wrote on stderr so far.
   var stderr: String {
     lock.lock()
@@ -68,10 +77,14 @@ final class ChildProcess: @unchecked Sendable {
   }
 
   /// Runs a command to completion with a time limit; returns status, stdout and stderr.
-  static func run(_ executable: String, _ arguments: [String], timeout: Double = 60) -> (
-    status: Int32, stdout: String, stderr: String
-  ) {
-    guard let child = try? ChildProcess(executable: executable, arguments: arguments) else {
+  static func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+    timeout: Double = 60
+  ) -> (status: Int32, stdout: String, stderr: String) {
+    guard
+      let child = try? ChildProcess(
+        executable: executable, arguments: arguments, environment: environment)
+    else {
       return (127, "", "cannot start \(executable)")
     }
     try? child.input.fileHandleForWriting.close()

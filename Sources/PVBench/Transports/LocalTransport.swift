@@ -6,6 +6,8 @@ struct LocalTransport: Sendable {
   var executable: String = LocalTransport.currentExecutable
   /// Extra agent arguments (`--root DIR`, `--journal FILE` in tests).
   var agentArguments: [String] = []
+  /// Extra environment variables for the agent.
+  var environment: [String: String] = [:]
 
   /// The running executable's path.
   static var currentExecutable: String {
@@ -21,7 +23,9 @@ struct LocalTransport: Sendable {
   {
     let child: ChildProcess
     do {
-      child = try ChildProcess(executable: executable, arguments: ["agent", "--stdio"] + agentArguments)
+      child = try ChildProcess(
+        executable: executable, arguments: ["agent", "--stdio"] + agentArguments,
+        environment: environment)
     } catch {
       throw HostError(
         host: host, message: "cannot start \(executable) agent: \(error.localizedDescription).")

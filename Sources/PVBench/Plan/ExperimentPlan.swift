@@ -169,8 +169,8 @@ struct ExperimentPlan: Sendable {
   /// The CPUs a selection names on a host, where the experiment file alone tells.
   static func describe(_ selection: CPUSelection, on host: HostSpec?) -> String {
     switch selection {
-    case .list(let list):
-      return list.description
+    case .list:
+      return selection.description
     case .all:
       return "all"
     case .nonEntitled:

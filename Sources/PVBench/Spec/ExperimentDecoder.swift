@@ -154,8 +154,8 @@ struct ExperimentDecoder {
     case .nonEntitled:
       cpusReader.error("the pool is a set of host CPUs: use a cpulist or 'all'")
       return nil
-    case .list(let list):
-      let missing = list.subtracting(localCPUs)
+    case .list(let cpus):
+      let missing = CPUList(cpus).subtracting(localCPUs)
       if !missing.isEmpty {
         cpusReader.error(
           "this machine has no CPU \(missing) (it has CPUs \(localCPUs))")
@@ -176,7 +176,7 @@ struct ExperimentDecoder {
     }
     let poolCPUs: Int
     switch pool?.hostCPUs ?? .all {
-    case .list(let list): poolCPUs = list.count
+    case .list(let cpus): poolCPUs = cpus.count
     default: poolCPUs = localCPUs.count
     }
     let entitled = guests.compactMap(\.entitled).reduce(0, +)
@@ -400,7 +400,8 @@ struct ExperimentDecoder {
     for (index, mode) in modes.enumerated() {
       let item = index < items.count ? items[index] : reader
       switch mode.cpus {
-      case .list(let list)?:
+      case .list(let cpus)?:
+        let list = CPUList(cpus)
         if let hostCPUs {
           let missing = list.subtracting(hostCPUs)
           if !missing.isEmpty {

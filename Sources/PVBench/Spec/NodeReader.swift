@@ -200,7 +200,9 @@ struct NodeReader {
 
   func cpuSelection() -> CPUSelection? {
     guard let text = scalarText("a CPU set") else { return nil }
-    guard let value = CPUSelection(parsing: text) else {
+    guard let value = CPUSelection(text.trimmingWhitespace()),
+      value != .list([])
+    else {
       error("expected a cpulist such as '0-3,8', 'non-entitled' or 'all', got '\(text)'")
       return nil
     }

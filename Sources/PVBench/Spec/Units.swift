@@ -139,34 +139,12 @@ struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
   }
 }
 
-/// Which CPUs a mode avoids: an explicit cpulist, the host's non-entitled cores, or all.
-enum CPUSelection: Sendable, Hashable, Codable, CustomStringConvertible {
-  case list(CPUList)
-  /// The highest-numbered whole cores beyond the host's `entitled` cores.
-  case nonEntitled
-  case all
-
-  init?(parsing text: String) {
-    switch text.trimmingWhitespace() {
-    case "non-entitled": self = .nonEntitled
-    case "all": self = .all
-    case let other:
-      guard let list = CPUList(parsing: other), !list.isEmpty else { return nil }
-      self = .list(list)
-    }
-  }
-
-  var description: String {
-    switch self {
-    case .list(let list): list.description
-    case .nonEntitled: "non-entitled"
-    case .all: "all"
-    }
-  }
-
+// `CPUSelection` (a cpulist, `non-entitled` or `all`) is the agent's type, in
+// Modes/ModeRequest.swift; experiment files store it as its text.
+extension CPUSelection: Codable {
   init(from decoder: any Decoder) throws {
     let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = CPUSelection(parsing: text) else {
+    guard let value = CPUSelection(text.trimmingWhitespace()) else {
       throw DecodingError.dataCorrupted(
         .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a CPU set"))
     }

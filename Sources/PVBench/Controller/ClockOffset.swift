@@ -12,10 +12,13 @@ struct ClockOffset: Sendable, Equatable {
   static let zero = ClockOffset(offsetNanoseconds: 0, uncertaintyNanoseconds: 0)
 
   /// The estimate from round trips `(sent, hostReading, received)`; nil when there are none.
-  static func estimate(_ samples: [(sent: UInt64, host: UInt64, received: UInt64)]) -> ClockOffset? {
-    guard let best = samples.filter({ $0.received >= $0.sent }).min(by: {
-      $0.received - $0.sent < $1.received - $1.sent
-    }) else { return nil }
+  static func estimate(_ samples: [(sent: UInt64, host: UInt64, received: UInt64)]) -> ClockOffset?
+  {
+    guard
+      let best = samples.filter({ $0.received >= $0.sent }).min(by: {
+        $0.received - $0.sent < $1.received - $1.sent
+      })
+    else { return nil }
     let midpoint = best.sent + (best.received - best.sent) / 2
     return ClockOffset(
       offsetNanoseconds: Int64(bitPattern: best.host &- midpoint),

@@ -34,7 +34,9 @@ struct HostSpec: Sendable, Codable, Equatable {
 }
 
 enum HostTransport: Sendable, Codable, Equatable {
-  case local
+  /// This machine through a local agent; `root` points the agent at another sysfs/procfs
+  /// tree (a fake kernel tree in tests), nil for the real one.
+  case local(root: String?)
   case ssh(SSHHostSpec)
   case qemu(QEMUHostSpec)
 

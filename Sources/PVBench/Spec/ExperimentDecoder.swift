@@ -86,8 +86,11 @@ struct ExperimentDecoder {
     switch kinds[0] {
     case "local":
       let value = map.optional("local")!
-      if !value.isNull { _ = value.mapping(allowed: []) }
-      transport = .local
+      var root: String?
+      if !value.isNull, let local = value.mapping(allowed: ["root"]) {
+        root = local.optional("root")?.string()
+      }
+      transport = .local(root: root)
     case "ssh":
       transport = map.optional("ssh").flatMap(decodeSSH).map(HostTransport.ssh)
     default:
@@ -393,7 +396,7 @@ struct ExperimentDecoder {
     let hostCPUs: CPUList?
     switch host.transport {
     case .qemu(let qemu): hostCPUs = CPUList(0..<qemu.vcpus)
-    case .local: hostCPUs = localCPUs
+    case .local(let root): hostCPUs = root.map { HostCPUs.present(root: $0) } ?? localCPUs
     case .ssh: hostCPUs = nil  // known once connected; checked again at run time
     }
     let items = reader?.sequence() ?? []

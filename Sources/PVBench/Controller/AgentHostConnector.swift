@@ -10,11 +10,8 @@ struct AgentHostConnector: HostConnector {
     case .local(let root):
       var transport = LocalTransport(executable: executable)
       if let root {
-        // A fake kernel tree: journal inside it too, never in this machine's /run.
-        transport.agentArguments = [
-          "--root", root, "--journal",
-          (root as NSString).appendingPathComponent("run/pvbench/journal.jsonl"),
-        ]
+        // A fake kernel tree; the agent keeps its journal under the same root.
+        transport.agentArguments = ["--root", root]
       }
       let client = try await transport.connect(host: host.name)
       return AgentHostSession(

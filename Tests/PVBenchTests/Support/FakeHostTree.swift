@@ -95,7 +95,8 @@ struct FakeHostTree {
       if cgroup != .none {
         let hierarchy = cgroup == .v1 ? "\(cg)/cpuset" : cg
         let procs = "\(hierarchy)\(inCgroup == "/" ? "" : inCgroup)/cgroup.procs"
-        let pids = ((paths.read(procs) ?? "").split(separator: "\n").compactMap { Int($0) }
+        let pids =
+          ((paths.read(procs) ?? "").split(separator: "\n").compactMap { Int($0) }
           + [task.pid]).sorted()
         try write(procs, pids.map { "\($0)\n" }.joined())
       }

@@ -73,13 +73,28 @@ struct AcceleratorProbe: Sendable {
     let configuration = QEMUGuestConfiguration(
       name: "kvm-probe", vcpus: 1, memoryMiB: 128, kernelPath: kernel.path, initrdPath: image,
       accelerator: .kvm)
+    let guest: QEMUGuest
     do {
-      let guest = try QEMUGuest.launch(configuration)
-      defer { guest.shutdown(grace: .zero) }
+      guest = try QEMUGuest.launch(configuration)
+    } catch {
+      return Verdict(
+        accelerator: .tcg, reason: "QEMU could not start a KVM test boot (\(error)); using TCG.",
+        cached: false)
+    }
+    defer { guest.shutdown(grace: .zero) }
+    do {
       try guest.waitForConsole(containing: GuestInit.probeMarker, timeout: timeout)
       return Verdict(
         accelerator: .kvm, reason: "a KVM test boot reached user space.", cached: false)
     } catch {
+      if !guest.isRunning {
+        let log = (try? String(contentsOfFile: guest.qemuLogPath, encoding: .utf8)) ?? ""
+        let last = log.split(separator: "\n").last.map(String.init) ?? "no message"
+        return Verdict(
+          accelerator: .tcg,
+          reason: "\(kvmDevice) opens but QEMU died in a KVM test boot (\(last)); "
+            + "using TCG, which is slower.", cached: false)
+      }
       return Verdict(
         accelerator: .tcg,
         reason: "\(kvmDevice) opens but a KVM test boot did not reach user space within "

@@ -61,7 +61,7 @@ struct GuestKernel: Sendable, Equatable {
   static func headerRelease(ofKernelAt path: String) -> String? {
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? handle.close() }
-    guard let head = try? handle.read(upToCount: 0x4000), head.count > 0x210 else { return nil }
+    guard let head = try? handle.read(upToCount: 0x10400), head.count > 0x210 else { return nil }
     let bytes = [UInt8](head)
     guard bytes[0x202..<0x206].elementsEqual("HdrS".utf8) else { return nil }
     let offset = Int(bytes[0x20E]) | Int(bytes[0x20F]) << 8

@@ -203,9 +203,33 @@ final class QEMUGuest: Sendable {
 
   /// The last `count` non-empty console lines.
   func consoleTail(_ count: Int = 15) -> [String] {
-    let lines = consoleText().split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+    let lines = Self.stripTerminalControls(consoleText())
+      .split(whereSeparator: { $0 == "\n" || $0 == "\r" })
       .map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
     return Array(lines.suffix(count))
+  }
+
+  /// Removes the escape sequences the firmware writes (`ESC c`, `ESC [ 2 J`, …) and other
+  /// control characters except newlines, so quoted console lines read cleanly.
+  static func stripTerminalControls(_ text: String) -> String {
+    var result = ""
+    var iterator = text.unicodeScalars.makeIterator()
+    while let scalar = iterator.next() {
+      if scalar == "\u{1B}" {
+        guard let next = iterator.next() else { break }
+        if next == "[" {
+          // CSI: parameters and intermediates up to a final byte in @...~.
+          while let c = iterator.next(), !(c.value >= 0x40 && c.value <= 0x7E) {}
+        }
+        continue
+      }
+      if scalar == "\n" || scalar == "\t" || scalar.value >= 0x20 && scalar.value != 0x7F {
+        result.unicodeScalars.append(scalar)
+      } else if scalar == "\r" {
+        result.unicodeScalars.append("\n")
+      }
+    }
+    return result
   }
 
   /// The vCPU threads, from the `CPU <n>/TCG` or `CPU <n>/KVM` names QEMU gives them.

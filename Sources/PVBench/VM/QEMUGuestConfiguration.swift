@@ -47,7 +47,7 @@ struct QEMUGuestConfiguration: Sendable, Equatable {
   /// QEMU's arguments (without the executable) for a guest whose files live in `directory`.
   func arguments(directory: String) -> [String] {
     var args = [
-      "-name", "pvbench-\(name)", "-nodefaults", "-nographic", "-no-reboot",
+      "-name", "pvbench-\(name),debug-threads=on", "-nodefaults", "-nographic", "-no-reboot",
       "-machine", "q35", "-smp", "\(vcpus),maxcpus=\(vcpus)", "-m", "\(memoryMiB)M",
       "-kernel", kernelPath, "-initrd", initrdPath, "-append", kernelCommandLine,
       "-chardev", "file,id=console,path=\(directory)/console.log",

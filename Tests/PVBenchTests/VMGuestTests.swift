@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+@testable import PVBench
+
+/// Real QEMU (TCG) boots of the guest kernel; each boot is bounded by a timeout and every
+/// test checks that no QEMU process, folder or registry entry remains.
+@Suite(.serialized, .enabled(if: VMTestSupport.canBoot, "needs qemu-system-x86, a kernel, busybox"))
+struct VMGuestTests {
+  @Test func qemuArgumentsCarryTheChannelConsoleAndAccelerator() {
+    let configuration = QEMUGuestConfiguration(
+      name: "g1", vcpus: 4, memoryMiB: 512, kernelPath: "/k", initrdPath: "/i", accelerator: .tcg)
+    let args = configuration.arguments(directory: "/t")
+    let line = args.joined(separator: " ")
+    #expect(line.contains("-smp 4,maxcpus=4 -m 512M -kernel /k -initrd /i"))
+    #expect(line.contains("-append console=ttyS0 quiet panic=-1 rdinit=/init"))
+    #expect(line.contains("socket,id=agent,path=/t/agent.sock,server=on,wait=off"))
+    #expect(line.contains("virtserialport,bus=vser0.0,chardev=agent,name=org.pvbench.agent"))
+    #expect(line.contains("-accel tcg"))
+    #expect(args.contains("-no-reboot") && args.contains("-nodefaults"))
+    var serial = configuration
+    serial.channel = .serial
+    #expect(serial.arguments(directory: "/t").joined(separator: " ").contains("-serial chardev:agent"))
+  }
+
+  @Test(arguments: [("CPU 0/TCG", 0), ("CPU 12/KVM", 12), ("qemu-system-x86", nil), ("CPU 1/XYZ", nil)])
+  func vcpuThreadNames(name: String, index: Int?) {
+    #expect(QEMUGuest.vcpuIndex(threadName: name) == index)
+  }
+
+  @Test func consoleControlsAreStripped() {
+    let raw = "\u{1B}c\u{1B}[?7l\u{1B}[2J\u{1B}[0mSeaBIOS\r\nBooting\n"
+    #expect(QEMUGuest.stripTerminalControls(raw) == "SeaBIOS\n\nBooting\n")
+  }
+
+  @Test func guestBootsToAgentHelloOverVirtioSerialAndLeavesNothing() throws {
+    let folder = try VMTestSupport.temporaryFolder("boot")
+    defer { VMTestSupport.remove(folder) }
+    let kernel = try VMTestSupport.kernel()
+    let image = try GuestImageBuilder(
+      kernel: kernel, binaryPath: try VMTestSupport.fakeAgent(in: folder),
+      cacheDirectory: folder + "/cache"
+    ).build()
+    let guest = try QEMUGuest.launch(
+      QEMUGuestConfiguration(
+        name: "hello", vcpus: 2, memoryMiB: 256, kernelPath: kernel.path, initrdPath: image.path,
+        accelerator: .tcg),
+      temporaryRoot: folder)
+    let directory = guest.directory
+    let pid = guest.pid
+    #expect(QEMUGuestRegistry.shared.pids.contains(pid))
+    let (fd, hello) = try guest.waitForAgent(timeout: .seconds(90))
+    #expect(hello == #"{"event":"hello","agent":"fake","device":"/dev/vport0p1"}"#)
+    // The hello was only peeked at: the channel still starts with it.
+    var buffer = [UInt8](repeating: 0, count: 256)
+    let count = read(fd, &buffer, buffer.count)
+    #expect(String(decoding: buffer[0..<max(0, count)], as: UTF8.self) == hello + "\n")
+    #expect(guest.consoleText().contains("\(GuestInit.startMarker) /dev/vport0p1"))
+    let threads = guest.vcpuThreads()
+    #expect(threads.map(\.index) == [0, 1])
+    let steal = HostSideSteal(pid: pid, threads: threads)
+    usleep(300_000)
+    let sample = steal.sample()
+    #expect(sample.perVCPU.count == 2)
+    #expect(sample.perVCPU.allSatisfy { $0 != nil && $0! >= 0 && $0! <= 100 })
+    let console = folder + "/console-copy.log"
+    let outcome = guest.shutdown(grace: .milliseconds(500), keepConsoleAt: console)
+    #expect(outcome == .terminated)
+    #expect(try String(contentsOfFile: console, encoding: .utf8).contains(GuestInit.startMarker))
+    #expect(!FileManager.default.fileExists(atPath: directory))
+    #expect(kill(pid, 0) != 0)
+    #expect(!QEMUGuestRegistry.shared.pids.contains(pid))
+    #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
+    #expect(guest.shutdown() == .alreadyExited)
+  }
+
+  @Test func realImageRunsPvbenchInsideTheGuest() throws {
+    let folder = try VMTestSupport.temporaryFolder("real")
+    defer { VMTestSupport.remove(folder) }
+    let kernel = try VMTestSupport.kernel()
+    let image = try GuestImageBuilder(
+      kernel: kernel, binaryPath: VMTestSupport.pvbenchBinary, cacheDirectory: folder + "/cache"
+    ).build()
+    let guest = try QEMUGuest.launch(
+      QEMUGuestConfiguration(
+        name: "real", vcpus: 2, memoryMiB: 512, kernelPath: kernel.path, initrdPath: image.path,
+        accelerator: .tcg),
+      temporaryRoot: folder)
+    defer { guest.shutdown(grace: .seconds(3)) }
+    try guest.waitForConsole(containing: "\(GuestInit.startMarker) /dev/vport0p1", timeout: .seconds(90))
+    let console = guest.consoleText()
+    #expect(console.contains("pvbench-init: mounted proc, sys, dev, cgroup; kernel \(kernel.release), 2 CPUs"))
+    #expect(!console.contains("insmod"))
+    let directory = guest.directory
+    guest.shutdown(grace: .seconds(3))
+    #expect(!FileManager.default.fileExists(atPath: directory))
+    #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
+  }
+
+  @Test func bootTimeoutQuotesTheConsoleAndKillsQEMU() throws {
+    let folder = try VMTestSupport.temporaryFolder("timeout")
+    defer { VMTestSupport.remove(folder) }
+    let kernel = try VMTestSupport.kernel()
+    let image = try GuestImageBuilder(
+      kernel: kernel, binaryPath: try VMTestSupport.fakeAgent(in: folder),
+      cacheDirectory: folder + "/cache"
+    ).build()
+    let guest = try QEMUGuest.launch(
+      QEMUGuestConfiguration(
+        name: "slow", vcpus: 1, memoryMiB: 128, kernelPath: kernel.path, initrdPath: image.path,
+        accelerator: .tcg),
+      temporaryRoot: folder)
+    let error = try #require(throws: VMError.self) {
+      try guest.waitForAgent(timeout: .milliseconds(300))
+    }
+    #expect(
+      error.description.hasPrefix(
+        "Guest slow (QEMU pid \(guest.pid), tcg) did not say hello within 0.3 seconds."))
+    #expect(error.description.hasSuffix("Check the kernel (--kernel) and the memory, or raise --timeout."))
+    let directory = guest.directory
+    #expect(guest.shutdown(grace: .zero) == .terminated)
+    #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
+  }
+
+  @Test func tooLittleMemoryIsRefusedBeforeLaunch() throws {
+    let folder = try VMTestSupport.temporaryFolder("mem")
+    defer { VMTestSupport.remove(folder) }
+    let initrd = folder + "/big.cpio"
+    try Data(count: 200 << 20).write(to: URL(fileURLWithPath: initrd))
+    #expect(throws: VMError(
+      "Guest tiny: 256 MiB of memory is too little for a 200 MiB image; give it at least 496 MiB.")
+    ) {
+      try QEMUGuest.launch(
+        QEMUGuestConfiguration(
+          name: "tiny", vcpus: 1, memoryMiB: 256, kernelPath: "/k", initrdPath: initrd,
+          accelerator: .tcg),
+        temporaryRoot: folder)
+    }
+  }
+
+  @Test func probeWithoutKvmDeviceChoosesTCGAndCachesTheVerdict() throws {
+    let folder = try VMTestSupport.temporaryFolder("probe")
+    defer { VMTestSupport.remove(folder) }
+    let probe = AcceleratorProbe(
+      kernel: try VMTestSupport.kernel(), cacheDirectory: folder, kvmDevice: folder + "/kvm")
+    let first = probe.verdict()
+    #expect(first.accelerator == .tcg)
+    #expect(first.reason == "\(folder)/kvm cannot be opened (No such file or directory); using TCG, which is slower.")
+    #expect(!first.cached)
+    let second = probe.verdict()
+    #expect(second == AcceleratorProbe.Verdict(accelerator: .tcg, reason: first.reason, cached: true))
+  }
+
+  @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/kvm")))
+  func kvmProbeEndsWithinItsTimeoutAndLeavesNoQEMU() throws {
+    let folder = try VMTestSupport.temporaryFolder("kvmprobe")
+    defer { VMTestSupport.remove(folder) }
+    let probe = AcceleratorProbe(
+      kernel: try VMTestSupport.kernel(), cacheDirectory: folder, timeout: .seconds(4))
+    let started = ContinuousClock.now
+    let verdict = probe.probe()
+    #expect(ContinuousClock.now - started < .seconds(20))
+    #expect(VMTestSupport.qemuProcesses(mentioning: "pvbench-kvm-probe").isEmpty)
+    #expect(verdict.accelerator == .kvm
+      ? verdict.reason == "a KVM test boot reached user space."
+      : verdict.reason.contains("did not reach user space within 4.0 seconds")
+        || verdict.reason.contains("QEMU died in a KVM test boot"))
+  }
+}

@@ -74,7 +74,7 @@ struct VMGuestTests {
     #expect(guest.shutdown() == .alreadyExited)
   }
 
-  @Test func realImageRunsPvbenchInsideTheGuest() throws {
+  @Test func realImageBootsToTheRealAgentsHello() throws {
     let folder = try VMTestSupport.temporaryFolder("real")
     defer { VMTestSupport.remove(folder) }
     let kernel = try VMTestSupport.kernel()
@@ -87,12 +87,18 @@ struct VMGuestTests {
         accelerator: .tcg),
       temporaryRoot: folder)
     defer { guest.shutdown(grace: .seconds(3)) }
-    try guest.waitForConsole(containing: "\(GuestInit.startMarker) /dev/vport0p1", timeout: .seconds(90))
+    let (_, hello) = try guest.waitForAgent(timeout: .seconds(120))
+    #expect(hello.contains(#""event":"hello""#))
+    #expect(hello.contains(#""version":"\#(PVBenchVersion.current)""#))
     let console = guest.consoleText()
-    #expect(console.contains("pvbench-init: mounted proc, sys, dev, cgroup; kernel \(kernel.release), 2 CPUs"))
+    #expect(
+      console.contains(
+        "pvbench-init: mounted proc, sys, dev, cgroup; kernel \(kernel.release), 2 CPUs"))
+    #expect(console.contains("\(GuestInit.startMarker) /dev/vport0p1"))
     #expect(!console.contains("insmod"))
     let directory = guest.directory
-    guest.shutdown(grace: .seconds(3))
+    // Closing the channel makes the agent exit, init power off, and QEMU end by itself.
+    #expect(guest.shutdown(grace: .seconds(20)) == .poweredOff)
     #expect(!FileManager.default.fileExists(atPath: directory))
     #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
   }

@@ -95,6 +95,7 @@ extension PVBench.VM {
     }
 
     func run() throws {
+      VMInterruptHandler.install()
       try runVM {
         let built = try image.buildImage()
         let kernel = try GuestKernel.resolve(image.kernel)
@@ -113,10 +114,8 @@ extension PVBench.VM {
           channel: channel)
         let guest = try QEMUGuest.launch(configuration)
         defer { guest.shutdown(grace: .seconds(5), keepConsoleAt: console) }
-        let started = ContinuousClock.now
         let hello = try guest.waitForAgent(timeout: VMSizes.duration(timeout)!)
         let ready = GuestImageBuilder.seconds(ContinuousClock.now - guest.launchedAt)
-        _ = started
         let threads = guest.vcpuThreads()
         print(
           "guest ready in " + String(format: "%.2f s", ready)
@@ -144,11 +143,14 @@ extension PVBench.VM {
 
   struct Clean: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Remove cached images and the folders (and QEMU processes) of dead pvbench runs.")
+      abstract: "Remove cached images, and the folders, QEMU processes and cgroups of dead runs.")
 
     func run() throws {
       let removed = VMCache.clean(cacheDirectory: GuestImageBuilder.defaultCacheDirectory())
-      print("removed \(removed.images) cached image(s) and \(removed.folders) leftover folder(s)")
+      let cgroups = HostPool.removeLeftovers()
+      print(
+        "removed \(removed.images) cached image(s), \(removed.folders) leftover folder(s) and "
+          + "\(cgroups.count) leftover cgroup(s)")
     }
   }
 }

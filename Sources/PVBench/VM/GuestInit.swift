@@ -44,6 +44,7 @@ enum GuestInit {
         mkdir -p /dev/cpuset && mount -t cgroup -o cpuset cpuset /dev/cpuset
       fi
       echo "pvbench-init: mounted proc, sys, dev, cgroup; kernel $(uname -r), $(nproc) CPUs"
+      echo "pvbench-init: uptime $(cut -d' ' -f1 /proc/uptime) s at init"
       for m in \(moduleList); do
         insmod /\(moduleFolder)/$m.ko || echo "pvbench-init: insmod $m failed"
       done
@@ -65,7 +66,7 @@ enum GuestInit {
         echo "pvbench-init: no virtio port named \(portName); falling back to $port"
       fi
       export LD_LIBRARY_PATH=\(ldPath)
-      echo "\(startMarker) $port"
+      echo "\(startMarker) $port (uptime $(cut -d' ' -f1 /proc/uptime) s)"
       /bin/pvbench agent --device "$port"
       echo "pvbench-init: agent exited with status $?; powering off"
       sync

@@ -36,7 +36,10 @@ import Testing
     try #require(lines.count == 2)
     #expect(lines[0].hasPrefix(cache + "/images/") && lines[0].hasSuffix("/initramfs.cpio"))
     #expect(FileManager.default.fileExists(atPath: lines[0]))
-    #expect(lines[1].range(of: #"^size \d+ MiB, kernel \S+, \d+\.\d\d s, built$"#, options: .regularExpression) != nil, "\(lines[1])")
+    #expect(
+      lines[1].range(
+        of: #"^size \d+ MiB, kernel \S+, \d+\.\d\d s, built$"#, options: .regularExpression) != nil,
+      "\(lines[1])")
     let second = try CLI.run(["vm", "build"], environment: env)
     #expect(second.status == 0)
     let again = second.stdout.split(separator: "\n").map(String.init)
@@ -63,15 +66,22 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: cache) }
     let console = cache + "/console.log"
     let result = try CLI.run(
-      ["vm", "boot", "--accel", "tcg", "--vcpus", "2", "--memory", "512M", "--timeout", "120s",
-       "--console", console],
+      [
+        "vm", "boot", "--accel", "tcg", "--vcpus", "2", "--memory", "512M", "--timeout", "120s",
+        "--console", console,
+      ],
       environment: ["PVBENCH_CACHE_DIR": cache], timeout: 240)
     #expect(result.status == 0, "\(result.stderr)")
     let lines = result.stdout.split(separator: "\n").map(String.init)
     try #require(lines.count == 2)
-    #expect(lines[0].range(of: #"^guest ready in \d+\.\d\d s \(tcg, 2 vCPUs, 512M, kernel \S+, 2 vCPU threads\)$"#, options: .regularExpression) != nil, "\(lines[0])")
+    #expect(
+      lines[0].range(
+        of: #"^guest ready in \d+\.\d\d s \(tcg, 2 vCPUs, 512M, kernel \S+, 2 vCPU threads\)$"#,
+        options: .regularExpression) != nil, "\(lines[0])")
     #expect(lines[1].hasPrefix(#"hello: {"event":"hello""#))
-    #expect(try String(contentsOfFile: console, encoding: .utf8).contains("pvbench-init: starting agent on /dev/vport0p1"))
+    #expect(
+      try String(contentsOfFile: console, encoding: .utf8).contains(
+        "pvbench-init: starting agent on /dev/vport0p1"))
     #expect(qemuProcesses(mentioning: "pvbench-boot").isEmpty)
   }
 

@@ -20,10 +20,13 @@ struct VMGuestTests {
     #expect(args.contains("-no-reboot") && args.contains("-nodefaults"))
     var serial = configuration
     serial.channel = .serial
-    #expect(serial.arguments(directory: "/t").joined(separator: " ").contains("-serial chardev:agent"))
+    #expect(
+      serial.arguments(directory: "/t").joined(separator: " ").contains("-serial chardev:agent"))
   }
 
-  @Test(arguments: [("CPU 0/TCG", 0), ("CPU 12/KVM", 12), ("qemu-system-x86", nil), ("CPU 1/XYZ", nil)])
+  @Test(arguments: [
+    ("CPU 0/TCG", 0), ("CPU 12/KVM", 12), ("qemu-system-x86", nil), ("CPU 1/XYZ", nil),
+  ])
   func vcpuThreadNames(name: String, index: Int?) {
     #expect(QEMUGuest.vcpuIndex(threadName: name) == index)
   }
@@ -122,7 +125,9 @@ struct VMGuestTests {
     #expect(
       error.description.hasPrefix(
         "Guest slow (QEMU pid \(guest.pid), tcg) did not say hello within 0.3 seconds."))
-    #expect(error.description.hasSuffix("Check the kernel (--kernel) and the memory, or raise --timeout."))
+    #expect(
+      error.description.hasSuffix("Check the kernel (--kernel) and the memory, or raise --timeout.")
+    )
     let directory = guest.directory
     #expect(guest.shutdown(grace: .zero) == .terminated)
     #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
@@ -133,8 +138,10 @@ struct VMGuestTests {
     defer { VMTestSupport.remove(folder) }
     let initrd = folder + "/big.cpio"
     try Data(count: 200 << 20).write(to: URL(fileURLWithPath: initrd))
-    #expect(throws: VMError(
-      "Guest tiny: 256 MiB of memory is too little for a 200 MiB image; give it at least 496 MiB.")
+    #expect(
+      throws: VMError(
+        "Guest tiny: 256 MiB of memory is too little for a 200 MiB image; give it at least 496 MiB."
+      )
     ) {
       try QEMUGuest.launch(
         QEMUGuestConfiguration(
@@ -151,10 +158,14 @@ struct VMGuestTests {
       kernel: try VMTestSupport.kernel(), cacheDirectory: folder, kvmDevice: folder + "/kvm")
     let first = probe.verdict()
     #expect(first.accelerator == .tcg)
-    #expect(first.reason == "\(folder)/kvm cannot be opened (No such file or directory); using TCG, which is slower.")
+    #expect(
+      first.reason
+        == "\(folder)/kvm cannot be opened (No such file or directory); using TCG, which is slower."
+    )
     #expect(!first.cached)
     let second = probe.verdict()
-    #expect(second == AcceleratorProbe.Verdict(accelerator: .tcg, reason: first.reason, cached: true))
+    #expect(
+      second == AcceleratorProbe.Verdict(accelerator: .tcg, reason: first.reason, cached: true))
   }
 
   @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/kvm")))
@@ -167,9 +178,10 @@ struct VMGuestTests {
     let verdict = probe.probe()
     #expect(ContinuousClock.now - started < .seconds(20))
     #expect(VMTestSupport.qemuProcesses(mentioning: "pvbench-kvm-probe").isEmpty)
-    #expect(verdict.accelerator == .kvm
-      ? verdict.reason == "a KVM test boot reached user space."
-      : verdict.reason.contains("did not reach user space within 4.0 seconds")
-        || verdict.reason.contains("QEMU died in a KVM test boot"))
+    #expect(
+      verdict.accelerator == .kvm
+        ? verdict.reason == "a KVM test boot reached user space."
+        : verdict.reason.contains("did not reach user space within 4.0 seconds")
+          || verdict.reason.contains("QEMU died in a KVM test boot"))
   }
 }

@@ -56,7 +56,8 @@ import Testing
     switch controller {
     case .v1:
       #expect(try String(contentsOfFile: folder + "/cpu.shares", encoding: .utf8) == "2048\n")
-      #expect(try String(contentsOfFile: folder + "/cpu.cfs_quota_us", encoding: .utf8) == "200000\n")
+      #expect(
+        try String(contentsOfFile: folder + "/cpu.cfs_quota_us", encoding: .utf8) == "200000\n")
     case .v2:
       #expect(try String(contentsOfFile: folder + "/cpu.weight", encoding: .utf8) == "200\n")
       #expect(try String(contentsOfFile: folder + "/cpu.max", encoding: .utf8) == "200000 100000\n")

@@ -19,8 +19,12 @@ import Testing
       String(decoding: listing.stdout, as: UTF8.self)
         == "opt\nopt/lib\nopt/lib/a.so\nbin\nbin/sh\ndev\ndev/console\n")
     let extract = try VMShell.run(
-      "/bin/sh", ["-c", "cd \(folder) && mkdir x && cd x && cpio -id --no-absolute-filenames "
-        + "opt/lib/a.so bin/sh < ../a.cpio"])
+      "/bin/sh",
+      [
+        "-c",
+        "cd \(folder) && mkdir x && cd x && cpio -id --no-absolute-filenames "
+          + "opt/lib/a.so bin/sh < ../a.cpio",
+      ])
     #expect(extract.status == 0, "\(extract.stderr)")
     #expect(try String(contentsOfFile: folder + "/x/opt/lib/a.so", encoding: .utf8) == "hello")
     #expect(
@@ -53,15 +57,17 @@ import Testing
   @Test func noKernelIsAClearError() throws {
     let boot = try VMTestSupport.temporaryFolder("noboot")
     defer { VMTestSupport.remove(boot) }
-    #expect(throws: VMError(
-      "No readable kernel matches \(boot)/vmlinuz-*. Install one "
-        + "('apt-get install linux-image-cloud-amd64') or give a path with --kernel.")
+    #expect(
+      throws: VMError(
+        "No readable kernel matches \(boot)/vmlinuz-*. Install one "
+          + "('apt-get install linux-image-cloud-amd64') or give a path with --kernel.")
     ) {
       try GuestKernel.resolve("auto", bootDirectory: boot)
     }
-    #expect(throws: VMError(
-      "The kernel '\(boot)/missing' does not exist or is not readable. Give a bzImage path "
-        + "or 'auto'.")
+    #expect(
+      throws: VMError(
+        "The kernel '\(boot)/missing' does not exist or is not readable. Give a bzImage path "
+          + "or 'auto'.")
     ) {
       try GuestKernel.resolve(boot + "/missing")
     }
@@ -121,7 +127,9 @@ import Testing
 
   @Test func missingBinaryIsAClearError() throws {
     let kernel = try VMTestSupport.kernel()
-    #expect(throws: VMError("The pvbench binary '/nonexistent/pvbench' is not readable; build it first.")) {
+    #expect(
+      throws: VMError("The pvbench binary '/nonexistent/pvbench' is not readable; build it first.")
+    ) {
       try GuestImageBuilder(kernel: kernel, binaryPath: "/nonexistent/pvbench").makePlan()
     }
   }

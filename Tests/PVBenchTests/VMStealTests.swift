@@ -7,7 +7,9 @@ import Testing
 
 @Suite struct VMStealTests {
   @Test func schedstatParses() {
-    #expect(SchedStat.parse("123 456 7\n") == SchedStat(runNanoseconds: 123, waitNanoseconds: 456, timeslices: 7))
+    #expect(
+      SchedStat.parse("123 456 7\n")
+        == SchedStat(runNanoseconds: 123, waitNanoseconds: 456, timeslices: 7))
     #expect(SchedStat.parse("garbage") == nil)
   }
 
@@ -17,14 +19,17 @@ import Testing
     for tid in [7, 8] {
       try FileManager.default.createDirectory(
         atPath: "\(root)/42/task/\(tid)", withIntermediateDirectories: true)
-      try "100 1000 3\n".write(toFile: "\(root)/42/task/\(tid)/schedstat", atomically: true, encoding: .utf8)
+      try "100 1000 3\n".write(
+        toFile: "\(root)/42/task/\(tid)/schedstat", atomically: true, encoding: .utf8)
     }
     let now = Mutex<UInt64>(5_000_000_000)
     let steal = HostSideSteal(
       pid: 42, threads: [VCPUThread(index: 0, tid: 7), VCPUThread(index: 1, tid: 8)],
       procRoot: root, clock: { now.withLock { $0 } })
-    try "100 250001000 3\n".write(toFile: "\(root)/42/task/7/schedstat", atomically: true, encoding: .utf8)
-    try "100 750001000 3\n".write(toFile: "\(root)/42/task/8/schedstat", atomically: true, encoding: .utf8)
+    try "100 250001000 3\n".write(
+      toFile: "\(root)/42/task/7/schedstat", atomically: true, encoding: .utf8)
+    try "100 750001000 3\n".write(
+      toFile: "\(root)/42/task/8/schedstat", atomically: true, encoding: .utf8)
     now.withLock { $0 += 1_000_000_000 }
     let sample = steal.sample()
     #expect(sample.perVCPU == [25.0, 75.0])

@@ -114,8 +114,10 @@ struct AcceleratorProbe: Sendable {
     writer.addFile("bin/busybox", contents: busybox, mode: 0o755)
     writer.addFile("init", contents: Data(GuestInit.probeScript.utf8), mode: 0o755)
     let archive = writer.finish()
-    let path = folder + "/probe-" + GuestImageBuilder.fnv1a64Hex(
-      "\(busybox.count)\(GuestInit.probeScript)") + ".cpio"
+    let path =
+      folder + "/probe-"
+      + GuestImageBuilder.fnv1a64Hex(
+        "\(busybox.count)\(GuestInit.probeScript)") + ".cpio"
     if !FileManager.default.fileExists(atPath: path) {
       try archive.write(to: URL(fileURLWithPath: path), options: .atomic)
     }

@@ -255,7 +255,8 @@ struct GuestImageBuilder: Sendable {
       let relative = String(line[..<colon])
       byName[Self.moduleName(ofFile: relative)] = relative
     }
-    let builtinNames = Set(builtin.split(separator: "\n").map { Self.moduleName(ofFile: String($0)) })
+    let builtinNames = Set(
+      builtin.split(separator: "\n").map { Self.moduleName(ofFile: String($0)) })
     var found: [ModuleFile] = []
     var skipped: [String] = []
     for name in Self.channelModules {

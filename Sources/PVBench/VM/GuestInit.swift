@@ -12,10 +12,11 @@ enum GuestInit {
   /// The init of a full guest image.
   ///
   /// The busybox applet links are made at build time (`busybox --list-full`), so no
-  /// `--install` is needed here. Mounts proc, sys, devtmpfs, tmpfs on /tmp and /run, debugfs and cgroup2 on
-  /// /sys/fs/cgroup (plus a v1 cpuset hierarchy on /dev/cpuset when v2 lacks cpuset), loads
-  /// `modules` in order, finds the virtio port named `org.pvbench.agent` (falling back to
-  /// /dev/ttyS1 after 5 s), runs the agent there and powers off when it exits, so QEMU
+  /// `--install` is needed here. Mounts proc, sys, devtmpfs, tmpfs on /tmp and /run, debugfs
+  /// and cgroup2 on /sys/fs/cgroup (plus a v1 cpuset hierarchy on /dev/cpuset when v2 lacks
+  /// cpuset), loads `modules` in order, finds the virtio port named `org.pvbench.agent`
+  /// (falling back to /dev/ttyS1 after 5 s, or at once when the kernel command line says
+  /// `pvbench.channel=serial`), runs the agent there and powers off when it exits, so QEMU
   /// (started with -no-reboot) ends too.
   /// - Parameters:
   ///   - modules: module names, loaded with insmod from `/lib/modules/pvbench/<name>.ko`.
@@ -50,6 +51,7 @@ enum GuestInit {
       done
       port=""
       i=0
+      grep -qw pvbench.channel=serial /proc/cmdline && i=50
       while [ -z "$port" ] && [ $i -lt 50 ]; do
         for f in /sys/class/virtio-ports/*/name; do
           if [ -r "$f" ] && [ "$(cat "$f")" = "\(portName)" ]; then

@@ -50,7 +50,8 @@ struct GuestKernel: Sendable, Equatable {
     }
     var isDirectory: ObjCBool = false
     let modules = modulesRoot + "/" + release
-    let hasModules = fm.fileExists(atPath: modules, isDirectory: &isDirectory) && isDirectory.boolValue
+    let hasModules =
+      fm.fileExists(atPath: modules, isDirectory: &isDirectory) && isDirectory.boolValue
     return GuestKernel(path: path, release: release, modulesDirectory: hasModules ? modules : nil)
   }
 

@@ -78,7 +78,8 @@ final class HostPool: Sendable {
           try write("\(quota)", to: folder + "/cpu.cfs_quota_us", guest: guest)
         }
       case .v2(let root):
-        let control = (try? String(contentsOfFile: root + "/cgroup.subtree_control", encoding: .utf8))
+        let control =
+          (try? String(contentsOfFile: root + "/cgroup.subtree_control", encoding: .utf8))
         let enabled = (control ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
         if !enabled.contains("cpu") {
           try write("+cpu", to: root + "/cgroup.subtree_control", guest: guest)
@@ -110,9 +111,10 @@ final class HostPool: Sendable {
       }
       // A thread may exit between listing and pinning; that is not an error.
       if result != 0 && result != -ESRCH {
+        let list = cpus.map(String.init).joined(separator: ",")
         throw VMError(
-          "Cannot pin thread \(tid) of QEMU \(pid) to the pool CPUs "
-            + "\(cpus.map(String.init).joined(separator: ",")): \(String(cString: strerror(-result))).")
+          "Cannot pin thread \(tid) of QEMU \(pid) to the pool CPUs \(list): "
+            + "\(String(cString: strerror(-result))).")
       }
     }
   }
@@ -125,7 +127,9 @@ final class HostPool: Sendable {
       return copy
     }
     for member in all {
-      if let cgroup = member.cgroup, let controller { Self.remove(cgroup: cgroup, root: controller.root) }
+      if let cgroup = member.cgroup, let controller {
+        Self.remove(cgroup: cgroup, root: controller.root)
+      }
     }
   }
 
@@ -174,7 +178,8 @@ final class HostPool: Sendable {
 
   /// The host's online CPUs (read from `/sys/devices/system/cpu/online`; never written).
   static func onlineCPUs(sysRoot: String = "/sys") -> [Int32] {
-    let text = (try? String(contentsOfFile: sysRoot + "/devices/system/cpu/online", encoding: .utf8))
+    let text =
+      (try? String(contentsOfFile: sysRoot + "/devices/system/cpu/online", encoding: .utf8))
     return parseCPUList(text ?? "0")
   }
 

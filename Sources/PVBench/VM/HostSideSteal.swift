@@ -67,7 +67,9 @@ final class HostSideSteal: Sendable {
     self.threads = threads
     self.procRoot = procRoot
     self.clock = clock
-    let waits = threads.map { SchedStat.read(pid: pid, tid: $0.tid, procRoot: procRoot)?.waitNanoseconds }
+    let waits = threads.map {
+      SchedStat.read(pid: pid, tid: $0.tid, procRoot: procRoot)?.waitNanoseconds
+    }
     last.withLock { $0 = (clock(), waits) }
   }
 

@@ -82,7 +82,8 @@ final class QEMUGuest: Sendable {
           + "'apt-get install qemu-system-x86'.")
     }
     let fm = FileManager.default
-    let imageBytes = (try? fm.attributesOfItem(atPath: configuration.initrdPath)[.size] as? Int) ?? 0
+    let imageBytes =
+      (try? fm.attributesOfItem(atPath: configuration.initrdPath)[.size] as? Int) ?? 0
     let neededMiB = Self.minimumMemoryMiB(imageBytes: imageBytes)
     if configuration.memoryMiB < neededMiB {
       throw VMError(
@@ -319,7 +320,8 @@ final class QEMUGuest: Sendable {
     return true
   }
 
-  private func connectChannel(deadline: ContinuousClock.Instant, timeout: Duration) throws -> Int32 {
+  private func connectChannel(deadline: ContinuousClock.Instant, timeout: Duration) throws -> Int32
+  {
     if let fd = state.withLock({ $0.channel }) { return fd }
     while true {
       let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -353,7 +355,8 @@ final class QEMUGuest: Sendable {
   }
 
   private func failure(_ what: String, timeout: Duration) -> VMError {
-    var text = "Guest \(configuration.name) (QEMU pid \(pid), \(configuration.accelerator.rawValue)) "
+    var text =
+      "Guest \(configuration.name) (QEMU pid \(pid), \(configuration.accelerator.rawValue)) "
     text += what + "."
     let qemuLog = (try? String(contentsOfFile: qemuLogPath, encoding: .utf8)) ?? ""
     let qemuLines = qemuLog.split(separator: "\n").suffix(5)

@@ -40,6 +40,7 @@ struct QEMUGuestConfiguration: Sendable, Equatable {
   /// The kernel command line: serial console, quiet, and no reboot on panic.
   var kernelCommandLine: String {
     var line = "console=ttyS0 quiet panic=-1 rdinit=/init"
+    if channel == .serial { line += " pvbench.channel=serial" }
     if !extraKernelArguments.isEmpty { line += " " + extraKernelArguments }
     return line
   }
@@ -56,7 +57,9 @@ struct QEMUGuestConfiguration: Sendable, Equatable {
     ]
     switch accelerator {
     case .kvm: args += ["-accel", "kvm", "-cpu", "host"]
-    case .tcg: args += ["-accel", "tcg", "-cpu", "max"]
+    // qemu64 rather than max: fewer emulated features for the guest kernel to set up, and in
+    // bench/vm runs on a loaded 2-CPU host it reached init sooner (docs/benchmarks.md, "VM").
+    case .tcg: args += ["-accel", "tcg", "-cpu", "qemu64"]
     }
     switch channel {
     case .virtio:

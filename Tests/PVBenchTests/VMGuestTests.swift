@@ -185,3 +185,63 @@ struct VMGuestTests {
           || verdict.reason.contains("QEMU died in a KVM test boot"))
   }
 }
+
+/// Two real guests confined by a `HostPool` to one host CPU: the measure guest's host-side
+/// steal is high while the noise guest runs and low while it is stopped.
+@Suite(
+  .serialized,
+  .enabled(
+    if: VMTestSupport.canBoot && CgroupCPUController.detect() != nil && getuid() == 0,
+    "needs QEMU, a kernel, busybox, root and a cgroup cpu controller"))
+struct VMPoolStealTests {
+  @Test func hostSideStealFollowsTheNoiseGuestInASharedPool() throws {
+    let folder = try VMTestSupport.temporaryFolder("pool")
+    defer { VMTestSupport.remove(folder) }
+    let kernel = try VMTestSupport.kernel()
+    let image = try GuestImageBuilder(
+      kernel: kernel, binaryPath: try VMTestSupport.fakeAgent(in: folder, spin: true),
+      cacheDirectory: folder + "/cache"
+    ).build()
+    func launch(_ name: String) throws -> QEMUGuest {
+      try QEMUGuest.launch(
+        QEMUGuestConfiguration(
+          name: name, vcpus: 1, memoryMiB: 128, kernelPath: kernel.path, initrdPath: image.path,
+          accelerator: .tcg),
+        temporaryRoot: folder)
+    }
+    let measure = try launch("measure")
+    defer { measure.shutdown(grace: .zero) }
+    let noise = try launch("noise")
+    defer {
+      kill(noise.pid, SIGCONT)
+      noise.shutdown(grace: .zero)
+    }
+    _ = try measure.waitForAgent(timeout: .seconds(120))
+    _ = try noise.waitForAgent(timeout: .seconds(120))
+    let cpu = HostPool.onlineCPUs().last ?? 0
+    let pool = HostPool(cpus: [cpu])
+    defer { pool.close() }
+    // A large weight for both guests, so the other jobs on this shared build machine barely
+    // count next to them and the difference comes from the noise guest alone.
+    try pool.add(guest: "measure", pid: measure.pid, entitledCPUs: 32)
+    try pool.add(guest: "noise", pid: noise.pid, entitledCPUs: 32)
+    let cgroups = pool.guests.compactMap(\.cgroup)
+    #expect(cgroups.count == 2)
+    let steal = HostSideSteal(pid: measure.pid, threads: measure.vcpuThreads())
+    #expect(steal.threads.count == 1)
+    usleep(2_000_000)
+    let busy = try #require(steal.sample().mean)
+    kill(noise.pid, SIGSTOP)
+    _ = steal.sample()  // Drop the edge.
+    usleep(2_000_000)
+    let idle = try #require(steal.sample().mean)
+    kill(noise.pid, SIGCONT)
+    print("host-side steal of the measure guest: noise running \(busy) %, stopped \(idle) %")
+    #expect(busy > idle + 15, "busy \(busy) %, idle \(idle) %")
+    #expect(busy > 25)
+    pool.close()
+    for cgroup in cgroups {
+      #expect(!FileManager.default.fileExists(atPath: cgroup))
+    }
+  }
+}

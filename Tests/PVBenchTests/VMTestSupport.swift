@@ -30,12 +30,14 @@ enum VMTestSupport {
 
   /// Writes a shell script that plays the agent: it writes a hello line on the device it is
   /// given (`agent --device PATH`) and then sleeps, so the host side can be tested alone.
-  static func fakeAgent(in folder: String) throws -> String {
-    let path = folder + "/fake-agent"
+  /// With `spin`, it then keeps its vCPU busy instead of sleeping.
+  static func fakeAgent(in folder: String, spin: Bool = false) throws -> String {
+    let path = folder + (spin ? "/fake-agent-spin" : "/fake-agent")
+    let tail = spin ? "while :; do :; done" : "exec sleep 60"
     let script = """
       #!/bin/sh
       echo '{"event":"hello","agent":"fake","device":"'"$3"'"}' > "$3"
-      exec sleep 60
+      \(tail)
 
       """
     try script.write(toFile: path, atomically: true, encoding: .utf8)

@@ -33,6 +33,43 @@ import Testing
     #expect(HostPool.parseCPUList("1") == [1])
   }
 
+  /// The v2 path against a fake hierarchy (this host's v2 has no cpu controller): the files a
+  /// real cgroup folder would have are made beforehand, then the written values are checked.
+  @Test func v2WritesWeightMaxAndEnablesTheCpuController() throws {
+    let root = try VMTestSupport.temporaryFolder("cg2")
+    defer { VMTestSupport.remove(root) }
+    let folder = root + "/pvbench-\(getpid())-g"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for file in ["cpu.weight", "cpu.max", "cgroup.procs"] {
+      FileManager.default.createFile(atPath: folder + "/" + file, contents: nil)
+    }
+    FileManager.default.createFile(atPath: root + "/cgroup.subtree_control", contents: nil)
+    FileManager.default.createFile(atPath: root + "/cgroup.procs", contents: nil)
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v2(root: root))
+    let member = try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1.5, capped: true)
+    #expect(member.weight == 150)
+    #expect(try String(contentsOfFile: folder + "/cpu.weight", encoding: .utf8) == "150")
+    #expect(try String(contentsOfFile: folder + "/cpu.max", encoding: .utf8) == "150000 100000")
+    #expect(try String(contentsOfFile: folder + "/cgroup.procs", encoding: .utf8) == "\(getpid())")
+    #expect(
+      try String(contentsOfFile: root + "/cgroup.subtree_control", encoding: .utf8) == "+cpu")
+  }
+
+  @Test func missingCgroupFileIsAClearError() throws {
+    let root = try VMTestSupport.temporaryFolder("cg1")
+    defer { VMTestSupport.remove(root) }
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v1(root: root))
+    #expect(
+      throws: VMError(
+        "Cannot open '\(root)/pvbench-\(getpid())-g/cpu.shares' for guest g: "
+          + "No such file or directory.")
+    ) {
+      try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1)
+    }
+    pool.close()
+    #expect(!FileManager.default.fileExists(atPath: root + "/pvbench-\(getpid())-g"))
+  }
+
   /// Real cgroups on this host (the cpu controller, never cpusets) around a `sleep` child.
   @Test(.enabled(if: CgroupCPUController.detect() != nil && getuid() == 0))
   func poolWeighsCapsPinsAndRemovesItsCgroups() throws {

@@ -245,3 +245,56 @@ struct VMPoolStealTests {
     }
   }
 }
+
+@Suite(
+  .serialized,
+  .enabled(
+    if: VMTestSupport.canBoot && CgroupCPUController.detect() != nil && getuid() == 0,
+    "needs QEMU, a kernel, busybox, root and a cgroup cpu controller"))
+struct VMLocalGuestsTests {
+  @Test func twoGuestsBootIntoOnePoolAndLeaveNothing() throws {
+    let folder = try VMTestSupport.temporaryFolder("local")
+    defer { VMTestSupport.remove(folder) }
+    let guests = try LocalGuests.boot(
+      [
+        GuestRequest(name: "lpar1", vcpus: 2, memoryMiB: 128, entitledCPUs: 1),
+        GuestRequest(name: "lpar2", vcpus: 1, memoryMiB: 128, entitledCPUs: 0.5, capped: true),
+      ],
+      poolCPUs: HostPool.onlineCPUs(), accelerator: .tcg,
+      binaryPath: try VMTestSupport.fakeAgent(in: folder), cacheDirectory: folder + "/cache",
+      timeout: .seconds(120))
+    #expect(guests.channels.map(\.hello).allSatisfy { $0.contains(#""event":"hello""#) })
+    #expect(guests.guests.map { $0.vcpuThreads().count } == [2, 1])
+    let members = guests.pool.guests
+    #expect(members.map(\.weight) == [1024, 512])
+    let cgroups = members.compactMap(\.cgroup)
+    #expect(cgroups.count == 2)
+    let directories = guests.guests.map(\.directory)
+    guests.shutdown(grace: .zero, consoleFolder: folder)
+    #expect(
+      try String(contentsOfFile: folder + "/lpar2.console.log", encoding: .utf8)
+        .contains(GuestInit.startMarker))
+    for path in cgroups + directories {
+      #expect(!FileManager.default.fileExists(atPath: path))
+    }
+    for directory in directories {
+      #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
+    }
+  }
+
+  @Test func aFailingGuestStopsTheOthers() throws {
+    let folder = try VMTestSupport.temporaryFolder("fail")
+    defer { VMTestSupport.remove(folder) }
+    let error = try #require(throws: VMError.self) {
+      try LocalGuests.boot(
+        [
+          GuestRequest(name: "ok", vcpus: 1, memoryMiB: 128, entitledCPUs: 1),
+          GuestRequest(name: "small", vcpus: 1, memoryMiB: 1, entitledCPUs: 1),
+        ],
+        poolCPUs: HostPool.onlineCPUs(), accelerator: .tcg,
+        binaryPath: try VMTestSupport.fakeAgent(in: folder), cacheDirectory: folder + "/cache")
+    }
+    #expect(error.description.hasPrefix("Guest small: 1 MiB of memory is too little"))
+    #expect(VMTestSupport.qemuProcesses(mentioning: "pvbench-vm-\(getpid())-ok").isEmpty)
+  }
+}

@@ -84,19 +84,30 @@ extension PVBench {
             ? "\(name): stopping the cell and restoring every host (this takes a few seconds)"
             : "\(name) again: still restoring the hosts; pvbench exits when they are restored")
       }
+      let connector = AgentHostConnector(experiment: plan.experiment)
       let controller = RunController(
-        plan: plan, store: store, connector: AgentHostConnector(), progress: progress,
+        plan: plan, store: store, connector: connector, progress: progress,
         interrupt: interrupt, cellsToRun: cells)
       let outcome: RunController.Outcome
       do {
         outcome = try await controller.run(manifest: &manifest)
+      } catch is InterruptedError {
+        await controller.closeAll()
+        connector.shutdown(consoleFolder: store.runDirectory.path)
+        printError(
+          "pvbench run: interrupted before the first cell; every host was restored. Resume with:\n  "
+            + Self.resumeCommand(file: file, store: store))
+        print(store.runDirectory.path)
+        throw ExitStatus.interrupted.exitCode
       } catch {
         await controller.closeAll()
+        connector.shutdown(consoleFolder: store.runDirectory.path)
         printError("pvbench run: \(error)")
         printError("Resume with: \(Self.resumeCommand(file: file, store: store))")
         throw ExitStatus.runtimeFailure.exitCode
       }
       await controller.closeAll()
+      connector.shutdown(consoleFolder: store.runDirectory.path)
       manifest.endedAt = Timestamps.iso(Date())
       try? store.writeManifest(manifest)
 

@@ -56,8 +56,9 @@ final class RunController: @unchecked Sendable {
     defer { Task { await self.closeAll() } }
     for (name, role) in roleHosts {
       progress.note("connecting to \(name) (\(role))")
-      let session = try await connect(name)
-      let facts = try await session.facts(role: role)
+      let facts = try await interruptible {
+        try await self.connect(name).facts(role: role)
+      }
       stealAccounting[name] = facts.stealAccounting
       manifest.hosts.removeAll { $0.name == name }
       manifest.hosts.append(facts)
@@ -89,6 +90,23 @@ final class RunController: @unchecked Sendable {
       }
     }
     return .finished(complete: complete, invalid: invalid, failed: failed)
+  }
+
+  /// Runs `operation` (connecting, booting guests) unless an interrupt comes first; then
+  /// it returns at once and leaves the operation to the shutdown that follows.
+  private func interruptible<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T)
+    async throws -> T
+  {
+    let box = ResultBox<T>()
+    let task = Task { box.set(await Result { try await operation() }) }
+    while true {
+      if let result = box.value { return try result.get() }
+      if interrupt.isSet {
+        task.cancel()
+        throw InterruptedError(signal: interrupt.name)
+      }
+      try? await Task.sleep(for: .milliseconds(100))
+    }
   }
 
   private func connect(_ name: String) async throws -> any HostSession {
@@ -359,6 +377,26 @@ extension CellRecorder {
 /// Opens a session to a host of the experiment (local process, ssh, or a booted guest).
 protocol HostConnector: Sendable {
   func connect(_ host: HostSpec) async throws -> any HostSession
+}
+
+/// A result filled in by one task and polled by another.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: Result<T, any Error>?
+  var value: Result<T, any Error>? { lock.withLock { stored } }
+  func set(_ result: Result<T, any Error>) { lock.withLock { stored = result } }
+}
+
+extension Result where Failure == any Error {
+  init(catching body: () async throws -> Success) async {
+    do { self = .success(try await body()) } catch { self = .failure(error) }
+  }
+}
+
+/// The user interrupted the run before its cells started.
+struct InterruptedError: Error, CustomStringConvertible, Sendable {
+  var signal: String
+  var description: String { "interrupted by \(signal) while connecting to the hosts" }
 }
 
 /// A run that cannot go on; the message says what happened and what to do.

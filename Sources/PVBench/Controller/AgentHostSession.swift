@@ -12,6 +12,8 @@ final class AgentHostSession: HostSession, @unchecked Sendable {
   private let continuation: AsyncStream<HostEvent>.Continuation
   private let lock = NSLock()
   private var closing = false
+  private var coreLists: [[Int]] = []
+  var cores: [[Int]] { lock.withLock { coreLists } }
   /// Extra work when the session ends (a guest to shut down, a steal sampler to stop).
   private let onClose: @Sendable () async -> Void
 
@@ -87,6 +89,8 @@ final class AgentHostSession: HostSession, @unchecked Sendable {
   func facts(role: String) async throws -> HostRecord {
     let facts = try await client.request("facts")
     let cores = facts["cores"]?.arrayValue ?? []
+    let lists = cores.compactMap { $0.stringValue.flatMap(CPUList.parse) }
+    lock.withLock { coreLists = lists }
     var entitledCores = entitled
     if entitledCores == nil, let capacity = facts["entitled_capacity"]?.doubleValue {
       entitledCores = Int(capacity.rounded(.down))

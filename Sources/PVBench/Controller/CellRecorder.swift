@@ -184,6 +184,17 @@ final class CellRecorder: @unchecked Sendable {
     locked { modeChanges.last(where: { $0.time <= time })?.applied ?? false }
   }
 
+  /// The measure host's steal % over the last `window` nanoseconds: from its own
+  /// /proc/stat when its kernel accounts steal, else from the host side (QEMU threads).
+  func recentStealPercent(window: UInt64) -> Double? {
+    let end = now()
+    let from = end > window ? end - window : 0
+    if guestReportsSteal(), let share = cpuShare(host: measureHost, from: from, to: end) {
+      return share.steal
+    }
+    return hostStealPercent(from: from, to: end)
+  }
+
   /// Whether the measure host's kernel accounted any steal during the cell.
   func guestReportsSteal() -> Bool {
     let samples = locked { cpuSamples[measureHost] ?? [] }

@@ -10,6 +10,8 @@ protocol HostSession: AnyObject, Sendable {
   var events: AsyncStream<HostEvent> { get }
   /// The host as the manifest records it.
   func facts(role: String) async throws -> HostRecord
+  /// CPUs of each core (SMT siblings), as `facts` found them.
+  var cores: [[Int]] { get }
   /// The host's monotonic clock in nanoseconds, for offset estimation.
   func monotonicNanoseconds() async throws -> UInt64
   /// Applies and verifies a mode; measures evacuation when `measureEvacuation`.

@@ -293,8 +293,11 @@ final class RunController: @unchecked Sendable {
         recorder.fail("\(point.measure.host): restoring after \(mode.id) failed: \(error)")
       }
     }
-    // Governor and preferred modes decide by themselves; static holds the mode.
-    if point.trigger == .static || mode.kind == .governor || mode.kind == .preferred
+    if mode.kind == .governor {
+      return Task { await self.governor(mode: mode, point: point, measure: measure, recorder: recorder) }
+    }
+    // The preferred mode's kernel governor decides by itself; static holds the mode.
+    if point.trigger == .static || mode.kind == .preferred
       || point.noise == nil
     {
       return Task { await apply() }
@@ -317,6 +320,51 @@ final class RunController: @unchecked Sendable {
           }
         }
         try? await Task.sleep(for: .milliseconds(20))
+      }
+    }
+  }
+
+  /// pvbench's steal-time governor: folds and unfolds whole cores of the measure host
+  /// through hotplug, paravirt or a cpuset, logging each decision on the timeline.
+  private func governor(
+    mode: ModeSpec, point: Experiment, measure: any HostSession, recorder: CellRecorder
+  ) async {
+    let cores = measure.cores
+    let entitled = point.host(named: point.measure.host)?.entitled ?? 1
+    let policy = GovernorPolicy(
+      highPercent: mode.high?.percent ?? 5, lowPercent: mode.low?.percent ?? 2,
+      foldableCores: max(0, cores.count - entitled))
+    let interval = mode.interval ?? DurationValue(seconds: 1)
+    var action = mode
+    action.kind = ModeKind(rawValue: (mode.governorAction ?? .cpuset).rawValue) ?? .cpuset
+    var folded = 0
+    while !Task.isCancelled {
+      try? await Task.sleep(for: interval.duration)
+      if Task.isCancelled { break }
+      guard let steal = recorder.recentStealPercent(window: interval.nanoseconds) else { continue }
+      let next = policy.next(folded: folded, stealPercent: steal)
+      guard next != folded else { continue }
+      let avoided = GovernorPolicy.avoidedCPUs(cores: cores, folded: next)
+      let detail =
+        String(format: "steal %.1f%%: ", steal)
+        + (next > folded ? "fold" : "unfold") + " to \(next) folded cores"
+        + (avoided.isEmpty ? "" : " (avoid \(CPUList.format(avoided)))")
+      recorder.handle(
+        .governor(monotonicNanoseconds: Monotonic.nanoseconds(), detail: detail),
+        from: point.measure.host)
+      do {
+        let timing: ModeTiming
+        if next == 0 {
+          timing = try await measure.restore()
+        } else {
+          action.cpus = .list(avoided)
+          timing = try await measure.apply(action, entitled: entitled, measureEvacuation: false)
+        }
+        recorder.recordMode(applied: next > 0, modeID: mode.id, timing: timing, at: recorder.now())
+        folded = next
+      } catch {
+        recorder.fail("\(point.measure.host): the governor could not fold or unfold: \(error)")
+        return
       }
     }
   }

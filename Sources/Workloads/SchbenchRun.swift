@@ -597,10 +597,16 @@ struct Matrices {
   func multiply() {
     let n = side
     for row in 0..<n {
+      let aRow = a + row &* n
+      let cRow = c + row &* n
       for column in 0..<n {
         var sum: UInt64 = 0
-        for k in 0..<n { sum &+= a[row * n + k] &* b[k * n + column] }
-        c[row * n + column] = sum
+        var bColumn = b + column
+        for k in 0..<n {
+          sum &+= aRow[k] &* bColumn.pointee
+          bColumn += n
+        }
+        cRow[column] = sum
       }
     }
   }

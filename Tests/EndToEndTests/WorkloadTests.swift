@@ -128,6 +128,27 @@ import Testing
     #expect(left.isEmpty, "stress-ng left running: \(left)")
   }
 
+  /// SIGINT mid-run: the totals so far are still printed, then exit 130.
+  @Test func schbenchInterruptedPrintsTotals() throws {
+    let process = Process()
+    process.executableURL = CLI.binary
+    process.arguments = ["workload", "schbench", "-m", "1", "-t", "2", "-r", "60", "-F", "8"]
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    Thread.sleep(forTimeInterval: 1.5)
+    kill(process.processIdentifier, SIGINT)
+    let deadline = Date().addingTimeInterval(20)
+    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    if process.isRunning { process.terminate() }
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    #expect(text.contains("Wakeup Latencies percentiles (usec) runtime "))
+    #expect(text.hasSuffix("\n") && text.contains("average rps: "))
+  }
+
   private func stat(_ pid: Int32) -> [Substring]? {
     guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return nil }
     let text = String(decoding: data, as: UTF8.self)

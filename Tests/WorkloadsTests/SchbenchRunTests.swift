@@ -137,6 +137,21 @@ final class Collected<Value>: @unchecked Sendable {
     #expect(result.runtimeSeconds < 1.5)
   }
 
+  @Test func zeroTimeRestartsTheTotals() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "1", "-r", "3", "-z", "1", "-F", "8", "-n", "1",
+    ])
+    let run = try SchbenchRun(options: options)
+    let intervals = Collected<SchbenchInterval>()
+    try run.start(streamInterval: .milliseconds(500)) { intervals.append($0) }
+    let result = try waitBounded(run, seconds: 30)
+    let streamed = intervals.all.reduce(UInt64(0)) { $0 + $1.requests }
+    // The totals cover only the time since the last zeroing (at 2 s of 3).
+    #expect(result.runtimeSeconds < 1.5, "\(result.runtimeSeconds)")
+    #expect(result.request.count < streamed)
+    #expect(result.rpsSamples.count <= 2)
+  }
+
   /// Waits for the run on another thread, failing instead of hanging past `seconds`.
   func waitBounded(_ run: SchbenchRun, seconds: Int) throws -> SchbenchResult {
     let box = Collected<SchbenchResult>()

@@ -102,8 +102,12 @@ final class Collected<Value>: @unchecked Sendable {
     pvb_sleep_ns(300_000_000)
     run.stop()
     run.stop()
-    _ = try waitBounded(run, seconds: 20)
+    let first = try waitBounded(run, seconds: 20)
     #expect(Double(monotonicNow() - started) / 1e9 < 20)
+    // A second wait returns the same totals at once.
+    let second = try waitBounded(run, seconds: 5)
+    #expect(second.request.count == first.request.count)
+    #expect(second.wakeup == first.wakeup)
     #expect(throws: WorkloadError.alreadyStarted) {
       try run.start(streamInterval: .seconds(1)) { _ in }
     }

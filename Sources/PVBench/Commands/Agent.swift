@@ -1,4 +1,9 @@
 import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 extension PVBench {
   struct Agent: AsyncParsableCommand {
@@ -9,13 +14,85 @@ extension PVBench {
         controller).
         """,
       discussion: """
-        Newline-delimited JSON requests and replies; see docs/agent-protocol.md. \
-        Restores the host on exit, on signals and when the controller disappears.
+        Newline-delimited JSON requests and replies; see docs/agent-protocol.md. The first \
+        line out is the hello event. Restores the host on exit, on SIGINT/SIGTERM/SIGHUP \
+        and when the controller disappears (end of file or hang-up).
         """
     )
 
+    @Flag(help: "Serve on standard input and output.")
+    var stdio = false
+
+    @Option(help: "Serve on this character device (e.g. /dev/vport0p1), opened read-write.")
+    var device: String?
+
+    @Option(help: "Root of the sysfs/procfs/cgroup tree (tests point it at a fake tree).")
+    var root: String = "/"
+
+    @Option(help: "Restore journal path under the root (default /run/pvbench/journal-PID.jsonl).")
+    var journal: String?
+
+    func validate() throws {
+      if stdio == (device != nil) {
+        throw ValidationError("Give exactly one of '--stdio' or '--device PATH'.")
+      }
+      if !root.hasPrefix("/") {
+        throw ValidationError("'--root' must be an absolute path, got '\(root)'.")
+      }
+    }
+
     func run() async throws {
-      try notBuiltYet("agent", issue: 4)
+      let channel: LineChannel
+      if let device {
+        let fd = open(device, O_RDWR | O_CLOEXEC | O_NOCTTY)
+        if fd < 0 {
+          printError(
+            "pvbench agent: cannot open '\(device)': \(String(cString: strerror(errno))); check the virtio-serial port name under /dev."
+          )
+          throw ExitStatus.runtimeFailure.exitCode
+        }
+        if isatty(fd) != 0 {
+          // A console or pty: no echo, no line editing, bytes as they come.
+          var settings = termios()
+          tcgetattr(fd, &settings)
+          cfmakeraw(&settings)
+          tcsetattr(fd, TCSANOW, &settings)
+        }
+        channel = LineChannel(readFD: fd, writeFD: fd)
+      } else {
+        channel = LineChannel(readFD: 0, writeFD: 1)
+      }
+      let server = AgentServer(
+        channel: channel, paths: HostPaths(root: root),
+        journalPath: journal ?? RestoreJournal.defaultPath())
+      let status = await Self.serve(server)
+      throw status == .success ? ExitCode.success : status.exitCode
+    }
+
+    /// Runs the server on its own thread, restoring on SIGINT/SIGTERM/SIGHUP.
+    static func serve(_ server: AgentServer) async -> ExitStatus {
+      signal(SIGPIPE, SIG_IGN)
+      var sources: [any DispatchSourceSignal] = []
+      for number in [SIGINT, SIGTERM, SIGHUP] {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+          server.finish()
+          printError("pvbench agent: signal \(number) received; the host is restored.")
+          Glibc.exit(ExitStatus.interrupted.rawValue)
+        }
+        source.resume()
+        sources.append(source)
+      }
+      let ending = await withCheckedContinuation {
+        (continuation: CheckedContinuation<AgentServer.Ending, Never>) in
+        let thread = Thread { continuation.resume(returning: server.run()) }
+        thread.name = "pvbench-agent"
+        thread.start()
+      }
+      _ = ending
+      for source in sources { source.cancel() }
+      return .success
     }
   }
 }

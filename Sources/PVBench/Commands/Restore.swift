@@ -6,13 +6,54 @@ extension PVBench {
       commandName: "restore",
       abstract: "Replay a restore journal left on this host by a crashed agent.",
       discussion: """
-        Puts CPUs back online, removes masks and cpusets pvbench made. Safe to run \
-        twice.
+        Puts CPUs back online, removes masks, unloads the steal governor and removes the \
+        cpusets pvbench made, in reverse order, then reads everything back. Journals live in \
+        /run/pvbench/journal-PID.jsonl; a journal is deleted once its restore is verified. \
+        Safe to run twice: the second run prints 'nothing to restore'. Journals of a running \
+        agent are left to that agent.
         """
     )
 
+    @Option(help: "Root of the sysfs/procfs/cgroup tree (tests point it at a fake tree).")
+    var root: String = "/"
+
+    @Option(help: "Replay only this journal (a path under the root).")
+    var journal: String?
+
+    func validate() throws {
+      if !root.hasPrefix("/") {
+        throw ValidationError("'--root' must be an absolute path, got '\(root)'.")
+      }
+    }
+
     func run() async throws {
-      try notBuiltYet("restore", issue: 4)
+      let paths = HostPaths(root: root)
+      if let journal, !paths.exists(journal) {
+        printError(
+          "pvbench restore: no journal at '\(paths.resolve(journal))'; nothing to restore.")
+        return
+      }
+      let reports = JournalRestorer(paths: paths, kernel: makeSysfsWriter(paths: paths))
+        .restoreAll(journal: journal)
+      if reports.isEmpty {
+        print("nothing to restore")
+        return
+      }
+      var failed = false
+      for report in reports {
+        let file = paths.resolve(report.journal)
+        if report.skipped {
+          print("\(file): skipped, its agent is still running and restores itself")
+        } else if report.problems.isEmpty {
+          print(
+            "\(file): restored \(report.undone) change\(report.undone == 1 ? "" : "s"), verified")
+        } else {
+          failed = true
+          printError("pvbench restore: \(file) could not be fully restored; the journal is kept.")
+          for problem in report.problems { printError("  \(problem)") }
+        }
+      }
+      if failed { throw ExitStatus.runtimeFailure.exitCode }
     }
   }
 }

@@ -1,0 +1,49 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Replays restore journals left on a host by agents that died (`pvbench restore`).
+struct JournalRestorer: Sendable {
+  let paths: HostPaths
+  let kernel: any SysfsWriter
+
+  /// What happened to one journal.
+  struct Report: Sendable, Hashable {
+    var journal: String
+    var undone: Int
+    var skipped: Bool
+    var problems: [String]
+  }
+
+  /// Replays `journal` (a host path) or every journal in /run/pvbench under the root.
+  ///
+  /// Journals of a live agent are skipped (that agent restores itself). A journal is
+  /// deleted only when every change reads back as restored.
+  func restoreAll(journal: String? = nil) -> [Report] {
+    let files = journal.map { [$0] } ?? RestoreJournal.leftovers(paths: paths)
+    return files.map(restore)
+  }
+
+  private func restore(_ file: String) -> Report {
+    let journal = RestoreJournal(paths: paths, path: file)
+    let entries = journal.entries()
+    if let owner = entries.first(where: { $0.kind == .begin })?.pid, owner != getpid(),
+      JournalRestorer.isLiveAgent(pid: owner)
+    {
+      return Report(journal: file, undone: 0, skipped: true, problems: [])
+    }
+    let outcome = JournalReplayer(paths: paths, kernel: kernel).replay(entries)
+    if outcome.problems.isEmpty { journal.remove() }
+    return Report(journal: file, undone: outcome.undone, skipped: false, problems: outcome.problems)
+  }
+
+  /// True when `pid` runs pvbench now (read from this machine's real /proc).
+  static func isLiveAgent(pid: Int) -> Bool {
+    guard kill(pid_t(pid), 0) == 0 || errno == EPERM,
+      let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+    else { return false }
+    return comm.hasPrefix("pvbench")
+  }
+}

@@ -1,0 +1,54 @@
+import CPVBenchShims
+import Foundation
+
+/// Measures how long CPUs take to fall below a busy threshold after a mode change.
+struct EvacuationMeter: Sendable {
+  let paths: HostPaths
+
+  /// The measurement.
+  struct Outcome: Sendable {
+    /// From `start` to the end of the first window in which every CPU was under the
+    /// threshold; nil on timeout.
+    var milliseconds: Double?
+    /// Busy % of each CPU in the last window (CPUs gone offline are absent).
+    var lastBusyPercent: [Int: Double]
+  }
+
+  /// Polls /proc/stat every `window` until every CPU of `cpus` is under `thresholdPercent` busy.
+  ///
+  /// Busy is `Δ(user..steal − idle − iowait) / Δ(user..steal)`. A CPU that went offline, or
+  /// that accrued no ticks in a window, counts as evacuated. The first window starts from
+  /// `baseline` (read just before the apply), so the result is an upper bound with the
+  /// window as its resolution.
+  func measure(
+    cpus: [Int], baseline: [ProcStatRow], start: UInt64, timeout: Duration, window: Duration,
+    thresholdPercent: Double = 5
+  ) -> Outcome {
+    let watched = Set(cpus)
+    var previous = Dictionary(uniqueKeysWithValues: baseline.map { ($0.cpu, $0) })
+    let deadline =
+      start + UInt64(timeout.components.seconds) * 1_000_000_000
+      + UInt64(timeout.components.attoseconds / 1_000_000_000)
+    let windowNs =
+      UInt64(window.components.seconds) * 1_000_000_000
+      + UInt64(window.components.attoseconds / 1_000_000_000)
+    var last: [Int: Double] = [:]
+    while true {
+      pvb_sleep_ns(max(windowNs, 10_000_000))
+      let rows = paths.read("/proc/stat").map(ProcStat.parse) ?? []
+      var allBelow = true
+      last = [:]
+      for row in rows where watched.contains(row.cpu) {
+        guard let before = previous[row.cpu] else { continue }
+        let total = row.total - before.total
+        let busy = total > 0 ? 100 * Double(row.busy - before.busy) / Double(total) : 0
+        last[row.cpu] = busy
+        if busy >= thresholdPercent { allBelow = false }
+      }
+      previous = Dictionary(uniqueKeysWithValues: rows.map { ($0.cpu, $0) })
+      let now = pvb_monotonic_ns()
+      if allBelow { return Outcome(milliseconds: Double(now - start) / 1e6, lastBusyPercent: last) }
+      if now >= deadline { return Outcome(milliseconds: nil, lastBusyPercent: last) }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Runs an agent on this machine: `pvbench agent --stdio` from the same binary.
+struct LocalTransport: Sendable {
+  /// The pvbench binary (default: this process's own executable, /proc/self/exe).
+  var executable: String = LocalTransport.currentExecutable
+  /// Extra agent arguments (`--root DIR`, `--journal FILE` in tests).
+  var agentArguments: [String] = []
+  /// Extra environment variables for the agent.
+  var environment: [String: String] = [:]
+
+  /// The running executable's path.
+  static var currentExecutable: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      ?? CommandLine.arguments[0]
+  }
+
+  /// Starts the agent and completes the handshake.
+  ///
+  /// - Throws: `HostError` naming `host` when the agent cannot start or does not answer.
+  func connect(host: String = "local", timeout: Duration = .seconds(30)) async throws
+    -> AgentClient
+  {
+    let child: ChildProcess
+    do {
+      child = try ChildProcess(
+        executable: executable, arguments: ["agent", "--stdio"] + agentArguments,
+        environment: environment)
+    } catch {
+      throw HostError(
+        host: host, message: "cannot start \(executable) agent: \(error.localizedDescription).")
+    }
+    let client = AgentClient(
+      host: host, channel: child.channel(), diagnostics: { child.stderr },
+      onClose: { child.finish() })
+    do {
+      _ = try await client.handshake(timeout: timeout)
+    } catch {
+      client.close()
+      throw error
+    }
+    return client
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+@testable import PVBench
+
+@Suite struct AgentTests {
+  /// A server whose channel is a pipe nobody reads (only `handle(line:)` is used).
+  func server(root: String = "/nonexistent-root") -> AgentServer {
+    var fds: [Int32] = [0, 0]
+    pipe(&fds)
+    return AgentServer(
+      channel: LineChannel(readFD: fds[0], writeFD: fds[1]), paths: HostPaths(root: root),
+      journalPath: "/run/pvbench/journal-unit.jsonl")
+  }
+
+  func reply(_ server: AgentServer, _ line: String) throws -> JSON {
+    try JSON.parse(server.handle(line: line))
+  }
+
+  @Test func malformedAndUnknownRequestsGetErrorReplies() throws {
+    let agent = server()
+    let garbage = try reply(agent, "{not json")
+    #expect(garbage["ok"] == false)
+    #expect(garbage["id"] == .null)
+    #expect(garbage["error"]?["code"] == "malformed")
+    #expect(try reply(agent, #"{"op":"ping"}"#)["error"]?["code"] == "malformed")
+    #expect(try reply(agent, #"[1,2]"#)["error"]?["code"] == "malformed")
+    #expect(try reply(agent, #"{"id":1,"op":7}"#)["error"]?["code"] == "malformed")
+    #expect(
+      try reply(agent, #"{"id":2,"op":"ping","params":[]}"#)["error"]?["code"] == "bad-params")
+    let unknown = try reply(agent, #"{"id":3,"op":"fly"}"#)
+    #expect(unknown["id"] == 3)
+    #expect(unknown["error"]?["code"] == "unknown-op")
+    #expect(
+      unknown["error"]?["message"]
+        == "Unknown op 'fly'; this agent knows: clock, facts, hello, kmsg.watch, mode.apply, mode.restore, mode.verify, ping, sample.start, sample.stop, shutdown."
+    )
+  }
+
+  @Test func handshakeComesFirstAndRefusesAnotherMajor() throws {
+    let agent = server()
+    #expect(try reply(agent, #"{"id":1,"op":"ping"}"#)["error"]?["code"] == "handshake-required")
+    let refused = try reply(agent, #"{"id":2,"op":"hello","params":{"protocol":"2.0"}}"#)
+    #expect(refused["error"]?["code"] == "protocol-mismatch")
+    #expect(try reply(agent, #"{"id":3,"op":"ping"}"#)["error"]?["code"] == "handshake-required")
+    let hello = try reply(agent, #"{"id":"h","op":"hello","params":{"protocol":"1.7"}}"#)
+    #expect(hello["ok"] == true)
+    #expect(hello["id"] == "h")
+    #expect(hello["result"]?["protocol"] == .string(AgentProtocol.version))
+    #expect(try reply(agent, #"{"id":4,"op":"ping"}"#)["result"]?["pong"] == true)
+  }
+
+  @Test func registeredHandlersExtendTheProtocol() throws {
+    let agent = server()
+    agent.register("workload.echo") { _, params throws(AgentError) in params }
+    _ = try reply(agent, #"{"id":1,"op":"hello","params":{"protocol":"1.0"}}"#)
+    #expect(
+      try reply(agent, #"{"id":2,"op":"workload.echo","params":{"a":1}}"#)["result"]?["a"] == 1)
+  }
+
+  @Test func jsonKeepsNanosecondIntegersExact() throws {
+    let value: JSON = ["t": .int(1_795_536_626_959_749_346), "s": "a\"b\n", "d": 1.5]
+    #expect(value.serialized == #"{"d":1.5,"s":"a\"b\n","t":1795536626959749346}"#)
+    #expect(try JSON.parse(value.serialized) == value)
+  }
+
+  @Test func localAgentReportsFactsOfItsRoot() async throws {
+    let tree = try FakeHostTree(cores: 3, threadsPerCore: 2, entitledCapacity: 2)
+    defer { tree.remove() }
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect(host: "lpar1")
+    defer { client.close() }
+    #expect(client.helloEvent["version"] == .string(PVBenchVersion.current))
+    let facts = try #require(HostFacts(json: try await client.request("facts")))
+    #expect(facts.kernelRelease == "6.18.0-pvtest")
+    #expect(facts.online == [0, 1, 2, 3, 4, 5])
+    #expect(facts.cores == [[0, 1], [2, 3], [4, 5]])
+    #expect(facts.threadsPerCore == 2)
+    #expect(facts.entitledCapacity == 2)
+    #expect(facts.cgroupVersion == .v2)
+    #expect(facts.interfaces == ["hotplug", "paravirt-sysfs", "cpuset"])
+    #expect(facts.stealColumn)
+    #expect(facts.stealTicks == 15)
+    let clock = try await client.request("clock")
+    #expect((clock["monotonic_ns"]?.intValue ?? 0) > 0)
+    await #expect(throws: HostError.self) { try await client.request("nope") }
+  }
+
+  @Test func samplerAndKernelLogWatchEmitEvents() async throws {
+    let tree = try FakeHostTree(cores: 2, threadsPerCore: 1)
+    defer { tree.remove() }
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect()
+    defer { client.close() }
+    _ = try await client.request("kmsg.watch")
+    let started = try await client.request("sample.start", ["interval_ms": 50])
+    #expect(started["fields"]?.arrayValue?.count == 8)
+    try tree.write(
+      "/dev/kmsg", "6,1,2,-;all fine\n4,2,3,-;WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n")
+    var samples = 0
+    var warning: String?
+    let deadline = Date().addingTimeInterval(10)
+    for await event in client.events {
+      if event["event"] == "samples" {
+        samples += 1
+        #expect(event["cpus"]?["1"] == [10, 0, 10, 100, 0, 0, 0, 1])
+      }
+      if event["event"] == "kernel-warning" { warning = event["message"]?.stringValue }
+      if (samples >= 3 && warning != nil) || Date() > deadline { break }
+    }
+    _ = try await client.request("sample.stop")
+    #expect(samples >= 3)
+    #expect(warning == "WARNING: CPU: 1 PID: 9 at kernel/x.c:1")
+  }
+
+  @Test func agentRestoresWhenItsControllerDisappears() async throws {
+    let tree = try FakeHostTree()
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect()
+    _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "4-7"])
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0-3\n")
+    client.close()  // stdin EOF
+    #expect(tree.snapshot() == before)
+    #expect(RestoreJournal.leftovers(paths: tree.paths).isEmpty)
+  }
+
+  @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
+  func agentRestoresOnSignals(signal: Int32) async throws {
+    let tree = try FakeHostTree(cgroup: .v2)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect()
+    defer { client.close() }
+    _ = try await client.request("mode.apply", ["mode": "cpuset", "cpus": "6-7"])
+    #expect(tree.snapshot() != before)
+    let pid = Int32(client.helloEvent["pid"]?.intValue ?? 0)
+    #expect(pid > 0)
+    kill(pid, signal)
+    // The reply stream ends when the agent exits; it must have restored by then.
+    for await _ in client.events {}
+    #expect(tree.snapshot() == before)
+  }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@testable import PVBench
+
+/// Kills the agent with SIGKILL at every step of a mode change and shows that
+/// `pvbench restore` puts the fake tree back, and that a second restore has nothing to do.
+@Suite struct JournalCrashTests {
+  static let hotplugSteps = Array(1...8)  // 4 CPUs: journal + change each
+  static let cpusetSteps = Array(1...12)  // subtree, mkdir, cpuset.cpus, 3 moves
+
+  func crashAndRestore(tree: FakeHostTree, step: Int, params: JSON) async throws {
+    let before = tree.snapshot()
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root],
+      environment: ["PVBENCH_CRASH_AT_STEP": "\(step)"]
+    ).connect()
+    defer { client.close() }
+    await #expect(throws: HostError.self) { try await client.request("mode.apply", params) }
+    let journals = RestoreJournal.leftovers(paths: tree.paths)
+    #expect(journals.count == 1)
+    let first = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(
+      first.stdout.hasSuffix(" changes, verified\n")
+        || first.stdout.hasSuffix(" change, verified\n"))
+    #expect(tree.snapshot() == before, "step \(step)")
+    let second = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
+    #expect(second.status == 0)
+    #expect(second.stdout == "nothing to restore\n")
+  }
+
+  @Test(arguments: hotplugSteps)
+  func hotplug(step: Int) async throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
+    defer { tree.remove() }
+    try await crashAndRestore(tree: tree, step: step, params: ["mode": "hotplug", "cpus": "4-7"])
+  }
+
+  @Test(arguments: cpusetSteps)
+  func cpuset(step: Int) async throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: .v2)
+    defer { tree.remove() }
+    try tree.write("/sys/fs/cgroup/cgroup.subtree_control", "cpu memory\n")
+    try await crashAndRestore(tree: tree, step: step, params: ["mode": "cpuset", "cpus": "4-7"])
+  }
+
+  @Test func restoreOfAJournalThatDoesNotExistSaysSo() {
+    let result = ChildProcess.run(
+      BuiltBinary.path, ["restore", "--root", NSTemporaryDirectory(), "--journal", "/run/x.jsonl"])
+    #expect(result.status == 0)
+    #expect(result.stderr.hasSuffix("run/x.jsonl'; nothing to restore.\n"))
+  }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+@testable import PVBench
+
+@Suite struct ModeTests {
+  /// An engine over a fake tree, journaling under its root.
+  func engine(_ tree: FakeHostTree) -> ModeEngine {
+    ModeEngine(
+      paths: tree.paths, kernel: FakeKernelSysfsWriter(paths: tree.paths),
+      journalPath: "/run/pvbench/journal-test.jsonl")
+  }
+
+  func apply(_ engine: ModeEngine, _ params: JSON) throws -> JSON {
+    try engine.apply(params: params, monitors: MonitorSet(paths: engine.paths))
+  }
+
+  @Test func hotplugOfflinesNonEntitledCoresAndRestores() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let modes = engine(tree)
+    let result = try apply(
+      modes, ["mode": "hotplug", "cpus": "non-entitled", "entitled": 2, "host": "lpar1"])
+    #expect(result["avoided"] == "4-7")
+    #expect(result["apply_ms"]?.doubleValue != nil)
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0-3\n")
+    #expect(tree.read("/sys/devices/system/cpu/cpu5/online") == "0\n")
+    #expect(try modes.verify()["online"] == "0-3")
+    let journal = tree.read("/run/pvbench/journal-test.jsonl")
+    #expect(journal.split(separator: "\n").count == 5)  // begin + 4 CPUs
+    let restored = try modes.restore()
+    #expect(restored["undone"] == 4)
+    #expect(tree.snapshot() == before)
+    #expect(!tree.paths.exists("/run/pvbench/journal-test.jsonl"))
+  }
+
+  @Test func hotplugThatWouldOfflineEveryCPUChangesNothing() throws {
+    let tree = try FakeHostTree(cores: 2, threadsPerCore: 1, cpu0Hotpluggable: true)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    #expect {
+      try apply(engine(tree), ["mode": "hotplug", "cpus": "all", "host": "lpar1"])
+    } throws: { error in
+      (error as? AgentError)?.message
+        == "lpar1: hotplug of 0-1 would leave no CPU online; keep at least one."
+    }
+    #expect(tree.snapshot() == before)
+    #expect(!tree.paths.exists("/run/pvbench/journal-test.jsonl"))
+  }
+
+  @Test func fakeKernelRefusesOfflineOfLastCPU() throws {
+    let tree = try FakeHostTree(cores: 2, threadsPerCore: 1, cpu0Hotpluggable: true)
+    defer { tree.remove() }
+    let kernel = FakeKernelSysfsWriter(paths: tree.paths)
+    try kernel.write("0", to: HostPaths.cpuOnline(1))
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0\n")
+    #expect(throws: KernelError(errno: EBUSY, path: HostPaths.cpuOnline(0), action: "write '0'")) {
+      try kernel.write("0", to: HostPaths.cpuOnline(0))
+    }
+  }
+
+  @Test func paravirtWritesCpulistAndRestoresEmpty() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
+    defer { tree.remove() }
+    let modes = engine(tree)
+    _ = try apply(modes, ["mode": "paravirt", "cpus": "6-7,4-5"])
+    #expect(tree.read(HostPaths.paravirt) == "4-7\n")
+    #expect(try modes.verify()["read"] == "4-7")
+    try modes.restore()
+    #expect(tree.read(HostPaths.paravirt).trimmingCharacters(in: .whitespacesAndNewlines) == "")
+  }
+
+  @Test func paravirtOfEveryCPUIsRefusedByTheKernelAndRolledBack() throws {
+    let tree = try FakeHostTree(cores: 2, threadsPerCore: 2)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    #expect {
+      try apply(engine(tree), ["mode": "paravirt", "cpus": "all"])
+    } throws: { error in
+      let error = error as? AgentError
+      return error?.code == .kernelRefused
+        && error?.message
+          == "The kernel refused: write '0-3' to /sys/devices/system/cpu/paravirt failed: Invalid argument (errno 22). The host was restored."
+    }
+    #expect(tree.snapshot() == before)
+  }
+
+  @Test func missingParavirtInterfaceIsAClearErrorBeforeAnyChange() throws {
+    let tree = try FakeHostTree(paravirt: false)
+    defer { tree.remove() }
+    #expect {
+      try apply(engine(tree), ["mode": "paravirt", "cpus": "4-7", "host": "lpar1"])
+    } throws: { error in
+      (error as? AgentError)?.message
+        == "lpar1: mode paravirt needs /sys/devices/system/cpu/paravirt; this kernel has none — use cpuset, or boot a kernel with the series."
+    }
+    #expect(!tree.paths.exists("/run/pvbench"))
+  }
+
+  @Test func powerpcHintTakesTheFirstCPUOfATail() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, paravirt: false, vpManualHint: true)
+    defer { tree.remove() }
+    let modes = engine(tree)
+    _ = try apply(modes, ["mode": "paravirt", "cpus": "non-entitled", "entitled": 3])
+    #expect(tree.read(HostPaths.vpManualHint) == "6\n")
+    _ = try modes.verify()
+    try modes.restore()
+    #expect(tree.read(HostPaths.vpManualHint) == "8\n")
+    #expect(throws: AgentError.self) {
+      try apply(modes, ["mode": "paravirt", "cpus": "2-3", "interface": "powerpc-debugfs"])
+    }
+  }
+
+  @Test func entitlementComesFromLparcfg() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, entitledCapacity: 3)
+    defer { tree.remove() }
+    let modes = engine(tree)
+    #expect(try apply(modes, ["mode": "paravirt", "cpus": "non-entitled"])["avoided"] == "6-7")
+    try modes.restore()
+  }
+
+  @Test func preferredLoadsAndUnloadsTheGovernor() throws {
+    let tree = try FakeHostTree(stealGovernorModule: true)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let modes = engine(tree)
+    _ = try apply(modes, ["mode": "preferred", "high_threshold": 700, "low_threshold": 300])
+    #expect(tree.read("/sys/module/steal_governor/parameters/high_threshold") == "700\n")
+    #expect(try modes.verify()["preferred"] == "0-7")
+    try modes.restore()
+    #expect(tree.snapshot() == before)
+  }
+
+  @Test func preferredWithoutTheModuleNamesWhatIsMissing() throws {
+    let tree = try FakeHostTree()
+    defer { tree.remove() }
+    #expect {
+      try apply(engine(tree), ["mode": "preferred", "host": "kvm1"])
+    } throws: { error in
+      (error as? AgentError)?.message
+        == "kvm1: mode preferred needs the steal_governor module (for /sys/devices/system/cpu/preferred); this kernel has none — use paravirt or cpuset, or build the module for 6.18.0-pvtest."
+    }
+  }
+
+  @Test(arguments: [FakeHostTree.Cgroup.v2, .v1])
+  func cpusetMovesEveryUserTaskAndPutsThemBack(cgroup: FakeHostTree.Cgroup) throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: cgroup)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let modes = engine(tree)
+    let result = try apply(modes, ["mode": "cpuset", "cpus": "4-7"])
+    #expect(result["tasks_moved"] == 3)  // init, sshd, bash; not the kernel thread
+    let slice = result["cgroup"]?.stringValue ?? ""
+    #expect(tree.read("\(slice)/cgroup.procs") == "1\n300\n400\n")
+    #expect(tree.read("\(slice)/cpuset.cpus.effective") == "0-3\n")
+    #expect(tree.read("/proc/2/cgroup").contains(":/\n"))
+    let verified = try modes.verify()
+    #expect(verified["tasks_outside"] == 0)
+    try modes.restore()
+    #expect(tree.snapshot() == before)
+  }
+
+  @Test func applyingAModeRestoresThePreviousOne() throws {
+    let tree = try FakeHostTree()
+    defer { tree.remove() }
+    let modes = engine(tree)
+    _ = try apply(modes, ["mode": "hotplug", "cpus": "6-7"])
+    let second = try apply(modes, ["mode": "paravirt", "cpus": "6-7"])
+    #expect(second["restored_previous"] == true)
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0-7\n")
+    #expect(tree.read(HostPaths.paravirt) == "6-7\n")
+    try modes.restore()
+    _ = try modes.verify()
+  }
+
+  @Test func unknownModeAndBadCpusAreBadParams() throws {
+    let tree = try FakeHostTree()
+    defer { tree.remove() }
+    #expect {
+      try apply(engine(tree), ["mode": "hotplug", "cpus": "7-3"])
+    } throws: { error in
+      (error as? AgentError)?.message
+        == "\"cpus\" must be a cpulist like '0-3,8', 'non-entitled' or 'all'; got '7-3'."
+    }
+    #expect {
+      try apply(engine(tree), ["mode": "sideways"])
+    } throws: { error in (error as? AgentError)?.code == .badParams }
+  }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import PVBenchTestSupport
 import Testing
 
 @Suite(.serialized) struct WorkloadTests {

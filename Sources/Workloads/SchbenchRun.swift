@@ -1,4 +1,5 @@
 import CPVBenchShims
+import Dispatch
 
 #if canImport(Glibc)
   import Glibc
@@ -77,6 +78,7 @@ public final class SchbenchRun: @unchecked Sendable {
   private var result = SchbenchResult()
   private var started = false
   private var joined = false
+  private let finished = DispatchSemaphore(value: 0)
 
   /// Prepares a run; no thread starts until `start`.
   /// - Throws: `WorkloadError.invalidOption` when the options are out of range.
@@ -176,12 +178,22 @@ public final class SchbenchRun: @unchecked Sendable {
   }
 
   /// Waits for the run to end (its runtime, or `stop`) and returns the cumulative totals.
+  /// Any number of threads may wait; all get the same totals.
   public func wait() -> SchbenchResult {
     pthread_mutex_lock(resultLock)
     let alreadyJoined = joined
     joined = true
     pthread_mutex_unlock(resultLock)
-    if !alreadyJoined { collector?.join() }
+    if let collector {
+      if !alreadyJoined {
+        collector.join()
+        finished.signal()
+      } else {
+        // Pass the token on so every other waiter wakes too.
+        finished.wait()
+        finished.signal()
+      }
+    }
     pthread_mutex_lock(resultLock)
     defer { pthread_mutex_unlock(resultLock) }
     return result
@@ -597,10 +609,16 @@ struct Matrices {
   func multiply() {
     let n = side
     for row in 0..<n {
+      let aRow = a + row &* n
+      let cRow = c + row &* n
       for column in 0..<n {
         var sum: UInt64 = 0
-        for k in 0..<n { sum &+= a[row * n + k] &* b[k * n + column] }
-        c[row * n + column] = sum
+        var bColumn = b + column
+        for k in 0..<n {
+          sum &+= aRow[k] &* bColumn.pointee
+          bColumn += n
+        }
+        cRow[column] = sum
       }
     }
   }

@@ -102,8 +102,12 @@ final class Collected<Value>: @unchecked Sendable {
     pvb_sleep_ns(300_000_000)
     run.stop()
     run.stop()
-    _ = try waitBounded(run, seconds: 20)
+    let first = try waitBounded(run, seconds: 20)
     #expect(Double(monotonicNow() - started) / 1e9 < 20)
+    // A second wait returns the same totals at once.
+    let second = try waitBounded(run, seconds: 5)
+    #expect(second.request.count == first.request.count)
+    #expect(second.wakeup == first.wakeup)
     #expect(throws: WorkloadError.alreadyStarted) {
       try run.start(streamInterval: .seconds(1)) { _ in }
     }
@@ -135,6 +139,21 @@ final class Collected<Value>: @unchecked Sendable {
     #expect(warm > 0)
     #expect(result.request.count <= measured + 1)
     #expect(result.runtimeSeconds < 1.5)
+  }
+
+  @Test func zeroTimeRestartsTheTotals() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "1", "-r", "3", "-z", "1", "-F", "8", "-n", "1",
+    ])
+    let run = try SchbenchRun(options: options)
+    let intervals = Collected<SchbenchInterval>()
+    try run.start(streamInterval: .milliseconds(500)) { intervals.append($0) }
+    let result = try waitBounded(run, seconds: 30)
+    let streamed = intervals.all.reduce(UInt64(0)) { $0 + $1.requests }
+    // The totals cover only the time since the last zeroing (at 2 s of 3).
+    #expect(result.runtimeSeconds < 1.5, "\(result.runtimeSeconds)")
+    #expect(result.request.count < streamed)
+    #expect(result.rpsSamples.count <= 2)
   }
 
   /// Waits for the run on another thread, failing instead of hanging past `seconds`.

@@ -76,7 +76,8 @@ import Testing
     }
   }
 
-  /// Processes whose parent is this test process.
+  /// stress-ng processes whose parent is this test process (other suites start other
+  /// children, such as the pvbench binary, in parallel).
   func childProcesses() -> [Int] {
     let me = getpid()
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -85,7 +86,9 @@ import Testing
         return false
       }
       let text = String(decoding: data, as: UTF8.self)
-      guard let close = text.lastIndex(of: ")") else { return false }
+      guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"),
+        text[text.index(after: open)..<close].hasPrefix("stress-ng")
+      else { return false }
       let fields = text[text.index(after: close)...].split(separator: " ")
       return fields.count > 2 && Int(fields[1]) == Int(me)
     }

@@ -14,13 +14,13 @@ extension PVBench.Workload {
           -m, --message-threads N   message threads (default 1)
           -t, --threads N           workers per message thread (default: online CPUs)
           -r, --runtime S           seconds to run, warmup included (default 30)
-          -w, --warmuptime S        seconds at the start left out of the totals (default 0)
+          -w, --warmuptime S        seconds at the start not counted (default 0)
           -i, --intervaltime S      seconds between printed reports (default 10)
           -z, --zerotime S          restart the totals every S seconds (default never)
           -F, --cache_footprint KB  size of a worker's three matrices (default 256)
           -n, --operations N        matrix multiplies per request (default 5)
-          -s, --sleeptime US        sleep at the start of each request, µs (default 100)
-          -R, --rps N               fixed total request rate (default: as fast as possible)
+          -s, --sleeptime US        request sleep, µs (default 100)
+          -R, --rps N               fixed total request rate (default off)
           -L, --no-locking          skip the per-CPU lock around the multiplies
           -M, --message-cpus LIST   CPUs for message threads, e.g. 0-1
           -W, --worker-cpus LIST    CPUs for workers, e.g. 2-7
@@ -40,7 +40,7 @@ extension PVBench.Workload {
         """
     )
 
-    @Argument(parsing: .allUnrecognized, help: "schbench flags (see below).")
+    @Argument(parsing: .allUnrecognized, help: "schbench flags (listed above).")
     var flags: [String] = []
 
     func run() throws {

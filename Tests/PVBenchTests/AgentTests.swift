@@ -33,7 +33,7 @@ import Testing
     #expect(unknown["error"]?["code"] == "unknown-op")
     #expect(
       unknown["error"]?["message"]
-        == "Unknown op 'fly'; this agent knows: clock, facts, hello, kmsg.watch, mode.apply, mode.restore, mode.verify, ping, sample.start, sample.stop, shutdown."
+        == "Unknown op 'fly'; this agent knows: clock, facts, hello, kmsg.watch, mode.apply, mode.restore, mode.verify, ping, sample.start, sample.stop, shutdown, stress.start, stress.stop, workload.start, workload.stop."
     )
   }
 

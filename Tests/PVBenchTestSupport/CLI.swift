@@ -115,3 +115,18 @@ public final class RunningCLI: @unchecked Sendable {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 }
+
+extension CLI {
+  /// Runs a shell command (for checks such as `pgrep`) and returns its trimmed output.
+  public static func shell(_ command: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import PVBenchTestSupport
+import Testing
+
+@testable import PVBench
+@testable import Report
+
+/// `pvbench run` with two real QEMU guests (TCG here): the noise guest cycles busy/idle,
+/// the measure guest's non-entitled CPU goes offline for real at each busy edge.
+@Suite(.serialized, .enabled(if: VMTestSupport.canBoot, "needs qemu-system-x86, a kernel, busybox"))
+struct RunGuestsTests {
+  @Test func twoGuestsFollowTheNoiseWithRealHotplugAndLeaveNothing() throws {
+    let work = try VMTestSupport.temporaryFolder("run")
+    defer { VMTestSupport.remove(work) }
+    let file = work + "/guests.yaml"
+    try """
+    name: guests
+    hosts:
+      g1: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
+      g2: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
+    pool: { host_cpus: all }
+    measure:
+      host: g1
+      schbench: { workers: 2, runtime: 18s, interval: 1s, cache_footprint: 16K, operations: 1 }
+    noise:
+      host: g2
+      stress: { busy: 4s, idle: 4s, workers: all, engine: builtin }
+    modes:
+      - hotplug: { cpus: non-entitled }
+    settle: 1s
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+
+    let result = try CLI.run(["run", file, "--results", work + "/results"], timeout: 400)
+    #expect(result.status == 0, "\(result.stderr)")
+    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    // Both guests booted: their consoles are kept and show our init.
+    for guest in ["g1", "g2"] {
+      let console = (try? String(contentsOfFile: "\(run)/\(guest).console.log", encoding: .utf8))
+      #expect(console?.contains("pvbench-init") == true, "\(guest) console")
+    }
+    let cells = try FileManager.default.contentsOfDirectory(atPath: run + "/cells")
+    #expect(cells.count == 1)
+    let cell = run + "/cells/" + (cells.first ?? "")
+    let summary = try JSONDecoder().decode(
+      CellSummary.self, from: Data(contentsOf: URL(fileURLWithPath: cell + "/cell.json")))
+    #expect(summary.status == .complete, "\(summary.reasons)")
+    let intervals = try String(contentsOfFile: cell + "/intervals.jsonl", encoding: .utf8)
+      .split(separator: "\n").map { try JSONDecoder().decode(IntervalRecord.self, from: Data($0.utf8)) }
+
+    // TCG guests report no steal: the figure comes from the host side, and it is higher
+    // while the noise guest burns its vCPUs.
+    #expect(summary.stealSource == .host)
+    let busySteal = intervals.filter { $0.phase == .busy }.compactMap(\.stealPercent)
+    let idleSteal = intervals.filter { $0.phase == .idle }.compactMap(\.stealPercent)
+    #expect(!busySteal.isEmpty && !idleSteal.isEmpty)
+    let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(1, values.count)) }
+    #expect(mean(busySteal) > mean(idleSteal), "busy \(busySteal) idle \(idleSteal)")
+
+    // Hotplug verified CPU 1 offline at each busy edge and back online at each idle edge.
+    let events = try String(contentsOfFile: cell + "/events.jsonl", encoding: .utf8)
+      .split(separator: "\n").map { try JSONDecoder().decode(EventRecord.self, from: Data($0.utf8)) }
+    let applies = events.filter { $0.kind == "mode-apply" }
+    let restores = events.filter { $0.kind == "mode-restore" }
+    #expect(applies.count >= 2)
+    #expect(applies.allSatisfy { $0.detail == "hotplug: avoids CPUs 1" }, "\(applies)")
+    #expect(restores.count >= applies.count)
+    #expect(intervals.filter { $0.phase == .busy }.map(\.modeApplied).allSatisfy { $0 })
+    #expect(intervals.filter { $0.phase == .idle }.map(\.modeApplied).allSatisfy { !$0 })
+
+    // Nothing is left: no QEMU of ours, no pool cgroup.
+    let qemu = try CLI.shell("pgrep -f 'pvbench-g[12],debug-threads' || true")
+    #expect(qemu.isEmpty, "QEMU left running: \(qemu)")
+    let cgroups = try CLI.shell("ls -d /sys/fs/cgroup/*/pvbench-*-g[12] /sys/fs/cgroup/pvbench-*-g[12] 2>/dev/null || true")
+    #expect(cgroups.isEmpty, "cgroups left: \(cgroups)")
+  }
+}

@@ -326,6 +326,11 @@ struct VMAgentClientTests {
     do {
       let facts = try await client.request("facts", timeout: .seconds(60))
       #expect(facts["cpus_online"]?.stringValue == "0-1")
+      // The guest offers what the measure guest's modes need: CPU hotplug and a cpuset
+      // controller on the cgroup2 mount made by init.
+      let interfaces = facts["interfaces"]?.arrayValue?.compactMap(\.stringValue) ?? []
+      #expect(interfaces.contains("hotplug") && interfaces.contains("cpuset"), "\(interfaces)")
+      #expect(facts["cgroup_version"]?.stringValue == "v2")
     } catch {
       let tail = guest.consoleTail(30).joined(separator: "\n")
       Issue.record("facts failed: \(error)\n\(tail)")

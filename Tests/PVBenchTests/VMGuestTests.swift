@@ -298,3 +298,47 @@ struct VMLocalGuestsTests {
     #expect(VMTestSupport.qemuProcesses(mentioning: "pvbench-vm-\(getpid())-ok").isEmpty)
   }
 }
+
+/// A real guest wired to the hosts branch's `AgentClient` over the virtio-serial socket.
+@Suite(.serialized, .enabled(if: VMTestSupport.canBoot, "needs qemu-system-x86, a kernel, busybox"))
+struct VMAgentClientTests {
+  @Test func agentClientTalksToTheGuestAgent() async throws {
+    let folder = try VMTestSupport.temporaryFolder("client")
+    defer { VMTestSupport.remove(folder) }
+    let kernel = try VMTestSupport.kernel()
+    let image = try GuestImageBuilder(
+      kernel: kernel, binaryPath: VMTestSupport.pvbenchBinary, cacheDirectory: folder + "/cache"
+    ).build()
+    let guest = try QEMUGuest.launch(
+      QEMUGuestConfiguration(
+        name: "client", vcpus: 2, memoryMiB: 512, kernelPath: kernel.path,
+        initrdPath: image.path, accelerator: .tcg),
+      temporaryRoot: folder)
+    defer { guest.shutdown(grace: .zero) }
+    let (fd, _) = try guest.waitForAgent(timeout: .seconds(120))
+    let client = AgentClient(
+      host: "client", channel: LineChannel(readFD: fd, writeFD: fd),
+      diagnostics: { guest.consoleTail().joined(separator: "\n") })
+    _ = try await client.handshake(timeout: .seconds(30))
+    #expect(client.helloEvent["event"]?.stringValue == "hello")
+    let pong = try await client.request("ping", timeout: .seconds(30))
+    #expect(pong["pong"]?.boolValue == true)
+    do {
+      let facts = try await client.request("facts", timeout: .seconds(60))
+      #expect(facts["cpus_online"]?.stringValue == "0-1")
+      // The guest offers what the measure guest's modes need: CPU hotplug and a cpuset
+      // controller on the cgroup2 mount made by init.
+      let interfaces = facts["interfaces"]?.arrayValue?.compactMap(\.stringValue) ?? []
+      #expect(interfaces.contains("hotplug") && interfaces.contains("cpuset"), "\(interfaces)")
+      #expect(facts["cgroup_version"]?.stringValue == "v2")
+    } catch {
+      let tail = guest.consoleTail(30).joined(separator: "\n")
+      Issue.record("facts failed: \(error)\n\(tail)")
+    }
+    client.close()
+    let directory = guest.directory
+    // End of file on the port: the agent exits, init powers off, QEMU ends by itself.
+    #expect(guest.shutdown(grace: .seconds(20)) == .poweredOff)
+    #expect(VMTestSupport.qemuProcesses(mentioning: directory).isEmpty)
+  }
+}

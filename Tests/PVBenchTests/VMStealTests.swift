@@ -83,11 +83,12 @@ import Testing
       let percent = try #require(value)
       // Half of the CPU each, give or take the compiler jobs sharing this machine.
       #expect(percent > 30 && percent < 90, "vCPU \(index): \(percent) %")
-      // An always-runnable thread is either running or waiting.
+      // An always-runnable thread is either running or waiting. schedstat books a wait when
+      // the thread next runs, so on a loaded host the edges can be off by a long slice.
       let b = try #require(before[index])
       let a = try #require(after[index])
       let busy = Double(a.runNanoseconds - b.runNanoseconds + a.waitNanoseconds - b.waitNanoseconds)
-      #expect(busy / wall > 0.85 && busy / wall < 1.05, "run+wait = \(busy / wall) of wall")
+      #expect(busy / wall > 0.8 && busy / wall < 1.2, "run+wait = \(busy / wall) of wall")
     }
     let mean = try #require(sample.mean)
     #expect(mean > 35 && mean < 85)

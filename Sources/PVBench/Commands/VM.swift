@@ -161,6 +161,9 @@ func runVM<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
   } catch let error as VMError {
+    // A guest that failed because SIGINT stopped it is no error of its own: let the
+    // handler's message and status 130 stand.
+    if VMInterruptHandler.wasInterrupted { throw ExitStatus.interrupted.exitCode }
     printError("pvbench vm: \(error.description)")
     throw ExitStatus.runtimeFailure.exitCode
   }

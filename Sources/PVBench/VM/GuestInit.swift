@@ -44,6 +44,8 @@ enum GuestInit {
       else
         mkdir -p /dev/cpuset && mount -t cgroup -o cpuset cpuset /dev/cpuset
       fi
+      # Loopback up: Foundation's run loop (used by Process in the agent) needs a wakeup socket.
+      ifconfig lo 127.0.0.1 up 2>/dev/null
       echo "pvbench-init: mounted proc, sys, dev, cgroup; kernel $(uname -r), $(nproc) CPUs"
       echo "pvbench-init: uptime $(cut -d' ' -f1 /proc/uptime) s at init"
       for m in \(moduleList); do

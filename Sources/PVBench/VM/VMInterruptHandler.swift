@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -11,6 +12,10 @@ import Foundation
 /// `QEMUGuestRegistry.shared.terminateAll()` from it.
 enum VMInterruptHandler {
   nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+  private static let interrupted = Atomic<Bool>(false)
+
+  /// True once SIGINT or SIGTERM arrived: a guest failing now failed because it was stopped.
+  static var wasInterrupted: Bool { interrupted.load(ordering: .acquiring) }
 
   /// Installs the handler (once per process; later calls do nothing).
   static func install() {
@@ -19,6 +24,7 @@ enum VMInterruptHandler {
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
+        interrupted.store(true, ordering: .releasing)
         QEMUGuestRegistry.shared.terminateAll()
         printError("pvbench vm: interrupted; every guest was stopped and its files removed.")
         exit(ExitStatus.interrupted.rawValue)

@@ -175,7 +175,7 @@ public struct ReportRenderer: Sendable {
           header: ["cell", "status", "reason"],
           rows: analysis.excluded.map {
             [$0.id, $0.status, $0.reasons.isEmpty ? "-" : $0.reasons.joined(separator: "; ")]
-          }))
+          }, isList: true))
     }
     return tables
   }

@@ -5,12 +5,46 @@ public struct TextTable: Sendable, Equatable {
   public var rows: [[String]]
   /// Lines printed under the table (method, sources).
   public var footnotes: [String]
+  /// A list of long text (reasons): every column left-aligned, the last one wrapped.
+  public var isList: Bool
 
-  public init(title: String, header: [String], rows: [[String]], footnotes: [String] = []) {
+  public init(
+    title: String, header: [String], rows: [[String]], footnotes: [String] = [],
+    isList: Bool = false
+  ) {
     self.title = title
     self.header = header
     self.rows = rows
     self.footnotes = footnotes
+    self.isList = isList
+  }
+
+  /// The list form: leading columns padded, the last wrapped under itself.
+  func listText(width: Int) -> String {
+    let leading = max(header.count - 1, 0)
+    let widths = (0..<leading).map { column in
+      ([header[column]] + rows.map { column < $0.count ? $0[column] : "" }).map(\.count).max()
+        ?? 0
+    }
+    let indent = widths.reduce(0) { $0 + $1 + 2 }
+    var lines = wrap(title, width: width)
+    for row in [header] + rows {
+      var prefix = ""
+      for column in 0..<leading {
+        prefix += pad(column < row.count ? row[column] : "", widths[column], right: false) + "  "
+      }
+      let last = row.count > leading ? row[leading] : ""
+      var words = wrap(last, width: max(width - indent, 20)).map {
+        $0.hasPrefix("  ") ? String($0.dropFirst(2)) : $0
+      }
+      if words.isEmpty { words = [""] }
+      lines.append(trimTrailing(prefix + words[0]))
+      for more in words.dropFirst() {
+        lines.append(String(repeating: " ", count: indent) + more)
+      }
+    }
+    for note in footnotes { lines.append(contentsOf: wrap(note, width: width)) }
+    return lines.joined(separator: "\n") + "\n"
   }
 
   /// Fixed-width text no wider than `width` columns where the cells allow it.
@@ -19,6 +53,7 @@ public struct TextTable: Sendable, Equatable {
   /// When the columns do not fit, the table is split into several blocks that
   /// each repeat the first column, the way a reviewer would wrap it by hand.
   public func text(width: Int = 72) -> String {
+    if isList { return listText(width: width) }
     let columns = header.count
     guard columns > 0 else { return "" }
     let widths = (0..<columns).map { column in

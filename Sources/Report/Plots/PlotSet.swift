@@ -225,7 +225,7 @@ public enum PlotSet {
     let hasSteal = intervals.contains { $0.stealPercent != nil }
     let label = analysis.manifest.modes.first { $0.id == cell.summary?.modeID }?.label ?? "?"
     var series = [
-      "\(quote("timeline.dat")) using 1:2 with linespoints \(style(0)) pt 7 ps 0.5 "
+      "\(quote("timeline.dat")) using 1:2 with linespoints dt 1 pt 7 ps 0.5 lw 2 lc rgb '#000000' "
         + "title 'p99 wakeup latency (usec)' axes x1y1"
     ]
     if hasSteal {

@@ -107,3 +107,56 @@ import Workloads
     #expect(widths / Double(trials) < 0.3, "mean relative width \(widths / Double(trials))")
   }
 }
+
+@Suite struct StoreReadingTests {
+  @Test func fastIntervalParserAgreesWithJSONDecoder() throws {
+    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
+    let data = try Data(contentsOf: url)
+    let fast = try #require(IntervalLineParser.parse(data))
+    let slow = try RunStore.readLines(StoredInterval.self, url: url)
+    #expect(fast.count == 12)
+    #expect(fast == slow)
+  }
+
+  @Test func tornLastLineIsDroppedAndOtherShapesFallBack() throws {
+    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
+    var data = try Data(contentsOf: url)
+    data.append(contentsOf: Array("{\"index\":12,\"startNano".utf8))
+    try data.write(to: url)
+    #expect(IntervalLineParser.parse(data) == nil)
+    let store = try RunStore.load(from: run)
+    #expect(store.cells[0].intervals.count == 12)
+  }
+
+  @Test func aBrokenLineIsNamedWithItsLineNumber() throws {
+    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
+    var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+    lines[2] = "{\"index\": \"two\"}"
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+    #expect(throws: ReportError.self) { try RunStore.load(from: run) }
+    do {
+      _ = try RunStore.load(from: run)
+    } catch let error as ReportError {
+      #expect(error.description.hasPrefix("\(url.path):3: cannot read this results file"))
+    }
+  }
+
+  @Test func aFolderWithoutManifestIsNotARun() {
+    let error = #expect(throws: ReportError.self) {
+      try RunStore.load(from: URL(fileURLWithPath: "/nonexistent/run"))
+    }
+    #expect(
+      error?.description
+        == "'/nonexistent/run' is not a run folder: it has no manifest.json. Pass a folder "
+        + "results/<experiment>/<run-id> written by 'pvbench run'.")
+  }
+}

@@ -229,7 +229,8 @@ public enum PlotSet {
         + "title 'p99 wakeup latency (usec)' axes x1y1"
     ]
     if hasSteal {
-      series.append("'' using 1:3 with lines \(style(1)) title 'steal (%)' axes x1y2")
+      series.append(
+        "'' using 1:3 with lines dt 2 lw 2 lc rgb '#404040' title 'steal (%)' axes x1y2")
     }
     series.append("NaN with boxes fs solid 0.15 lc rgb '#808080' title 'busy phase'")
     series.append("NaN with lines dt 2 lc rgb '#000000' title 'mode applied'")

@@ -40,6 +40,21 @@ public struct SparseHistogram: Sendable, Equatable {
     }
   }
 
+  /// Creates a histogram from parallel arrays; takes them as they are when the values
+  /// already ascend strictly (the store's order), otherwise sorts and combines.
+  public init(values: [UInt64], counts: [UInt64]) {
+    let ascending = values.count == counts.count
+      && zip(values, values.dropFirst()).allSatisfy { $0 < $1 } && !counts.contains(0)
+    if ascending {
+      self.init()
+      self.values = values
+      self.counts = counts
+      total = counts.reduce(0, +)
+    } else {
+      self.init(pairs: zip(values, counts).map { ($0, $1) })
+    }
+  }
+
   /// Merges histograms exactly, bucket by bucket.
   public static func merged(_ parts: [SparseHistogram]) -> SparseHistogram {
     if parts.count == 1 { return parts[0] }

@@ -60,10 +60,15 @@ public struct RunStore: Sendable {
       } ?? []
     let planned = manifest.plannedCells.filter { Set(found).contains($0) }
     let others = Set(found).subtracting(planned).sorted()
-    var cells: [StoredCell] = []
-    for id in planned + others {
-      cells.append(try loadCell(id: id, folder: cellsURL.appendingPathComponent(id)))
+    // Cells are independent files: read them on every core, keep plan order.
+    let ids = planned + others
+    let results = LoadResults(count: ids.count)
+    DispatchQueue.concurrentPerform(iterations: ids.count) { index in
+      results.set(
+        index,
+        Result { try loadCell(id: ids[index], folder: cellsURL.appendingPathComponent(ids[index])) })
     }
+    let cells = try results.values.map { try $0!.get() }
     return RunStore(url: url, manifest: manifest, cells: cells)
   }
 
@@ -78,8 +83,15 @@ public struct RunStore: Sendable {
         throw ReportError.unreadable(path: summaryURL.path, line: nil, reason: describe(error))
       }
     }
-    let intervals = try readLines(
-      StoredInterval.self, url: folder.appendingPathComponent("intervals.jsonl"))
+    let intervalsURL = folder.appendingPathComponent("intervals.jsonl")
+    let intervals: [StoredInterval]
+    if let data = FileManager.default.contents(atPath: intervalsURL.path),
+      let fast = IntervalLineParser.parse(data)
+    {
+      intervals = fast
+    } else {
+      intervals = try readLines(StoredInterval.self, url: intervalsURL)
+    }
     let events = try readLines(
       EventRecord.self, url: folder.appendingPathComponent("events.jsonl"))
     return StoredCell(id: id, summary: summary, intervals: intervals, events: events)
@@ -131,5 +143,27 @@ public struct RunStore: Sendable {
     default:
       return "\(error)"
     }
+  }
+}
+
+/// Per-index results of a concurrent load, written under a lock.
+final class LoadResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [Result<StoredCell, any Error>?]
+
+  init(count: Int) {
+    slots = Array(repeating: nil, count: count)
+  }
+
+  func set(_ index: Int, _ result: Result<StoredCell, any Error>) {
+    lock.lock()
+    slots[index] = result
+    lock.unlock()
+  }
+
+  var values: [Result<StoredCell, any Error>?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return slots
   }
 }

@@ -67,8 +67,10 @@ public struct ReportWriter: Sendable {
     try save(renderer.csv(), folder.appendingPathComponent("report.csv"))
     try save(try renderer.json(), folder.appendingPathComponent("report.json"))
     let svgs = figures.map { plot -> (Plot, String?) in
-      let svg = rendered ? try? String(
-        contentsOf: folder.appendingPathComponent("\(plot.name).svg"), encoding: .utf8) : nil
+      let svg =
+        rendered
+        ? try? String(
+          contentsOf: folder.appendingPathComponent("\(plot.name).svg"), encoding: .utf8) : nil
       return (plot, svg)
     }
     try save(

@@ -9,7 +9,8 @@ import Testing
     let b = try E2EStore.write(runID: "b", in: parent)
     let result = try CLI.run(["compare", a.path, b.path])
     #expect(result.status == 0)
-    #expect(result.stdout.hasPrefix("pvbench compare, busy phase; baseline a\n  A = a (baseline)\n"))
+    #expect(
+      result.stdout.hasPrefix("pvbench compare, busy phase; baseline a\n  A = a (baseline)\n"))
     #expect(result.stdout.contains("99.0th    99    99 (+0.00%)"))
     #expect(result.stdout.contains("No regression beyond the threshold."))
   }

@@ -71,7 +71,8 @@ import Testing
     let p99 = analysis.group("paravirt", ["noise.stress.busy": "5s"])!.wakeup[2].value
     #expect(data.contains(dataNumber(p99)))
     #expect(
-      FileManager.default.fileExists(atPath: output.folder.appendingPathComponent("sweep.png").path))
+      FileManager.default.fileExists(atPath: output.folder.appendingPathComponent("sweep.png").path)
+    )
   }
 
   @Test func dataFilesHoldTheTableNumbers() throws {
@@ -81,7 +82,9 @@ import Testing
       contentsOf: output.folder.appendingPathComponent("percentiles.dat"), encoding: .utf8)
     let row = try #require(data.split(separator: "\n").first { $0.hasPrefix("\"99.0th\"") })
     let fields = row.split(separator: " ").dropFirst().compactMap { Double($0) }
-    let expected = analysis.groups.flatMap { [$0.wakeup[2].value, $0.wakeup[2].low, $0.wakeup[2].high] }
+    let expected = analysis.groups.flatMap {
+      [$0.wakeup[2].value, $0.wakeup[2].low, $0.wakeup[2].high]
+    }
     #expect(fields.count == expected.count)
     for (field, value) in zip(fields, expected) {
       #expect(abs(field - value) <= value * 1e-5)

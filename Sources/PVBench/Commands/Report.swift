@@ -75,7 +75,8 @@ extension PVBench {
         timelineCell: timelineCell)
       let writer = ReportWriter(
         gnuplot: Gnuplot(path: gnuplot), plots: !noPlots)
-      let target = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("report")
+      let target =
+        output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("report")
       let written: ReportOutput
       do {
         written = try writer.write(analysis, store: store, to: target)

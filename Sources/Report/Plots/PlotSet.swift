@@ -75,8 +75,10 @@ public enum PlotSet {
       data += "\n"
     }
     let series = groups.enumerated().map { index, group in
-      let using = index == 0 ? "2:3:4:xtic(1)" : "\(2 + 3 * index):\(3 + 3 * index):\(4 + 3 * index)"
-      return "\(index == 0 ? quote(name + ".dat") : "''") using \(using) title \(quote(group.label))"
+      let using =
+        index == 0 ? "2:3:4:xtic(1)" : "\(2 + 3 * index):\(3 + 3 * index):\(4 + 3 * index)"
+      return
+        "\(index == 0 ? quote(name + ".dat") : "''") using \(using) title \(quote(group.label))"
         + " fs pattern \(index % 8) lc rgb '\(greys[index % greys.count])'"
     }
     let body = """
@@ -147,7 +149,8 @@ public enum PlotSet {
       data += "\(number) \"\(renderer.sweepLabel(point))\""
       for mode in modes {
         for index in columns {
-          data += " " + (analysis.group(mode.id, point).map { dataNumber($0.wakeup[index].value) } ?? "?")
+          data +=
+            " " + (analysis.group(mode.id, point).map { dataNumber($0.wakeup[index].value) } ?? "?")
         }
       }
       data += "\n"
@@ -186,7 +189,8 @@ public enum PlotSet {
     var data = "# time_s p99_wakeup_us steal_percent phase mode_applied\n"
     for interval in intervals {
       let middle = Double(interval.startNanoseconds + interval.endNanoseconds) / 2e9
-      let p99 = interval.wakeup.total > 0 ? Double(interval.wakeup.value(atPercentile: 99)) / 1000 : nil
+      let p99 =
+        interval.wakeup.total > 0 ? Double(interval.wakeup.value(atPercentile: 99)) / 1000 : nil
       data += "\(dataNumber(middle)) \(p99.map(dataNumber) ?? "?")"
       data += " \(interval.stealPercent.map(dataNumber) ?? "?") \(interval.phase.rawValue)"
       data += " \(interval.modeApplied ? 1 : 0)\n"
@@ -219,7 +223,8 @@ public enum PlotSet {
       let x = dataNumber(Double(event.timeNanoseconds) / 1e9)
       let dash = event.kind == "mode-apply" ? 2 : 3
       objects.append(
-        "set arrow \(arrow) from \(x), graph 0 to \(x), graph 1 nohead dt \(dash) lw 1 lc rgb '#000000'")
+        "set arrow \(arrow) from \(x), graph 0 to \(x), graph 1 nohead dt \(dash) lw 1 lc rgb '#000000'"
+      )
       arrow += 1
     }
     let hasSteal = intervals.contains { $0.stealPercent != nil }

@@ -33,9 +33,11 @@ public struct HTMLReport: Sendable {
     var html = "<table>\n<caption>\(escape(table.title))</caption>\n<thead><tr>"
     html += table.header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
     for row in table.rows {
-      html += "<tr>" + row.enumerated().map { index, cell in
-        index == 0 ? "<th>\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
-      }.joined() + "</tr>\n"
+      html +=
+        "<tr>"
+        + row.enumerated().map { index, cell in
+          index == 0 ? "<th>\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
+        }.joined() + "</tr>\n"
     }
     html += "</tbody>\n</table>\n"
     for note in table.footnotes { html += "<p class=\"note\">\(escape(note))</p>\n" }

@@ -36,7 +36,8 @@ public struct ReportRenderer: Sendable {
     if !manifest.sweepKeys.isEmpty {
       lines.append("sweep: " + manifest.sweepKeys.joined(separator: ", "))
     }
-    lines.append("repetitions: \(manifest.repetitions) per point; phase: \(analysis.phase.rawValue)")
+    lines.append(
+      "repetitions: \(manifest.repetitions) per point; phase: \(analysis.phase.rawValue)")
     return lines
   }
 
@@ -154,7 +155,8 @@ public struct ReportRenderer: Sendable {
           header: ["mode", "pct", "theirs", "ours", "95%", "diff", "verdict"],
           rows: analysis.verdicts.map { verdict in
             [
-              verdict.label, (Double(verdict.percentile).map(Format.percentileLabel))
+              verdict.label,
+              (Double(verdict.percentile).map(Format.percentileLabel))
                 ?? verdict.percentile,
               Format.micros(verdict.published),
               verdict.ours.map { Format.micros($0.value) } ?? "-",
@@ -197,7 +199,8 @@ public struct ReportRenderer: Sendable {
 
   static func shellQuote(_ word: String) -> String {
     let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
-    return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    return safe && !word.isEmpty
+      ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
   /// The plain-text report: header, tables and notes, every line within 72 columns
@@ -227,8 +230,7 @@ public struct ReportRenderer: Sendable {
         })
       out += "\n" + table.markdown()
     }
-    for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") })
-    {
+    for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") }) {
       out += "\n" + table.markdown()
     }
     if !analysis.notes.isEmpty { out += "\n" + analysis.notes.joined(separator: "\n") + "\n" }
@@ -249,7 +251,8 @@ public struct ReportRenderer: Sendable {
     }
     for group in analysis.groups {
       let prefix =
-        [analysis.phase.rawValue, group.key.modeID, group.label] + keys.map {
+        [analysis.phase.rawValue, group.key.modeID, group.label]
+        + keys.map {
           group.key.point[$0] ?? ""
         }
       func row(_ metric: String, _ percentile: String, _ estimate: Estimate) {

@@ -43,7 +43,8 @@ public struct SparseHistogram: Sendable, Equatable {
   /// Creates a histogram from parallel arrays; takes them as they are when the values
   /// already ascend strictly (the store's order), otherwise sorts and combines.
   public init(values: [UInt64], counts: [UInt64]) {
-    let ascending = values.count == counts.count
+    let ascending =
+      values.count == counts.count
       && zip(values, values.dropFirst()).allSatisfy { $0 < $1 } && !counts.contains(0)
     if ascending {
       self.init()

@@ -58,7 +58,8 @@ struct IntervalLineParser {
       position += 1
     }
     guard position < bytes.count else { throw Failure.unexpected }
-    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    let text = String(
+      decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
     position += 1
     return text
   }
@@ -75,7 +76,8 @@ struct IntervalLineParser {
       position += 1
     }
     guard position > start else { throw Failure.unexpected }
-    if current == UInt8(ascii: ".") || current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+    if current == UInt8(ascii: ".") || current == UInt8(ascii: "e") || current == UInt8(ascii: "E")
+    {
       throw Failure.unexpected
     }
     return value
@@ -91,7 +93,8 @@ struct IntervalLineParser {
     {
       position += 1
     }
-    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+    let text = String(
+      decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
     guard let value = Double(text) else { throw Failure.unexpected }
     return value
   }

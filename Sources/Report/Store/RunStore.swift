@@ -66,7 +66,8 @@ public struct RunStore: Sendable {
     DispatchQueue.concurrentPerform(iterations: ids.count) { index in
       results.set(
         index,
-        Result { try loadCell(id: ids[index], folder: cellsURL.appendingPathComponent(ids[index])) })
+        Result { try loadCell(id: ids[index], folder: cellsURL.appendingPathComponent(ids[index])) }
+      )
     }
     let cells = try results.values.map { try $0!.get() }
     return RunStore(url: url, manifest: manifest, cells: cells)
@@ -133,7 +134,8 @@ public struct RunStore: Sendable {
   static func describe(_ error: any Error) -> String {
     switch error {
     case DecodingError.keyNotFound(let key, let context):
-      return "missing key '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+      return
+        "missing key '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
     case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
       return
         "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': "

@@ -160,3 +160,32 @@ import Workloads
         + "results/<experiment>/<run-id> written by 'pvbench run'.")
   }
 }
+
+@Suite struct MergeTests {
+  @Test func denseAndSortedMergesAgree() {
+    var generator = SeededGenerator(seed: 3)
+    let parts = (0..<20).map { _ in
+      var histogram = LatencyHistogram()
+      for _ in 0..<300 {
+        histogram.record(
+          nanoseconds: generator.next() % 50_000_000 + 1, count: generator.next() % 3 + 1)
+      }
+      return SparseHistogram(pairs: histogram.buckets)
+    }
+    let dense = SparseHistogram.mergedDense(parts)
+    var sorted = parts[0]
+    for part in parts.dropFirst() { sorted = SparseHistogram.mergeTwo(sorted, part) }
+    #expect(dense == sorted)
+    #expect(SparseHistogram.merged(parts) == sorted)
+    #expect(dense?.total == parts.reduce(0) { $0 + $1.total })
+  }
+
+  @Test func nonCanonicalValuesFallBackToTheSortedMerge() {
+    // 4096 and 4097 share an HDR bucket (width 2 there): the dense merge refuses.
+    let parts = (0..<10).map { SparseHistogram(pairs: [(4096 + UInt64($0 % 2), 1)]) }
+    #expect(SparseHistogram.mergedDense(parts) == nil)
+    let merged = SparseHistogram.merged(parts)
+    #expect(merged.values == [4096, 4097])
+    #expect(merged.counts == [5, 5])
+  }
+}

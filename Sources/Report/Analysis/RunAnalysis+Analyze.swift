@@ -71,10 +71,9 @@ extension RunAnalysis {
       var pooled: [SparseHistogram] = []
       var intervals = 0
       for cell in cells {
-        for interval in cell.intervals where options.phase.includes(interval.phase) {
-          pooled.append(interval.wakeup)
-          intervals += 1
-        }
+        let inPhase = cell.intervals.filter { options.phase.includes($0.phase) }
+        pooled.append(SparseHistogram.merged(inPhase.map(\.wakeup)))
+        intervals += inPhase.count
       }
       let merged = SparseHistogram.merged(pooled)
       let nines = ninesPercentiles.map {

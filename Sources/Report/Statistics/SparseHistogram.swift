@@ -57,16 +57,98 @@ public struct SparseHistogram: Sendable, Equatable {
   }
 
   /// Merges histograms exactly, bucket by bucket.
+  ///
+  /// Each part is already sorted, so parts are merged two at a time in a balanced
+  /// tournament: O(n log k) with linear merges, no comparison sort.
   public static func merged(_ parts: [SparseHistogram]) -> SparseHistogram {
-    if parts.count == 1 { return parts[0] }
-    var pairs: [(value: UInt64, count: UInt64)] = []
-    pairs.reserveCapacity(parts.reduce(0) { $0 + $1.values.count })
+    var level = parts.filter { $0.total > 0 }
+    guard !level.isEmpty else { return SparseHistogram() }
+    if level.count > 8, let dense = mergedDense(level) { return dense }
+    while level.count > 1 {
+      var next: [SparseHistogram] = []
+      next.reserveCapacity((level.count + 1) / 2)
+      var index = 0
+      while index + 1 < level.count {
+        next.append(mergeTwo(level[index], level[index + 1]))
+        index += 2
+      }
+      if index < level.count { next.append(level[index]) }
+      level = next
+    }
+    return level[0]
+  }
+
+  /// The position of `value` in an HDR counts array with 3 significant digits
+  /// (2048 sub-buckets): monotonic, and equal for values of one bucket.
+  @inline(__always)
+  static func denseIndex(_ value: UInt64) -> Int {
+    if value < 2048 { return Int(value) }
+    let shift = (64 - value.leadingZeroBitCount) - 11
+    return 2048 + (shift - 1) * 1024 + Int(value >> UInt64(shift)) - 1024
+  }
+
+  /// Merges by adding counts into a dense HDR-shaped array: linear in the input.
+  ///
+  /// Returns nil when two different values share a bucket (input not written by
+  /// `LatencyHistogram`), so the caller falls back to the exact sorted merge.
+  static func mergedDense(_ parts: [SparseHistogram]) -> SparseHistogram? {
+    let largest = parts.map { $0.values.last ?? 0 }.max() ?? 0
+    let size = denseIndex(largest) + 1
+    var counts = [UInt64](repeating: 0, count: size)
+    var values = [UInt64](repeating: 0, count: size)
     for part in parts {
       for index in part.values.indices {
-        pairs.append((part.values[index], part.counts[index]))
+        let value = part.values[index]
+        let slot = denseIndex(value)
+        if counts[slot] != 0 && values[slot] != value { return nil }
+        values[slot] = value
+        counts[slot] += part.counts[index]
       }
     }
-    return SparseHistogram(pairs: pairs)
+    var merged = SparseHistogram()
+    for slot in 0..<size where counts[slot] != 0 {
+      merged.values.append(values[slot])
+      merged.counts.append(counts[slot])
+      merged.total += counts[slot]
+    }
+    return merged
+  }
+
+  /// The linear merge of two sorted histograms.
+  static func mergeTwo(_ a: SparseHistogram, _ b: SparseHistogram) -> SparseHistogram {
+    var values: [UInt64] = []
+    var counts: [UInt64] = []
+    values.reserveCapacity(a.values.count + b.values.count)
+    counts.reserveCapacity(a.values.count + b.values.count)
+    var i = 0
+    var j = 0
+    while i < a.values.count && j < b.values.count {
+      let left = a.values[i]
+      let right = b.values[j]
+      if left < right {
+        values.append(left)
+        counts.append(a.counts[i])
+        i += 1
+      } else if right < left {
+        values.append(right)
+        counts.append(b.counts[j])
+        j += 1
+      } else {
+        values.append(left)
+        counts.append(a.counts[i] + b.counts[j])
+        i += 1
+        j += 1
+      }
+    }
+    values.append(contentsOf: a.values[i...])
+    counts.append(contentsOf: a.counts[i...])
+    values.append(contentsOf: b.values[j...])
+    counts.append(contentsOf: b.counts[j...])
+    var merged = SparseHistogram()
+    merged.values = values
+    merged.counts = counts
+    merged.total = a.total + b.total
+    return merged
   }
 
   /// The value at `percentile` (0–100) in nanoseconds, as HDR computes it; 0 when empty.

@@ -144,7 +144,7 @@ public struct RunAnalysis: Codable, Sendable {
   public var timings: [ModeTiming]
   public var excluded: [ExcludedCell]
   public var verdicts: [ExpectVerdict]
-  /// The cell the timeline plot shows, with its intervals and events (not encoded).
+  /// The id of the cell the timeline plot shows.
   public var timelineCellID: String?
   /// Sentences under the tables: methods used and caveats.
   public var notes: [String]

@@ -125,6 +125,10 @@ public struct RunComparison: Sendable {
         "modes", base.modes.map(\.id).joined(separator: ","),
         other.modes.map(\.id).joined(separator: ","))
       check("sweep", base.sweepKeys.joined(separator: ","), other.sweepKeys.joined(separator: ","))
+      check(
+        "report percentiles (latency rows not compared)",
+        base.reportPercentiles.map(Format.percentileKey).joined(separator: ","),
+        other.reportPercentiles.map(Format.percentileKey).joined(separator: ","))
       for host in base.hosts {
         guard let twin = other.hosts.first(where: { $0.name == host.name }) else {
           out.append("host \(host.name): only in \(base.runID).")

@@ -10,6 +10,8 @@ public struct ReportOutput: Sendable {
   public var rendered: Bool
   /// A one-line warning for the user, e.g. gnuplot missing.
   public var warning: String?
+  /// gnuplot ran and failed; everything else was still written.
+  public var gnuplotError: ReportError?
 }
 
 /// Writes a run's report folder: plots (`.gp`, `.dat`, `.png`, `.svg`), `report.txt`,
@@ -28,9 +30,10 @@ public struct ReportWriter: Sendable {
 
   /// Writes the report of `analysis` into `folder`, creating it.
   ///
-  /// - Throws: `ReportError.cannotWrite` when the folder or a file cannot be written,
-  ///   `ReportError.gnuplotFailed` when gnuplot fails. A missing gnuplot is not an
-  ///   error: the `.gp` and `.dat` files are written and `warning` says so.
+  /// - Throws: `ReportError.cannotWrite` when the folder or a file cannot be written.
+  ///   A failing gnuplot is not thrown: the tables and HTML are still written and
+  ///   `gnuplotError` holds it. A missing gnuplot is not an error: the `.gp` and
+  ///   `.dat` files are written and `warning` says so.
   public func write(_ analysis: RunAnalysis, store: RunStore?, to folder: URL) throws
     -> ReportOutput
   {
@@ -43,6 +46,7 @@ public struct ReportWriter: Sendable {
     var figures: [Plot] = []
     var rendered = false
     var warning: String?
+    var gnuplotError: ReportError?
     if plots {
       figures = PlotSet.plots(for: analysis, store: store)
       let terminal = gnuplot.executable == nil ? "pngcairo" : gnuplot.pngTerminal()
@@ -58,8 +62,12 @@ public struct ReportWriter: Sendable {
           "pvbench report: gnuplot not found; wrote the .gp and .dat files to "
           + "\(folder.path) (install gnuplot-nox and run 'gnuplot NAME.gp' there to draw them)."
       } else if !figures.isEmpty {
-        try gnuplot.render(script: whole, in: folder)
-        rendered = true
+        do {
+          try gnuplot.render(script: whole, in: folder)
+          rendered = true
+        } catch let error as ReportError {
+          gnuplotError = error
+        }
       }
     }
     try save(renderer.text(), folder.appendingPathComponent("report.txt"))
@@ -77,7 +85,8 @@ public struct ReportWriter: Sendable {
       HTMLReport(renderer: renderer, figures: svgs).html(),
       folder.appendingPathComponent("report.html"))
     return ReportOutput(
-      folder: folder, plots: figures.map(\.name), rendered: rendered, warning: warning)
+      folder: folder, plots: figures.map(\.name), rendered: rendered, warning: warning,
+      gnuplotError: gnuplotError)
   }
 
   func save(_ text: String, _ url: URL) throws {

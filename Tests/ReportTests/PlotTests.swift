@@ -97,6 +97,17 @@ import Testing
     #expect(nines.contains("\n2 99 "))
   }
 
+  @Test func failingGnuplotIsReportedAndTablesAreStillWritten() throws {
+    let (_, run, output) = try writeReport(gnuplot: Gnuplot(path: "/bin/false"))
+    defer { SyntheticStore.remove(run) }
+    #expect(!output.rendered)
+    let error = try #require(output.gnuplotError)
+    #expect(error.description.hasPrefix("gnuplot '/bin/false' exited with status 1 (no message)."))
+    let files = try FileManager.default.contentsOfDirectory(atPath: output.folder.path)
+    #expect(files.contains("report.txt") && files.contains("report.html"))
+    #expect(files.contains("percentiles.gp"))
+  }
+
   @Test func missingGnuplotWarnsAndStillWritesScriptsAndTables() throws {
     let (_, run, output) = try writeReport(gnuplot: Gnuplot(path: "/nonexistent/gnuplot"))
     defer { SyntheticStore.remove(run) }

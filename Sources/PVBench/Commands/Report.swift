@@ -96,6 +96,10 @@ extension PVBench {
           (try? String(contentsOf: target.appendingPathComponent("report.html"), encoding: .utf8))
             ?? "", terminator: "")
       }
+      if let error = written.gnuplotError {
+        printError("pvbench report: \(error)")
+        throw ExitStatus.runtimeFailure.exitCode
+      }
     }
   }
 }

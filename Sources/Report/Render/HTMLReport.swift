@@ -83,7 +83,9 @@ public struct HTMLReport: Sendable {
         if let svg {
           html += Self.inlineSVG(svg)
         } else {
-          html += "<p>Not drawn (gnuplot missing): see \(Self.escape(plot.name)).gp and .dat.</p>"
+          html +=
+            "<p>Not drawn (gnuplot missing or failed): see \(Self.escape(plot.name)).gp "
+            + "and .dat.</p>"
         }
         html += "\n<figcaption>\(Self.escape(plot.caption))</figcaption>\n</figure>\n"
       }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Report
 
 extension PVBench {
   struct Compare: AsyncParsableCommand {
@@ -11,8 +13,67 @@ extension PVBench {
         """
     )
 
+    @Argument(help: "Run folders; the first is the baseline unless --baseline names one.")
+    var runs: [String]
+
+    @Option(help: "The run folder to compare against (default: the first run).")
+    var baseline: String?
+
+    @Option(help: "Worsening that counts as a regression, e.g. '10%'.")
+    var threshold = "10%"
+
+    @Option(help: "Which intervals to compare: busy, idle or all.")
+    var phase: PhaseSelection = .busy
+
+    @Option(help: "Seed of the bootstrap.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Bootstrap resamples.")
+    var resamples = 1000
+
+    /// `--threshold` as a fraction.
+    var thresholdFraction: Double? {
+      let text = threshold.hasSuffix("%") ? String(threshold.dropLast()) : threshold
+      guard let value = Double(text), value >= 0, value.isFinite else { return nil }
+      return value / 100
+    }
+
+    func validate() throws {
+      guard thresholdFraction != nil else {
+        throw ValidationError("'--threshold' must be a percentage like '10%', got '\(threshold)'.")
+      }
+      let all = (baseline.map { [$0] } ?? []) + runs
+      guard Set(all).count >= 2 else {
+        throw ValidationError("'compare' needs at least two different run folders.")
+      }
+    }
+
     func run() async throws {
-      try notBuiltYet("compare", issue: 6)
+      var folders = runs
+      if let baseline {
+        folders.removeAll { $0 == baseline }
+        folders.insert(baseline, at: 0)
+      }
+      var analyses: [RunAnalysis] = []
+      for (index, path) in folders.enumerated() {
+        do {
+          let store = try RunStore.load(from: URL(fileURLWithPath: path))
+          analyses.append(
+            RunAnalysis.analyze(
+              store,
+              options: AnalysisOptions(
+                phase: phase, seed: SeededGenerator.derive(seed, "run\(index)"),
+                resamples: resamples)))
+        } catch let error as ReportError {
+          printError("pvbench compare: \(error)")
+          throw ExitStatus.invalidInput.exitCode
+        }
+      }
+      let comparison = RunComparison.compare(analyses, threshold: thresholdFraction ?? 0.1)
+      print(comparison.text(), terminator: "")
+      if !comparison.regressions.isEmpty {
+        throw ExitStatus.regression.exitCode
+      }
     }
   }
 }

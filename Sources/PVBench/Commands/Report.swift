@@ -1,4 +1,10 @@
 import ArgumentParser
+import Foundation
+import Report
+
+extension ReportFormat: ExpressibleByArgument {}
+extension PhaseSelection: ExpressibleByArgument {}
+extension IntervalChoice: ExpressibleByArgument {}
 
 extension PVBench {
   struct Report: AsyncParsableCommand {
@@ -7,12 +13,93 @@ extension PVBench {
       abstract: "Write percentile tables and gnuplot plots for a run.",
       discussion: """
         The cover-letter table (50.0th..99.9th per mode, in microseconds), statistics \
-        across repetitions, expect verdicts, plots and one self-contained HTML file.
+        across repetitions, expect verdicts, plots and one self-contained HTML file. \
+        Prints the table in --format to standard output and writes plots, report.html \
+        and the tables in every format into RUN_DIR/report (or --output).
         """
     )
 
+    @Argument(help: "A run folder: results/<experiment>/<run-id>.")
+    var runDirectory: String
+
+    @Option(help: "Output format on standard output: text, markdown, csv, json or html.")
+    var format: ReportFormat = .text
+
+    @Option(help: "Which intervals the tables describe: busy, idle or all.")
+    var phase: PhaseSelection = .busy
+
+    @Option(help: "Folder for plots and report.html (default RUN_DIR/report).")
+    var output: String?
+
+    @Flag(help: "Write no plots (tables and report.html only).")
+    var noPlots = false
+
+    @Option(help: "Seed of the bootstrap, so the same data gives the same report.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Bootstrap resamples.")
+    var resamples = 1000
+
+    @Option(
+      help: """
+        Bootstrap for the 95% intervals: auto (over repetitions when a group has two or \
+        more, else over intervals), repetitions or intervals.
+        """)
+    var intervals: IntervalChoice = .auto
+
+    @Option(help: "Cell id for the timeline plot (default: the first valid non-baseline cell).")
+    var timelineCell: String?
+
+    @Option(help: "The gnuplot executable (default: gnuplot on PATH).")
+    var gnuplot: String?
+
+    func validate() throws {
+      guard resamples >= 10 && resamples <= 100_000 else {
+        throw ValidationError("'--resamples' must be between 10 and 100000, got '\(resamples)'.")
+      }
+    }
+
     func run() async throws {
-      try notBuiltYet("report", issue: 6)
+      let folder = URL(fileURLWithPath: runDirectory)
+      let store: RunStore
+      do {
+        store = try RunStore.load(from: folder)
+      } catch let error as ReportError {
+        printError("pvbench report: \(error)")
+        throw ExitStatus.invalidInput.exitCode
+      }
+      let analysis = RunAnalysis.analyze(
+        store,
+        options: AnalysisOptions(
+          phase: phase, seed: seed, resamples: resamples, intervalChoice: intervals),
+        timelineCell: timelineCell)
+      let writer = ReportWriter(
+        gnuplot: Gnuplot(path: gnuplot), plots: !noPlots)
+      let target =
+        output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("report")
+      let written: ReportOutput
+      do {
+        written = try writer.write(analysis, store: store, to: target)
+      } catch let error as ReportError {
+        printError("pvbench report: \(error)")
+        throw ExitStatus.runtimeFailure.exitCode
+      }
+      if let warning = written.warning { printError(warning) }
+      let renderer = ReportRenderer(analysis)
+      switch format {
+      case .text: print(renderer.text(), terminator: "")
+      case .markdown: print(renderer.markdown(), terminator: "")
+      case .csv: print(renderer.csv(), terminator: "")
+      case .json: print(try renderer.json(), terminator: "")
+      case .html:
+        print(
+          (try? String(contentsOf: target.appendingPathComponent("report.html"), encoding: .utf8))
+            ?? "", terminator: "")
+      }
+      if let error = written.gnuplotError {
+        printError("pvbench report: \(error)")
+        throw ExitStatus.runtimeFailure.exitCode
+      }
     }
   }
 }

@@ -1,0 +1,247 @@
+import Foundation
+
+extension RunAnalysis {
+  /// The percentiles of the nines curve (0 … 99.99).
+  public static let ninesPercentiles: [Double] = [
+    0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96, 97, 98, 99, 99.2, 99.5, 99.7,
+    99.8, 99.9, 99.95, 99.99,
+  ]
+
+  /// Analyses a run: groups valid cells by (mode, point), estimates every figure.
+  ///
+  /// Cells whose status is not `complete`, cell folders without `cell.json`, and
+  /// planned cells without a folder are listed in `excluded`, never averaged in.
+  public static func analyze(
+    _ store: RunStore, options: AnalysisOptions = AnalysisOptions(),
+    timelineCell: String? = nil
+  ) -> RunAnalysis {
+    let manifest = store.manifest
+    var excluded: [ExcludedCell] = []
+    var valid: [StoredCell] = []
+    for cell in store.cells {
+      guard let summary = cell.summary else {
+        excluded.append(
+          ExcludedCell(
+            id: cell.id, status: "unfinished",
+            reasons: ["no cell.json: the cell did not end (interrupted run?)"]))
+        continue
+      }
+      if summary.status == .complete {
+        valid.append(cell)
+      } else {
+        excluded.append(
+          ExcludedCell(id: cell.id, status: summary.status.rawValue, reasons: summary.reasons))
+      }
+    }
+    let present = Set(store.cells.map(\.id))
+    for id in manifest.plannedCells where !present.contains(id) {
+      excluded.append(
+        ExcludedCell(id: id, status: "missing", reasons: ["planned but never started"]))
+    }
+
+    var points: [[String: String]] = []
+    var byKey: [GroupKey: [StoredCell]] = [:]
+    for cell in store.cells {
+      guard let summary = cell.summary else { continue }
+      if !points.contains(summary.point) { points.append(summary.point) }
+    }
+    for cell in valid {
+      let summary = cell.summary!
+      byKey[GroupKey(modeID: summary.modeID, point: summary.point), default: []].append(cell)
+    }
+    let labels = Dictionary(
+      manifest.modes.map { ($0.id, $0.label) }, uniquingKeysWith: { first, _ in first })
+    let modeOrder = Dictionary(
+      manifest.modes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    let keys = byKey.keys.sorted { lhs, rhs in
+      let left = (modeOrder[lhs.modeID] ?? Int.max, points.firstIndex(of: lhs.point) ?? Int.max)
+      let right = (modeOrder[rhs.modeID] ?? Int.max, points.firstIndex(of: rhs.point) ?? Int.max)
+      return left != right ? left < right : lhs < rhs
+    }
+    let percentiles = manifest.reportPercentiles
+    var usedMethods = Set<IntervalMethod>()
+    var groups: [GroupStats] = []
+    for key in keys {
+      let cells = byKey[key]!.sorted { $0.summary!.repetition < $1.summary!.repetition }
+      let seed = SeededGenerator.derive(options.seed, "\(key.modeID)|\(key.pointText)")
+      let estimates = estimate(
+        cells: cells, phase: options.phase, percentiles: percentiles, options: options,
+        seed: seed)
+      usedMethods.formUnion((estimates.wakeup + [estimates.rps].compactMap { $0 }).map(\.method))
+      var pooled: [SparseHistogram] = []
+      var intervals = 0
+      for cell in cells {
+        let inPhase = cell.intervals.filter { options.phase.includes($0.phase) }
+        pooled.append(SparseHistogram.merged(inPhase.map(\.wakeup)))
+        intervals += inPhase.count
+      }
+      let merged = SparseHistogram.merged(pooled)
+      let nines = ninesPercentiles.map {
+        NinesPoint(
+          percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
+      }
+      groups.append(
+        GroupStats(
+          key: key, label: labels[key.modeID] ?? key.modeID, cellIDs: cells.map(\.id),
+          intervals: intervals, wakeupSamples: merged.total, wakeup: estimates.wakeup,
+          request: estimates.request, rps: estimates.rps, steal: steal(cells), nines: nines))
+    }
+
+    var timings: [ModeTiming] = []
+    for mode in manifest.modes {
+      let cells = valid.filter { $0.summary!.modeID == mode.id }
+      for kind in ["mode-apply", "mode-restore", "evacuated"] {
+        let values = cells.flatMap { cell in
+          cell.events.filter { $0.kind == kind }.compactMap(\.milliseconds)
+        }
+        guard !values.isEmpty else { continue }
+        timings.append(
+          ModeTiming(
+            modeID: mode.id, label: mode.label, kind: kind, count: values.count,
+            medianMilliseconds: Statistics.median(values),
+            maxMilliseconds: values.max() ?? 0))
+      }
+    }
+
+    var verdicts: [ExpectVerdict] = []
+    if let expect = manifest.expect {
+      verdicts = Self.verdicts(
+        expect: expect, byKey: byKey, points: points, labels: labels, options: options)
+    }
+
+    let timeline =
+      timelineCell
+      ?? valid.first { cell in
+        manifest.modes.first { $0.id == cell.summary!.modeID }?.kind != "out-of-box"
+      }?.id ?? valid.first?.id
+
+    var notes: [String] = []
+    if usedMethods.contains(.repetitions) {
+      notes.append(
+        "Values are medians across repetitions; [lo, hi] is a 95 % percentile bootstrap "
+          + "over repetitions (\(options.resamples) resamples, seed \(options.seed)).")
+    }
+    if usedMethods.contains(.intervals) {
+      notes.append(
+        "[lo, hi] is a 95 % percentile bootstrap over the \(options.phase.rawValue) intervals "
+          + "inside each cell (\(options.resamples) resamples, seed \(options.seed)); it assumes "
+          + "intervals are exchangeable.")
+    }
+    if usedMethods.contains(.single) {
+      notes.append("One repetition: the interval is the single value (no spread measured).")
+    }
+    return RunAnalysis(
+      manifest: manifest, phase: options.phase, seed: options.seed,
+      resamples: options.resamples, percentiles: percentiles, points: points, groups: groups,
+      timings: timings, excluded: excluded, verdicts: verdicts, timelineCellID: timeline,
+      notes: notes)
+  }
+
+  /// Wakeup and request percentiles (µs) and RPS of `cells` in `phase`.
+  static func estimate(
+    cells: [StoredCell], phase: PhaseSelection, percentiles: [Double], options: AnalysisOptions,
+    seed: UInt64
+  ) -> (wakeup: [Estimate], request: [Estimate], rps: Estimate?) {
+    let perCell = cells.map { cell in
+      cell.intervals.filter { phase.includes($0.phase) }
+    }.filter { !$0.isEmpty }
+    let useIntervals: Bool
+    switch options.intervalChoice {
+    case .auto: useIntervals = perCell.count < 2
+    case .repetitions: useIntervals = false
+    case .intervals: useIntervals = true
+    }
+    if useIntervals {
+      let wakeup = IntervalBootstrap.percentileEstimates(
+        cells: perCell.map { $0.map(\.wakeup) }, percentiles: percentiles, scale: 1.0 / 1000,
+        resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup"))
+      let request = IntervalBootstrap.percentileEstimates(
+        cells: perCell.map { $0.map(\.request) }, percentiles: percentiles, scale: 1.0 / 1000,
+        resamples: options.resamples, seed: SeededGenerator.derive(seed, "request"))
+      let rps = IntervalBootstrap.meanEstimate(
+        cells: perCell.map { $0.map(\.rps) }, resamples: options.resamples,
+        seed: SeededGenerator.derive(seed, "rps"))
+      return (wakeup, request, rps)
+    }
+    let wakeupMerged = perCell.map { SparseHistogram.merged($0.map(\.wakeup)) }
+    let requestMerged = perCell.map { SparseHistogram.merged($0.map(\.request)) }
+    let wakeup = percentiles.enumerated().map { index, p in
+      Statistics.bootstrapMedian(
+        wakeupMerged.map { Double($0.value(atPercentile: p)) / 1000 },
+        resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup\(index)"))
+    }
+    let request = percentiles.enumerated().map { index, p in
+      Statistics.bootstrapMedian(
+        requestMerged.map { Double($0.value(atPercentile: p)) / 1000 },
+        resamples: options.resamples, seed: SeededGenerator.derive(seed, "request\(index)"))
+    }
+    let rpsValues = perCell.map { $0.reduce(0) { $0 + $1.rps } / Double($0.count) }
+    let rps =
+      rpsValues.isEmpty
+      ? nil
+      : Statistics.bootstrapMedian(
+        rpsValues, resamples: options.resamples, seed: SeededGenerator.derive(seed, "rps"))
+    return (wakeup, request, rps)
+  }
+
+  /// Median across cells of each cell's mean steal %, per phase, with its source.
+  static func steal(_ cells: [StoredCell]) -> [StealFigure] {
+    let source =
+      cells.compactMap { cell in
+        cell.summary?.stealSource != StealSource.none
+          ? cell.summary?.stealSource
+          : cell.intervals.first { $0.stealSource != .none }?.stealSource
+      }.first ?? .none
+    let phases: [(String, (Phase) -> Bool)] = [
+      ("busy", { $0 == .busy }), ("idle", { $0 == .idle }),
+      ("transition", { $0 == .transition }), ("all", { _ in true }),
+    ]
+    return phases.map { name, includes in
+      let means = cells.compactMap { cell -> Double? in
+        let values = cell.intervals.filter { includes($0.phase) }.compactMap(\.stealPercent)
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+      }
+      return StealFigure(
+        phase: name, percent: means.isEmpty ? nil : Statistics.median(means),
+        source: means.isEmpty ? .none : source)
+    }
+  }
+
+  static func verdicts(
+    expect: ExpectRecord, byKey: [GroupKey: [StoredCell]], points: [[String: String]],
+    labels: [String: String], options: AnalysisOptions
+  ) -> [ExpectVerdict] {
+    let phase: PhaseSelection =
+      switch expect.phase {
+      case .busy: .busy
+      case .idle: .idle
+      case .transition: .all
+      }
+    var verdicts: [ExpectVerdict] = []
+    for modeID in expect.wakeupMicroseconds.keys.sorted() {
+      let published = expect.wakeupMicroseconds[modeID]!
+      let keys = published.keys.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) }
+      // Published tables have no sweep: compare with the first point that has this mode.
+      let point = points.first { byKey[GroupKey(modeID: modeID, point: $0)] != nil }
+      let cells = point.flatMap { byKey[GroupKey(modeID: modeID, point: $0)] } ?? []
+      let estimates =
+        cells.isEmpty
+        ? []
+        : estimate(
+          cells: cells, phase: phase, percentiles: keys.map { Double($0) ?? 0 },
+          options: options, seed: SeededGenerator.derive(options.seed, "expect|\(modeID)")
+        ).wakeup
+      for (index, key) in keys.enumerated() {
+        let theirs = published[key]!
+        let ours = estimates.isEmpty ? nil : estimates[index]
+        let difference = ours.map { theirs == 0 ? 0 : ($0.value - theirs) / theirs }
+        verdicts.append(
+          ExpectVerdict(
+            modeID: modeID, label: labels[modeID] ?? modeID, percentile: key,
+            published: theirs, ours: ours, difference: difference,
+            reproduced: difference.map { abs($0) <= expect.tolerance } ?? false))
+      }
+    }
+    return verdicts
+  }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// Which phase of the intervals a table describes.
+public enum PhaseSelection: String, Codable, Sendable, CaseIterable {
+  case busy, idle, all
+
+  /// Whether an interval of `phase` belongs to this selection.
+  public func includes(_ phase: Phase) -> Bool {
+    switch self {
+    case .busy: phase == .busy
+    case .idle: phase == .idle
+    case .all: true
+    }
+  }
+}
+
+/// Which bootstrap gives the 95 % intervals.
+public enum IntervalChoice: String, Codable, Sendable, CaseIterable {
+  /// Repetitions when a group has two or more, otherwise intervals.
+  case auto
+  /// Always over repetitions (one repetition: the interval is the single value).
+  case repetitions
+  /// Always over the intervals inside each cell.
+  case intervals
+}
+
+/// Settings of an analysis.
+public struct AnalysisOptions: Sendable, Equatable {
+  public var phase: PhaseSelection
+  public var seed: UInt64
+  public var resamples: Int
+  public var intervalChoice: IntervalChoice
+
+  /// Creates settings; the defaults are what `pvbench report` uses.
+  public init(
+    phase: PhaseSelection = .busy, seed: UInt64 = 1, resamples: Int = 1000,
+    intervalChoice: IntervalChoice = .auto
+  ) {
+    self.phase = phase
+    self.seed = seed
+    self.resamples = resamples
+    self.intervalChoice = intervalChoice
+  }
+}
+
+/// A mode and sweep point: the cells that are repetitions of one another.
+public struct GroupKey: Codable, Sendable, Hashable, Comparable {
+  public var modeID: String
+  public var point: [String: String]
+
+  public init(modeID: String, point: [String: String]) {
+    self.modeID = modeID
+    self.point = point
+  }
+
+  /// `key=value, …` in key order, or `-` for no sweep.
+  public var pointText: String {
+    point.isEmpty ? "-" : point.keys.sorted().map { "\($0)=\(point[$0]!)" }.joined(separator: ", ")
+  }
+
+  public static func < (lhs: GroupKey, rhs: GroupKey) -> Bool {
+    (lhs.modeID, lhs.pointText) < (rhs.modeID, rhs.pointText)
+  }
+}
+
+/// Steal of the measure host in one phase.
+public struct StealFigure: Codable, Sendable, Equatable {
+  public var phase: String
+  /// Median across repetitions of each cell's mean steal %; nil when no source exists.
+  public var percent: Double?
+  public var source: StealSource
+}
+
+/// Everything the report says about one group, for the selected phase.
+public struct GroupStats: Codable, Sendable {
+  public var key: GroupKey
+  public var label: String
+  /// Ids of the valid (complete) cells used.
+  public var cellIDs: [String]
+  /// Intervals and wakeup samples in the selected phase, summed over the valid cells.
+  public var intervals: Int
+  public var wakeupSamples: UInt64
+  /// Wakeup latency in µs, one estimate per report percentile.
+  public var wakeup: [Estimate]
+  /// Request latency in µs, one estimate per report percentile.
+  public var request: [Estimate]
+  public var rps: Estimate?
+  /// Steal for busy, idle, transition and all.
+  public var steal: [StealFigure]
+  /// Latency by percentile (µs) over the pooled intervals of every valid cell: the nines curve.
+  public var nines: [NinesPoint]
+}
+
+/// One point of a nines curve.
+public struct NinesPoint: Codable, Sendable, Equatable {
+  public var percentile: Double
+  public var microseconds: Double
+}
+
+/// Apply, restore and evacuation times of one mode, over its valid cells.
+public struct ModeTiming: Codable, Sendable, Equatable {
+  public var modeID: String
+  public var label: String
+  /// `mode-apply`, `mode-restore` or `evacuated`.
+  public var kind: String
+  public var count: Int
+  public var medianMilliseconds: Double
+  public var maxMilliseconds: Double
+}
+
+/// A cell that is not averaged in, with why.
+public struct ExcludedCell: Codable, Sendable, Equatable {
+  public var id: String
+  /// `invalid`, `failed`, `partial`, `unfinished` (no cell.json) or `missing` (planned, no folder).
+  public var status: String
+  public var reasons: [String]
+}
+
+/// One published number against ours.
+public struct ExpectVerdict: Codable, Sendable, Equatable {
+  public var modeID: String
+  public var label: String
+  public var percentile: String
+  public var published: Double
+  /// Ours: nil when the run has no valid cell for the mode.
+  public var ours: Estimate?
+  /// `(ours − published) / published`, as a fraction.
+  public var difference: Double?
+  public var reproduced: Bool
+}
+
+/// The analysed run: every number a report prints, computed once.
+public struct RunAnalysis: Codable, Sendable {
+  public var manifest: RunManifest
+  public var phase: PhaseSelection
+  public var seed: UInt64
+  public var resamples: Int
+  /// Report percentiles (0–100).
+  public var percentiles: [Double]
+  /// Sweep points in first-seen plan order.
+  public var points: [[String: String]]
+  /// Groups in mode order, then point order.
+  public var groups: [GroupStats]
+  public var timings: [ModeTiming]
+  public var excluded: [ExcludedCell]
+  public var verdicts: [ExpectVerdict]
+  /// The id of the cell the timeline plot shows.
+  public var timelineCellID: String?
+  /// Sentences under the tables: methods used and caveats.
+  public var notes: [String]
+
+  /// The group of `modeID` at `point`, if the run has valid cells there.
+  public func group(_ modeID: String, _ point: [String: String]) -> GroupStats? {
+    groups.first { $0.key.modeID == modeID && $0.key.point == point }
+  }
+
+  /// Modes that have at least one group, in manifest order.
+  public var modesWithData: [ModeRecord] {
+    manifest.modes.filter { mode in groups.contains { $0.key.modeID == mode.id } }
+  }
+}

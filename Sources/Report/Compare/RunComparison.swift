@@ -1,0 +1,206 @@
+/// One figure of one (mode, point) in every run compared.
+public struct ComparisonCell: Sendable, Equatable {
+  /// The run's value, nil when that run has no valid cell there.
+  public var value: Double?
+  /// Change against the baseline as a fraction, signed so that positive is better.
+  public var change: Double?
+  /// 95 % bootstrap interval of (run − baseline) in the metric's unit.
+  public var differenceInterval: ClosedRange<Double>?
+  /// Whether that interval excludes zero.
+  public var significant: Bool
+}
+
+/// One row: a metric of one group across runs (index 0 is the baseline).
+public struct ComparisonRow: Sendable, Equatable {
+  public var key: GroupKey
+  public var label: String
+  /// `50.0th` … for latency, `rps` for throughput.
+  public var metric: String
+  public var lowerIsBetter: Bool
+  public var cells: [ComparisonCell]
+}
+
+/// mmtests-style comparison of runs against a baseline.
+public struct RunComparison: Sendable {
+  /// Run ids, baseline first.
+  public var runs: [String]
+  public var phase: PhaseSelection
+  public var rows: [ComparisonRow]
+  /// Set-up that differs between the runs, one sentence each.
+  public var setupDifferences: [String]
+  /// Groups that not every run has, as `label (point)`.
+  public var notShared: [String]
+  /// Allowed worsening, as a fraction (0.10 for `10%`).
+  public var threshold: Double
+
+  /// Rows whose change is significant and worse than the threshold.
+  public var regressions: [ComparisonRow] {
+    rows.filter { row in
+      row.cells.dropFirst().contains { cell in
+        cell.significant && (cell.change ?? 0) < -threshold
+      }
+    }
+  }
+
+  /// Compares `analyses` (the first is the baseline) on the (mode, point) groups they share.
+  ///
+  /// Each analysis must have been made with the same phase; give each a different
+  /// seed so their bootstrap replicates are independent.
+  public static func compare(_ analyses: [RunAnalysis], threshold: Double) -> RunComparison {
+    let baseline = analyses[0]
+    var rows: [ComparisonRow] = []
+    var notShared: [String] = []
+    var allKeys = baseline.groups.map(\.key)
+    for analysis in analyses.dropFirst() {
+      for group in analysis.groups where !allKeys.contains(group.key) {
+        allKeys.append(group.key)
+      }
+    }
+    for key in allKeys {
+      let groups = analyses.map { $0.group(key.modeID, key.point) }
+      let name =
+        (groups.compactMap { $0?.label }.first ?? key.modeID)
+        + (key.point.isEmpty ? "" : " (\(key.pointText))")
+      guard groups.allSatisfy({ $0 != nil }) else {
+        notShared.append(name)
+        continue
+      }
+      let present = groups.map { $0! }
+      for (index, p) in baseline.percentiles.enumerated()
+      where analyses.allSatisfy({ $0.percentiles == baseline.percentiles }) {
+        rows.append(
+          row(
+            key, present[0].label, Format.percentileLabel(p), lowerIsBetter: true,
+            present.map { $0.wakeup[index] }))
+      }
+      if present.allSatisfy({ $0.rps != nil }) {
+        rows.append(
+          row(key, present[0].label, "rps", lowerIsBetter: false, present.map { $0.rps! }))
+      }
+    }
+    return RunComparison(
+      runs: analyses.map(\.manifest.runID), phase: baseline.phase, rows: rows,
+      setupDifferences: differences(analyses), notShared: notShared, threshold: threshold)
+  }
+
+  static func row(
+    _ key: GroupKey, _ label: String, _ metric: String, lowerIsBetter: Bool,
+    _ estimates: [Estimate]
+  ) -> ComparisonRow {
+    let base = estimates[0]
+    let cells = estimates.enumerated().map { index, estimate -> ComparisonCell in
+      guard index > 0 else {
+        return ComparisonCell(
+          value: base.value, change: nil, differenceInterval: nil, significant: false)
+      }
+      let change: Double? =
+        base.value == 0
+        ? nil
+        : (lowerIsBetter ? base.value - estimate.value : estimate.value - base.value) / base.value
+      let interval = Statistics.differenceInterval(base, estimate)
+      let significant = interval.map { $0.low > 0 || $0.high < 0 } ?? false
+      return ComparisonCell(
+        value: estimate.value, change: change,
+        differenceInterval: interval.map { $0.low...$0.high }, significant: significant)
+    }
+    return ComparisonRow(
+      key: key, label: label, metric: metric, lowerIsBetter: lowerIsBetter, cells: cells)
+  }
+
+  /// Sentences naming the set-up that differs from the baseline.
+  static func differences(_ analyses: [RunAnalysis]) -> [String] {
+    let base = analyses[0].manifest
+    var out: [String] = []
+    for analysis in analyses.dropFirst() {
+      let other = analysis.manifest
+      let run = other.runID
+      func check(_ what: String, _ a: String, _ b: String) {
+        if a != b { out.append("\(what): '\(a)' in \(base.runID), '\(b)' in \(run).") }
+      }
+      check("experiment", base.experimentName, other.experimentName)
+      check("pvbench version", base.pvbenchVersion, other.pvbenchVersion)
+      check("schedule", base.scheduleDescription, other.scheduleDescription)
+      check("repetitions", "\(base.repetitions)", "\(other.repetitions)")
+      check(
+        "modes", base.modes.map(\.id).joined(separator: ","),
+        other.modes.map(\.id).joined(separator: ","))
+      check("sweep", base.sweepKeys.joined(separator: ","), other.sweepKeys.joined(separator: ","))
+      check(
+        "report percentiles (latency rows not compared)",
+        base.reportPercentiles.map(Format.percentileKey).joined(separator: ","),
+        other.reportPercentiles.map(Format.percentileKey).joined(separator: ","))
+      for host in base.hosts {
+        guard let twin = other.hosts.first(where: { $0.name == host.name }) else {
+          out.append("host \(host.name): only in \(base.runID).")
+          continue
+        }
+        check("host \(host.name) kernel", host.kernelRelease, twin.kernelRelease)
+        check("host \(host.name) kernel command line", host.kernelCmdline, twin.kernelCmdline)
+        check(
+          "host \(host.name) CPUs", "\(host.cores)x\(host.threadsPerCore)",
+          "\(twin.cores)x\(twin.threadsPerCore)")
+        check(
+          "host \(host.name) entitlement", host.entitled.map(String.init) ?? "none",
+          twin.entitled.map(String.init) ?? "none")
+        check("host \(host.name) transport", host.transport, twin.transport)
+      }
+      for host in other.hosts where !base.hosts.contains(where: { $0.name == host.name }) {
+        out.append("host \(host.name): only in \(run).")
+      }
+    }
+    return out
+  }
+
+  /// The comparison as text tables within 72 columns, the method named under them.
+  public func text() -> String {
+    var out = "pvbench compare, \(phase.rawValue) phase; baseline \(runs[0])\n"
+    for (index, run) in runs.enumerated() {
+      out += "  \(Self.runLetter(index)) = \(run)\(index == 0 ? " (baseline)" : "")\n"
+    }
+    var keys: [GroupKey] = []
+    for row in rows where !keys.contains(row.key) { keys.append(row.key) }
+    for key in keys {
+      let block = rows.filter { $0.key == key }
+      let title =
+        "\(block[0].label)" + (key.point.isEmpty ? "" : ", \(key.pointText)")
+        + ": wakeup latency (usec) and rps"
+      let header = [""] + runs.indices.map { Self.runLetter($0) }
+      let tableRows = block.map { row in
+        [row.metric]
+          + row.cells.enumerated().map { index, cell in
+            let value =
+              cell.value.map { row.lowerIsBetter ? Format.micros($0) : Format.rate($0) } ?? "-"
+            guard index > 0, let change = cell.change else { return value }
+            return "\(value) (\(Format.change(change)))\(cell.significant ? "*" : "")"
+          }
+      }
+      out += "\n" + TextTable(title: title, header: header, rows: tableRows).text(width: 72)
+    }
+    var notes = [
+      "Change: positive is better (lower latency, higher rps). * = significant: the 95 % "
+        + "percentile-bootstrap interval of the difference of medians (runs resampled "
+        + "independently, over repetitions, or over intervals with one repetition) excludes "
+        + "zero. Regression: significant and worse than "
+        + Format.percent(threshold * 100) + "."
+    ]
+    if !notShared.isEmpty {
+      notes.append("Not in every run, not compared: " + notShared.joined(separator: "; ") + ".")
+    }
+    if !setupDifferences.isEmpty {
+      notes.append("Set-up differs:")
+      notes.append(contentsOf: setupDifferences.map { "- " + $0 })
+    }
+    let regressed = regressions
+    notes.append(
+      regressed.isEmpty
+        ? "No regression beyond the threshold."
+        : "Regressions beyond the threshold: "
+          + regressed.map { "\($0.label) \($0.metric)" }.joined(separator: ", ") + ".")
+    out += "\n" + notes.flatMap { wrap($0, width: 72) }.joined(separator: "\n") + "\n"
+    return out
+  }
+
+  static func runLetter(_ index: Int) -> String {
+    index < 26 ? String(UnicodeScalar(UInt8(65 + index))) : "R\(index + 1)"
+  }
+}

@@ -1,0 +1,298 @@
+import Foundation
+
+/// Output formats of `pvbench report`.
+public enum ReportFormat: String, Sendable, CaseIterable {
+  case text, markdown, csv, json, html
+}
+
+/// Turns a `RunAnalysis` into tables and text.
+public struct ReportRenderer: Sendable {
+  public var analysis: RunAnalysis
+
+  public init(_ analysis: RunAnalysis) {
+    self.analysis = analysis
+  }
+
+  /// The set-up a reviewer needs to reproduce the run, one item per line.
+  public func headerLines() -> [String] {
+    let manifest = analysis.manifest
+    var lines = [
+      "pvbench report: \(manifest.experimentName), run \(manifest.runID)",
+      "pvbench \(manifest.pvbenchVersion); started \(manifest.startedAt)"
+        + (manifest.endedAt.map { ", ended \($0)" } ?? ""),
+      "command: " + manifest.commandLine.map(Self.shellQuote).joined(separator: " "),
+    ]
+    for host in manifest.hosts {
+      let cpus = host.cores * host.threadsPerCore
+      let entitled = host.entitled.map { ", entitled \($0) cores" } ?? ""
+      lines.append(
+        "host \(host.name) (\(host.role), \(host.transport)): kernel \(host.kernelRelease), "
+          + "\(cpus) CPUs (\(host.cores) cores x \(host.threadsPerCore) threads, online "
+          + "\(host.cpusOnline))\(entitled)")
+    }
+    lines.append(
+      "modes: " + manifest.modes.map { "\($0.label) (\($0.kind))" }.joined(separator: ", "))
+    lines.append("schedule: \(manifest.scheduleDescription)")
+    if !manifest.sweepKeys.isEmpty {
+      lines.append("sweep: " + manifest.sweepKeys.joined(separator: ", "))
+    }
+    lines.append(
+      "repetitions: \(manifest.repetitions) per point; phase: \(analysis.phase.rawValue)")
+    return lines
+  }
+
+  /// The modes that have data at `point`, in manifest order.
+  func groups(at point: [String: String]) -> [GroupStats] {
+    analysis.modesWithData.compactMap { analysis.group($0.id, point) }
+  }
+
+  /// Title suffix naming the point, or nothing without a sweep.
+  func pointSuffix(_ point: [String: String]) -> String {
+    point.isEmpty ? "" : ", " + GroupKey(modeID: "", point: point).pointText
+  }
+
+  /// Every table of the report, in print order.
+  public func tables() -> [TextTable] {
+    var tables: [TextTable] = []
+    let phase = analysis.phase.rawValue
+    for point in analysis.points {
+      let groups = groups(at: point)
+      guard !groups.isEmpty else { continue }
+      let header = ["percentile"] + groups.map(\.label)
+      let repetitions = Set(groups.map { $0.wakeup.first?.repetitions ?? 0 })
+      let repetitionText =
+        repetitions.count == 1 ? "median of \(repetitions.first!) repetitions" : "median"
+      tables.append(
+        TextTable(
+          title: "Wakeup latency (usec), \(phase) phase, \(repetitionText)\(pointSuffix(point))",
+          header: header,
+          rows: analysis.percentiles.indices.map { index in
+            [Format.percentileLabel(analysis.percentiles[index])]
+              + groups.map { Format.micros($0.wakeup[index].value) }
+          }))
+      tables.append(
+        TextTable(
+          title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
+          header: header,
+          rows: analysis.percentiles.indices.map { index in
+            [Format.percentileLabel(analysis.percentiles[index])]
+              + groups.map { Format.range($0.wakeup[index]) }
+          }))
+      tables.append(
+        TextTable(
+          title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
+          header: header,
+          rows: analysis.percentiles.indices.map { index in
+            [Format.percentileLabel(analysis.percentiles[index])]
+              + groups.map { Format.micros($0.request[index].value) }
+          }))
+      let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
+      tables.append(
+        TextTable(
+          title: "Throughput and steal\(pointSuffix(point))",
+          header: [""] + groups.map(\.label),
+          rows: [
+            ["rps"] + groups.map { $0.rps.map { Format.rate($0.value) } ?? "-" },
+            ["rps 95%"]
+              + groups.map { group in
+                group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
+              },
+          ]
+            + ["busy", "idle", "transition", "all"].map { name in
+              ["steal " + name]
+                + groups.map { group in
+                  group.steal.first { $0.phase == name }?.percent.map(Format.percent) ?? "-"
+                }
+            },
+          footnotes: [
+            "rps: median of each cell's mean over \(phase) intervals. Steal: the measure "
+              + "host's mean steal % per phase, source: "
+              + (stealSources.isEmpty
+                ? "none (no steal accounting)"
+                : stealSources.map(Self.describe).sorted().joined(separator: "; ")) + "."
+          ]))
+    }
+    if analysis.points.count > 1 {
+      let modes = analysis.modesWithData
+      for index in analysis.percentiles.indices
+      where analysis.percentiles[index] >= 99 {
+        let label = Format.percentileLabel(analysis.percentiles[index])
+        tables.append(
+          TextTable(
+            title: "Sweep: \(label) wakeup latency (usec), \(phase) phase",
+            header: ["point"] + modes.map(\.label),
+            rows: analysis.points.map { point in
+              [sweepLabel(point)]
+                + modes.map { mode in
+                  analysis.group(mode.id, point).map { Format.micros($0.wakeup[index].value) }
+                    ?? "-"
+                }
+            },
+            footnotes: ["point: " + analysis.manifest.sweepKeys.joined(separator: " / ")]))
+      }
+    }
+    if !analysis.timings.isEmpty {
+      tables.append(
+        TextTable(
+          title: "Mode switch times (ms)",
+          header: ["mode", "action", "count", "median", "max"],
+          rows: analysis.timings.map {
+            [
+              $0.label, $0.kind, "\($0.count)", Format.millis($0.medianMilliseconds),
+              Format.millis($0.maxMilliseconds),
+            ]
+          },
+          footnotes: [
+            "evacuated: from applying the mode until the avoided CPUs fall below 5 % busy."
+          ]))
+    }
+    if let expect = analysis.manifest.expect, !analysis.verdicts.isEmpty {
+      tables.append(
+        TextTable(
+          title:
+            "Expected numbers: \(expect.table), \(expect.phase.rawValue) phase, tolerance "
+            + Format.percent(expect.tolerance * 100),
+          header: ["mode", "pct", "theirs", "ours", "95%", "diff", "verdict"],
+          rows: analysis.verdicts.map { verdict in
+            [
+              verdict.label,
+              (Double(verdict.percentile).map(Format.percentileLabel))
+                ?? verdict.percentile,
+              Format.micros(verdict.published),
+              verdict.ours.map { Format.micros($0.value) } ?? "-",
+              verdict.ours.map(Format.range) ?? "-",
+              verdict.difference.map(Format.change) ?? "-",
+              verdict.ours == nil
+                ? "no data" : verdict.reproduced ? "reproduced" : "not reproduced",
+            ]
+          },
+          footnotes: [
+            "reproduced: our median is within the tolerance of the published value."
+          ]))
+    }
+    if !analysis.excluded.isEmpty {
+      tables.append(
+        TextTable(
+          title: "Cells not averaged in",
+          header: ["cell", "status", "reason"],
+          rows: analysis.excluded.map {
+            [$0.id, $0.status, $0.reasons.isEmpty ? "-" : $0.reasons.joined(separator: "; ")]
+          }, isList: true))
+    }
+    return tables
+  }
+
+  /// A sweep point's row label: the values only, in sweep-key order.
+  func sweepLabel(_ point: [String: String]) -> String {
+    let keys = analysis.manifest.sweepKeys.filter { point[$0] != nil }
+    let ordered = keys + point.keys.sorted().filter { !keys.contains($0) }
+    return ordered.map { point[$0]! }.joined(separator: "/")
+  }
+
+  static func describe(_ source: StealSource) -> String {
+    switch source {
+    case .guest: "guest /proc/stat"
+    case .host: "host run-queue wait of the vCPU threads"
+    case .none: "none"
+    }
+  }
+
+  static func shellQuote(_ word: String) -> String {
+    let safe = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
+    return safe && !word.isEmpty
+      ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
+  /// The plain-text report: header, tables and notes, every line within 72 columns
+  /// except cells that cannot be split (long cell ids).
+  public func text() -> String {
+    var out = headerLines().flatMap { wrap($0, width: 72) }.joined(separator: "\n") + "\n"
+    for table in tables() { out += "\n" + table.text(width: 72) }
+    if !analysis.notes.isEmpty {
+      out += "\n" + analysis.notes.flatMap { wrap($0, width: 72) }.joined(separator: "\n") + "\n"
+    }
+    return out
+  }
+
+  /// The report as Markdown: header as a list, tables with `value [lo, hi]` cells.
+  public func markdown() -> String {
+    var out = "### pvbench: \(analysis.manifest.experimentName)\n\n"
+    out += headerLines().dropFirst().map { "- \($0)" }.joined(separator: "\n") + "\n"
+    for point in analysis.points {
+      let groups = groups(at: point)
+      guard !groups.isEmpty else { continue }
+      let table = TextTable(
+        title: "Wakeup latency (µs), \(analysis.phase.rawValue) phase\(pointSuffix(point))",
+        header: ["percentile"] + groups.map(\.label),
+        rows: analysis.percentiles.indices.map { index in
+          [Format.percentileLabel(analysis.percentiles[index])]
+            + groups.map { Format.withInterval($0.wakeup[index], Format.micros) }
+        })
+      out += "\n" + table.markdown()
+    }
+    for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") }) {
+      out += "\n" + table.markdown()
+    }
+    if !analysis.notes.isEmpty { out += "\n" + analysis.notes.joined(separator: "\n") + "\n" }
+    return out
+  }
+
+  /// Long-form CSV: one row per figure, every estimate with its interval.
+  public func csv() -> String {
+    let keys = analysis.manifest.sweepKeys
+    var lines = [
+      (["phase", "mode", "label"] + keys + [
+        "metric", "percentile", "value", "low", "high", "repetitions", "method",
+      ]).joined(separator: ",")
+    ]
+    func field(_ text: String) -> String {
+      text.contains(where: { ",\"\n".contains($0) })
+        ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+    for group in analysis.groups {
+      let prefix =
+        [analysis.phase.rawValue, group.key.modeID, group.label]
+        + keys.map {
+          group.key.point[$0] ?? ""
+        }
+      func row(_ metric: String, _ percentile: String, _ estimate: Estimate) {
+        let values = [
+          metric, percentile, number(estimate.value), number(estimate.low),
+          number(estimate.high), "\(estimate.repetitions)", estimate.method.rawValue,
+        ]
+        lines.append((prefix + values).map(field).joined(separator: ","))
+      }
+      for (index, p) in analysis.percentiles.enumerated() {
+        row("wakeup_us", Format.percentileKey(p), group.wakeup[index])
+      }
+      for (index, p) in analysis.percentiles.enumerated() {
+        row("request_us", Format.percentileKey(p), group.request[index])
+      }
+      if let rps = group.rps { row("rps", "", rps) }
+      for steal in group.steal {
+        if let percent = steal.percent {
+          row(
+            "steal_percent_\(steal.phase)", "",
+            Estimate(value: percent, low: percent, high: percent, repetitions: 0, method: .single))
+        }
+      }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The whole analysis as pretty-printed JSON with sorted keys.
+  public func json() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(analysis), as: UTF8.self) + "\n"
+  }
+
+  /// A number for data files: up to 6 significant decimals, no exponent for normal ranges.
+  func number(_ value: Double) -> String { dataNumber(value) }
+}
+
+/// A number for CSV and gnuplot data files.
+func dataNumber(_ value: Double) -> String {
+  if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+  return String(format: "%.6g", value)
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+import Workloads
+
+@testable import Report
+
+@Suite struct StatisticsTests {
+  /// Exponential samples with mean `mean`, from a seeded generator.
+  static func exponential(_ generator: inout SeededGenerator, mean: Double) -> Double {
+    let u = Double(generator.next() >> 11) / Double(1 << 53)
+    return -mean * log(1 - u)
+  }
+
+  static func rebuilt(_ histogram: LatencyHistogram) -> LatencyHistogram {
+    var copy = LatencyHistogram()
+    for bucket in histogram.buckets { copy.record(nanoseconds: bucket.value, count: bucket.count) }
+    return copy
+  }
+
+  @Test func sparsePercentilesMatchHDR() {
+    var generator = SeededGenerator(seed: 7)
+    var hdr = LatencyHistogram()
+    var other = LatencyHistogram()
+    for index in 0..<20_000 {
+      let value = UInt64(exp(Double(generator.next() % 10_000) / 10_000 * log(1e6))) * 10
+      if index % 3 == 0 { other.record(nanoseconds: value) } else { hdr.record(nanoseconds: value) }
+    }
+    // The store holds bucket values (highest equivalents), so compare with HDR
+    // histograms rebuilt from those, as LatencyHistogram's decoder does.
+    hdr = Self.rebuilt(hdr)
+    other = Self.rebuilt(other)
+    let sparse = SparseHistogram(pairs: hdr.buckets)
+    let sparseOther = SparseHistogram(pairs: other.buckets)
+    let merged = SparseHistogram.merged([sparse, sparseOther])
+    var both = hdr
+    both.merge(other)
+    #expect(merged.total == both.count)
+    for p in [1.0, 25, 50, 90, 99, 99.9, 99.99] {
+      #expect(sparse.value(atPercentile: p) == hdr.nanoseconds(atPercentile: p), "p\(p)")
+      #expect(merged.value(atPercentile: p) == both.nanoseconds(atPercentile: p), "merged p\(p)")
+    }
+  }
+
+  @Test func medianOfOddAndEvenCounts() {
+    #expect(Statistics.median([3, 1, 2]) == 2)
+    #expect(Statistics.median([4, 1, 3, 2]) == 2.5)
+    #expect(Statistics.quantile(sorted: [0, 10], 0.25) == 2.5)
+  }
+
+  @Test func oneRepetitionGivesTheSingleValue() {
+    let estimate = Statistics.bootstrapMedian([42], resamples: 100, seed: 1)
+    #expect(estimate.method == .single)
+    #expect(estimate.low == 42 && estimate.high == 42 && estimate.value == 42)
+  }
+
+  @Test func sameSeedSameIntervalOtherSeedOtherReplicates() {
+    let values = (1...15).map { Double($0 * $0) }
+    let first = Statistics.bootstrapMedian(values, resamples: 300, seed: 9)
+    let again = Statistics.bootstrapMedian(values, resamples: 300, seed: 9)
+    let other = Statistics.bootstrapMedian(values, resamples: 300, seed: 10)
+    #expect(first == again)
+    #expect(first.replicates != other.replicates)
+  }
+
+  /// Percentile bootstrap of the median over 21 exponential repetitions: the 95 %
+  /// interval should hold the true median (ln 2 · mean) in about 95 % of 200 trials.
+  @Test func repetitionBootstrapCoversTheTrueMedian() {
+    var data = SeededGenerator(seed: 2026)
+    let truth = log(2.0) * 100
+    var covered = 0
+    let trials = 200
+    for trial in 0..<trials {
+      let values = (0..<21).map { _ in Self.exponential(&data, mean: 100) }
+      let estimate = Statistics.bootstrapMedian(values, resamples: 400, seed: UInt64(trial))
+      if estimate.low <= truth && truth <= estimate.high { covered += 1 }
+    }
+    let rate = Double(covered) / Double(trials)
+    #expect(rate >= 0.88 && rate <= 0.99, "coverage \(rate)")
+  }
+
+  /// Interval bootstrap with one repetition: 40 intervals × 50 exponential samples
+  /// (mean 100 µs); the true p90 is 100·ln 10 µs. Coverage near 95 %, and the
+  /// intervals are narrow enough to mean something.
+  @Test func intervalBootstrapCoversTheTruePercentile() {
+    var data = SeededGenerator(seed: 11)
+    let truth = 100 * log(10.0)
+    var covered = 0
+    var widths = 0.0
+    let trials = 80
+    for trial in 0..<trials {
+      let intervals = (0..<40).map { _ in
+        var histogram = LatencyHistogram()
+        for _ in 0..<50 {
+          histogram.record(nanoseconds: UInt64(Self.exponential(&data, mean: 100_000)))
+        }
+        return SparseHistogram(pairs: histogram.buckets)
+      }
+      let estimate = IntervalBootstrap.percentileEstimates(
+        cells: [intervals], percentiles: [90], scale: 1.0 / 1000, resamples: 200,
+        seed: UInt64(trial))[0]
+      #expect(estimate.method == .intervals)
+      if estimate.low <= truth && truth <= estimate.high { covered += 1 }
+      widths += (estimate.high - estimate.low) / truth
+    }
+    let rate = Double(covered) / Double(trials)
+    #expect(rate >= 0.85, "coverage \(rate)")
+    #expect(widths / Double(trials) < 0.3, "mean relative width \(widths / Double(trials))")
+  }
+}
+
+@Suite struct StoreReadingTests {
+  @Test func fastIntervalParserAgreesWithJSONDecoder() throws {
+    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
+    let data = try Data(contentsOf: url)
+    let fast = try #require(IntervalLineParser.parse(data))
+    let slow = try RunStore.readLines(StoredInterval.self, url: url)
+    #expect(fast.count == 12)
+    #expect(fast == slow)
+  }
+
+  @Test func tornLastLineIsDroppedAndOtherShapesFallBack() throws {
+    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
+    var data = try Data(contentsOf: url)
+    data.append(contentsOf: Array("{\"index\":12,\"startNano".utf8))
+    try data.write(to: url)
+    #expect(IntervalLineParser.parse(data) == nil)
+    let store = try RunStore.load(from: run)
+    #expect(store.cells[0].intervals.count == 12)
+  }
+
+  @Test func aBrokenLineIsNamedWithItsLineNumber() throws {
+    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
+    var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+    lines[2] = "{\"index\": \"two\"}"
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+    #expect(throws: ReportError.self) { try RunStore.load(from: run) }
+    do {
+      _ = try RunStore.load(from: run)
+    } catch let error as ReportError {
+      #expect(error.description.hasPrefix("\(url.path):3: cannot read this results file"))
+    }
+  }
+
+  @Test func aFolderWithoutManifestIsNotARun() {
+    let error = #expect(throws: ReportError.self) {
+      try RunStore.load(from: URL(fileURLWithPath: "/nonexistent/run"))
+    }
+    #expect(
+      error?.description
+        == "'/nonexistent/run' is not a run folder: it has no manifest.json. Pass a folder "
+        + "results/<experiment>/<run-id> written by 'pvbench run'.")
+  }
+}
+
+@Suite struct MergeTests {
+  @Test func denseAndSortedMergesAgree() {
+    var generator = SeededGenerator(seed: 3)
+    let parts = (0..<20).map { _ in
+      var histogram = LatencyHistogram()
+      for _ in 0..<300 {
+        histogram.record(
+          nanoseconds: generator.next() % 50_000_000 + 1, count: generator.next() % 3 + 1)
+      }
+      return SparseHistogram(pairs: histogram.buckets)
+    }
+    let dense = SparseHistogram.mergedDense(parts)
+    var sorted = parts[0]
+    for part in parts.dropFirst() { sorted = SparseHistogram.mergeTwo(sorted, part) }
+    #expect(dense == sorted)
+    #expect(SparseHistogram.merged(parts) == sorted)
+    #expect(dense?.total == parts.reduce(0) { $0 + $1.total })
+  }
+
+  @Test func nonCanonicalValuesFallBackToTheSortedMerge() {
+    // 4096 and 4097 share an HDR bucket (width 2 there): the dense merge refuses.
+    let parts = (0..<10).map { SparseHistogram(pairs: [(4096 + UInt64($0 % 2), 1)]) }
+    #expect(SparseHistogram.mergedDense(parts) == nil)
+    let merged = SparseHistogram.merged(parts)
+    #expect(merged.values == [4096, 4097])
+    #expect(merged.counts == [5, 5])
+  }
+}

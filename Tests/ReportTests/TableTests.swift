@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+@testable import Report
+
+@Suite struct TableTests {
+  func coverLetter() throws -> (RunAnalysis, URL) {
+    let run = try SyntheticStore.write(SyntheticStore.coverLetterCells())
+    let analysis = RunAnalysis.analyze(try RunStore.load(from: run))
+    return (analysis, run)
+  }
+
+  @Test func coverLetterTableIsGolden() throws {
+    let (analysis, run) = try coverLetter()
+    defer { SyntheticStore.remove(run) }
+    let table = ReportRenderer(analysis).tables()[0].text()
+    // HDR keeps 3 significant digits: 99 µs is the bucket 98.99–99.03, printed 99.
+    #expect(
+      table == """
+        Wakeup latency (usec), busy phase, median of 3 repetitions
+        percentile  Out of Box  cpu_hotplug  cpu_paravirt
+        50.0th              50          100           200
+        90.0th              90          180           360
+        99.0th              99          198           396
+        99.9th             100          200           400
+
+        """)
+  }
+
+  @Test func everyTextLineFitsAnEmail() throws {
+    let (analysis, run) = try coverLetter()
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(analysis).text()
+    for line in text.split(separator: "\n") {
+      #expect(line.count <= 72, "too wide: \(line)")
+    }
+    #expect(text.contains("host lpar1 (measure, qemu): kernel 6.1.0-56-cloud-amd64"))
+    #expect(text.contains("command: pvbench run experiments/synthetic.yaml"))
+    #expect(text.contains("steal busy"))
+    let joined = text.replacingOccurrences(of: "\n  ", with: " ")
+    #expect(joined.contains("source: host run-queue wait of the vCPU threads."))
+    #expect(text.contains("Mode switch times (ms)"))
+  }
+
+  @Test func idlePhaseReadsOnlyIdleIntervals() throws {
+    let run = try SyntheticStore.write(SyntheticStore.coverLetterCells())
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(phase: .idle))
+    // Idle samples are n/2+1 µs for n = 1…100: p50 = 26, p99.9 = 51.
+    let first = analysis.groups[0]
+    #expect(Int(first.wakeup[0].value.rounded()) == 26)
+    #expect(Int(first.wakeup[3].value.rounded()) == 51)
+  }
+
+  @Test func wideTablesSplitIntoBlocksWithinWidth() {
+    let table = TextTable(
+      title: "t", header: ["percentile"] + (1...8).map { "mode_number_\($0)" },
+      rows: [["50.0th"] + (1...8).map { "\($0)" }])
+    let text = table.text(width: 72)
+    #expect(text.split(separator: "\n").allSatisfy { $0.count <= 72 })
+    #expect(text.components(separatedBy: "percentile").count - 1 >= 2)
+    #expect(text.contains("mode_number_8"))
+  }
+
+  @Test func csvAndMarkdownCarryTheSameNumbers() throws {
+    let (analysis, run) = try coverLetter()
+    defer { SyntheticStore.remove(run) }
+    let renderer = ReportRenderer(analysis)
+    let csv = renderer.csv()
+    let p99 = analysis.groups[1].wakeup[2].value
+    #expect(csv.contains("busy,hotplug,cpu_hotplug,wakeup_us,99.0,\(dataNumber(p99))"))
+    #expect(
+      renderer.markdown().contains("| 99.0th | 99 [99, 99] | 198 [198, 198] | 396 [396, 396] |"))
+    let decoded = try JSONDecoder().decode(
+      RunAnalysis.self, from: Data(try renderer.json().utf8))
+    #expect(decoded.groups.count == 3)
+    #expect(decoded.groups[2].wakeup[3].value == analysis.groups[2].wakeup[3].value)
+  }
+
+  @Test func invalidAndUnfinishedCellsAreListedAndNotAveragedIn() throws {
+    var cells = SyntheticStore.coverLetterCells()
+    cells.append(
+      SyntheticStore.Cell(
+        id: "hotplug-r4", modeID: "hotplug", repetition: 4, status: .invalid,
+        reasons: ["noise host lpar2 reached 40 % busy, below the 90 % gate"],
+        busy: { _ in [10_000_000] }))
+    cells.append(
+      SyntheticStore.Cell(
+        id: "hotplug-r5", modeID: "hotplug", repetition: 5, busy: { _ in [10_000_000] },
+        writeSummary: false))
+    var manifest = SyntheticStore.manifest(cells: cells)
+    manifest.plannedCells.append("paravirt-r9")
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(try RunStore.load(from: run))
+    let hotplug = try #require(analysis.group("hotplug", [:]))
+    #expect(hotplug.cellIDs == ["hotplug-r1", "hotplug-r2", "hotplug-r3"])
+    #expect(hotplug.wakeupSamples == 3 * 6 * 100)
+    // Pooled p99.99 would be 10 s if either bad cell were merged in.
+    #expect(hotplug.nines.last!.microseconds < 1000)
+    #expect(
+      analysis.excluded.map(\.status) == ["invalid", "unfinished", "missing"])
+    let text = ReportRenderer(analysis).text()
+    #expect(
+      text.contains(
+        """
+        Cells not averaged in
+        cell         status      reason
+        hotplug-r4   invalid     noise host lpar2 reached 40 % busy, below the
+                                 90 % gate
+        hotplug-r5   unfinished  no cell.json: the cell did not end (interrupted
+                                 run?)
+        paravirt-r9  missing     planned but never started
+        """))
+  }
+
+  @Test func sweepGetsOneTablePerPointAndAPivot() throws {
+    var cells: [SyntheticStore.Cell] = []
+    for (index, busy) in ["5s", "10s"].enumerated() {
+      for mode in SyntheticStore.modes {
+        cells.append(
+          SyntheticStore.Cell(
+            id: "\(mode.id)-\(busy)", modeID: mode.id, point: ["noise.stress.busy": busy],
+            repetition: 1, busy: SyntheticStore.ramp(UInt64(index + 1))))
+      }
+    }
+    let manifest = SyntheticStore.manifest(
+      cells: cells, sweepKeys: ["noise.stress.busy"], repetitions: 1)
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let text = ReportRenderer(analysis).text()
+    #expect(text.contains("noise.stress.busy=5s"))
+    #expect(text.contains("noise.stress.busy=10s"))
+    #expect(text.contains("Sweep: 99.0th wakeup latency (usec), busy phase"))
+    #expect(text.contains("10s           198          198           198"))
+    #expect(analysis.groups.allSatisfy { $0.wakeup[0].method == .intervals })
+  }
+
+  @Test func expectVerdictsCompareWithTolerance() throws {
+    let expect = ExpectRecord(
+      table: "cover-letter-v3", tolerance: 0.25, phase: .busy,
+      wakeupMicroseconds: ["out-of-box": ["99.0": 90, "99.9": 200]])
+    let cells = SyntheticStore.coverLetterCells()
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, expect: expect))
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(try RunStore.load(from: run))
+    #expect(analysis.verdicts.map(\.reproduced) == [true, false])
+    let text = ReportRenderer(analysis).text()
+    #expect(text.contains("Expected numbers: cover-letter-v3, busy phase, tolerance 25.0%"))
+    #expect(text.contains("not reproduced"))
+  }
+}

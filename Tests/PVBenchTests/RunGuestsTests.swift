@@ -45,7 +45,9 @@ struct RunGuestsTests {
       CellSummary.self, from: Data(contentsOf: URL(fileURLWithPath: cell + "/cell.json")))
     #expect(summary.status == .complete, "\(summary.reasons)")
     let intervals = try String(contentsOfFile: cell + "/intervals.jsonl", encoding: .utf8)
-      .split(separator: "\n").map { try JSONDecoder().decode(IntervalRecord.self, from: Data($0.utf8)) }
+      .split(separator: "\n").map {
+        try JSONDecoder().decode(IntervalRecord.self, from: Data($0.utf8))
+      }
 
     // TCG guests report no steal: the figure comes from the host side, and it is higher
     // while the noise guest burns its vCPUs.
@@ -58,7 +60,9 @@ struct RunGuestsTests {
 
     // Hotplug verified CPU 1 offline at each busy edge and back online at each idle edge.
     let events = try String(contentsOfFile: cell + "/events.jsonl", encoding: .utf8)
-      .split(separator: "\n").map { try JSONDecoder().decode(EventRecord.self, from: Data($0.utf8)) }
+      .split(separator: "\n").map {
+        try JSONDecoder().decode(EventRecord.self, from: Data($0.utf8))
+      }
     let applies = events.filter { $0.kind == "mode-apply" }
     let restores = events.filter { $0.kind == "mode-restore" }
     #expect(applies.count >= 2)
@@ -70,7 +74,8 @@ struct RunGuestsTests {
     // Nothing is left: no QEMU of ours, no pool cgroup.
     let qemu = try CLI.shell("pgrep -f 'pvbench-g[12],debug-threads' || true")
     #expect(qemu.isEmpty, "QEMU left running: \(qemu)")
-    let cgroups = try CLI.shell("ls -d /sys/fs/cgroup/*/pvbench-*-g[12] /sys/fs/cgroup/pvbench-*-g[12] 2>/dev/null || true")
+    let cgroups = try CLI.shell(
+      "ls -d /sys/fs/cgroup/*/pvbench-*-g[12] /sys/fs/cgroup/pvbench-*-g[12] 2>/dev/null || true")
     #expect(cgroups.isEmpty, "cgroups left: \(cgroups)")
   }
 }

@@ -294,7 +294,9 @@ final class RunController: @unchecked Sendable {
       }
     }
     if mode.kind == .governor {
-      return Task { await self.governor(mode: mode, point: point, measure: measure, recorder: recorder) }
+      return Task {
+        await self.governor(mode: mode, point: point, measure: measure, recorder: recorder)
+      }
     }
     // The preferred mode's kernel governor decides by itself; static holds the mode.
     if point.trigger == .static || mode.kind == .preferred

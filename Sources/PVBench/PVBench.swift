@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @main
 struct PVBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -20,4 +24,24 @@ struct PVBench: AsyncParsableCommand {
       Restore.self, Doctor.self,
     ]
   )
+
+  /// Parses and runs the command; a bad command line exits with code 2 (invalid input),
+  /// as the README documents, instead of ArgumentParser's 64.
+  static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      let code = exitCode(for: error)
+      if code == .validationFailure {
+        printError(fullMessage(for: error))
+        Glibc.exit(ExitStatus.invalidInput.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
 }

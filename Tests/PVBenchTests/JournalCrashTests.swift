@@ -22,7 +22,7 @@ import Testing
     let first = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stdout.hasSuffix(" changes, verified\n") || first.stdout.hasSuffix(" change, verified\n"))
-    #expect(tree.snapshot() == before, "step \(step)")
+    #expect(FakeHostTree.differences(tree.snapshot(), before) == [], "step \(step)")
     let second = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
     #expect(second.status == 0)
     #expect(second.stdout == "nothing to restore\n")

@@ -127,6 +127,13 @@ struct FakeHostTree {
     return result
   }
 
+  /// The paths whose contents differ between two snapshots (short failure messages).
+  static func differences(_ a: [String: String], _ b: [String: String]) -> [String] {
+    Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted().map {
+      "\($0): \(a[$0].map { "'\($0)'" } ?? "missing") vs \(b[$0].map { "'\($0)'" } ?? "missing")"
+    }
+  }
+
   /// Deletes the tree.
   func remove() { try? FileManager.default.removeItem(atPath: root) }
 }

@@ -26,7 +26,8 @@ import Testing
     #expect(try reply(agent, #"{"op":"ping"}"#)["error"]?["code"] == "malformed")
     #expect(try reply(agent, #"[1,2]"#)["error"]?["code"] == "malformed")
     #expect(try reply(agent, #"{"id":1,"op":7}"#)["error"]?["code"] == "malformed")
-    #expect(try reply(agent, #"{"id":2,"op":"ping","params":[]}"#)["error"]?["code"] == "bad-params")
+    #expect(
+      try reply(agent, #"{"id":2,"op":"ping","params":[]}"#)["error"]?["code"] == "bad-params")
     let unknown = try reply(agent, #"{"id":3,"op":"fly"}"#)
     #expect(unknown["id"] == 3)
     #expect(unknown["error"]?["code"] == "unknown-op")
@@ -53,7 +54,8 @@ import Testing
     let agent = server()
     agent.register("workload.echo") { _, params throws(AgentError) in params }
     _ = try reply(agent, #"{"id":1,"op":"hello","params":{"protocol":"1.0"}}"#)
-    #expect(try reply(agent, #"{"id":2,"op":"workload.echo","params":{"a":1}}"#)["result"]?["a"] == 1)
+    #expect(
+      try reply(agent, #"{"id":2,"op":"workload.echo","params":{"a":1}}"#)["result"]?["a"] == 1)
   }
 
   @Test func jsonKeepsNanosecondIntegersExact() throws {
@@ -95,7 +97,8 @@ import Testing
     _ = try await client.request("kmsg.watch")
     let started = try await client.request("sample.start", ["interval_ms": 50])
     #expect(started["fields"]?.arrayValue?.count == 8)
-    try tree.write("/dev/kmsg", "6,1,2,-;all fine\n4,2,3,-;WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n")
+    try tree.write(
+      "/dev/kmsg", "6,1,2,-;all fine\n4,2,3,-;WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n")
     var samples = 0
     var warning: String?
     let deadline = Date().addingTimeInterval(10)

@@ -64,7 +64,8 @@ import Testing
     )
     let noEntitlement = HostDoctor.check(
       ModeRequest(kind: .cpuset, cpus: .nonEntitled), host: "h", facts: facts)
-    #expect(noEntitlement.problem?.hasPrefix("h: 'non-entitled' needs the host's entitled cores") == true)
+    #expect(
+      noEntitlement.problem?.hasPrefix("h: 'non-entitled' needs the host's entitled cores") == true)
     let all = HostDoctor.check(ModeRequest(kind: .cpuset, cpus: .all), host: "h", facts: facts)
     #expect(all.problem == "h: a cpuset without 0-1 would hold no CPU.")
   }

@@ -21,7 +21,9 @@ import Testing
     #expect(journals.count == 1)
     let first = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
     #expect(first.status == 0, "\(first.stderr)")
-    #expect(first.stdout.hasSuffix(" changes, verified\n") || first.stdout.hasSuffix(" change, verified\n"))
+    #expect(
+      first.stdout.hasSuffix(" changes, verified\n")
+        || first.stdout.hasSuffix(" change, verified\n"))
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [], "step \(step)")
     let second = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
     #expect(second.status == 0)

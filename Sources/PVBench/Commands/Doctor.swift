@@ -22,7 +22,8 @@ extension PVBench {
 
     @Option(
       name: .customLong("mode"),
-      help: "A mode to check (out-of-box, hotplug, paravirt, preferred, cpuset); repeat. Default: all.")
+      help:
+        "A mode to check (out-of-box, hotplug, paravirt, preferred, cpuset); repeat. Default: all.")
     var modes: [String] = []
 
     @Option(help: "CPUs the modes avoid: a cpulist, 'non-entitled' or 'all'.")
@@ -35,7 +36,9 @@ extension PVBench {
     var root: String = "/"
 
     func validate() throws {
-      if local == (ssh != nil) { throw ValidationError("Give exactly one of '--local' or '--ssh HOST'.") }
+      if local == (ssh != nil) {
+        throw ValidationError("Give exactly one of '--local' or '--ssh HOST'.")
+      }
       for mode in modes where ModeRequest.Kind(rawValue: mode) == nil {
         let known = ModeRequest.Kind.allCases.map(\.rawValue).joined(separator: ", ")
         throw ValidationError("'--mode' must be one of \(known), got '\(mode)'.")
@@ -47,7 +50,8 @@ extension PVBench {
     }
 
     func run() async throws {
-      let kinds = modes.isEmpty ? ModeRequest.Kind.allCases : modes.compactMap(ModeRequest.Kind.init)
+      let kinds =
+        modes.isEmpty ? ModeRequest.Kind.allCases : modes.compactMap(ModeRequest.Kind.init)
       let selection = CPUSelection(cpus) ?? .nonEntitled
       let requests = kinds.map { ModeRequest(kind: $0, cpus: selection, entitledCores: entitled) }
       let host: String
@@ -84,7 +88,10 @@ extension PVBench {
       client.close()
       master?.closeMaster()
       print(report)
-      print(report.fit ? "verdict: \(host) can run every mode asked for" : "verdict: \(host) cannot run every mode asked for")
+      print(
+        report.fit
+          ? "verdict: \(host) can run every mode asked for"
+          : "verdict: \(host) cannot run every mode asked for")
       if !report.fit { throw ExitStatus.hostUnfit.exitCode }
     }
   }

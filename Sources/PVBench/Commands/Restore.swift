@@ -29,7 +29,8 @@ extension PVBench {
     func run() async throws {
       let paths = HostPaths(root: root)
       if let journal, !paths.exists(journal) {
-        printError("pvbench restore: no journal at '\(paths.resolve(journal))'; nothing to restore.")
+        printError(
+          "pvbench restore: no journal at '\(paths.resolve(journal))'; nothing to restore.")
         return
       }
       let reports = JournalRestorer(paths: paths, kernel: makeSysfsWriter(paths: paths))
@@ -44,7 +45,8 @@ extension PVBench {
         if report.skipped {
           print("\(file): skipped, its agent is still running and restores itself")
         } else if report.problems.isEmpty {
-          print("\(file): restored \(report.undone) change\(report.undone == 1 ? "" : "s"), verified")
+          print(
+            "\(file): restored \(report.undone) change\(report.undone == 1 ? "" : "s"), verified")
         } else {
           failed = true
           printError("pvbench restore: \(file) could not be fully restored; the journal is kept.")

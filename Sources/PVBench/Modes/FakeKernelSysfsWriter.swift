@@ -74,7 +74,8 @@ struct FakeKernelSysfsWriter: SysfsWriter {
         try store(pids.map { $0 + "\n" }.joined(), procs)
       }
       // Kept in pid order, so a restored tree reads the same as before.
-      let here = ((paths.read("\(directory)/cgroup.procs") ?? "").split(separator: "\n")
+      let here =
+        ((paths.read("\(directory)/cgroup.procs") ?? "").split(separator: "\n")
         .compactMap { Int($0) } + [pid]).sorted()
       try store(here.map { "\($0)\n" }.joined(), "\(directory)/cgroup.procs")
       let relative = String(directory.dropFirst(hierarchy.count))

@@ -36,7 +36,8 @@ final class AgentClient: @unchecked Sendable {
     self.channel = channel
     self.diagnostics = diagnostics
     self.onClose = onClose
-    (events, eventSink) = AsyncStream.makeStream(of: JSON.self, bufferingPolicy: .bufferingNewest(65536))
+    (events, eventSink) = AsyncStream.makeStream(
+      of: JSON.self, bufferingPolicy: .bufferingNewest(65536))
     let thread = Thread { [self] in readLoop() }
     thread.name = "pvbench-client-\(host)"
     thread.start()
@@ -47,7 +48,8 @@ final class AgentClient: @unchecked Sendable {
   /// - Throws: `HostError` when no hello arrives within `timeout`, or the agent refuses.
   func handshake(timeout: Duration = .seconds(30)) async throws -> JSON {
     let hello = try await withTimeout(timeout, what: "the agent's hello") {
-      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in
+      try await withCheckedThrowingContinuation {
+        (continuation: CheckedContinuation<JSON, any Error>) in
         self.lock.lock()
         if let received = self.helloReceived {
           self.lock.unlock()
@@ -86,9 +88,11 @@ final class AgentClient: @unchecked Sendable {
   {
     let id = takeID()
     let line = JSON.object(["id": .int(id), "op": .string(op), "params": params]).serialized
-    return try await withTimeout(timeout, what: "the reply to '\(op)'", onTimeout: { self.abandon(id) })
-    {
-      try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JSON, any Error>) in
+    return try await withTimeout(
+      timeout, what: "the reply to '\(op)'", onTimeout: { self.abandon(id) }
+    ) {
+      try await withCheckedThrowingContinuation {
+        (continuation: CheckedContinuation<JSON, any Error>) in
         self.lock.lock()
         if self.closed {
           self.lock.unlock()
@@ -181,7 +185,8 @@ final class AgentClient: @unchecked Sendable {
   }
 
   private func withTimeout<T: Sendable>(
-    _ timeout: Duration, what: String, onTimeout: @escaping @Sendable () -> CheckedContinuation<JSON, any Error>? = { nil },
+    _ timeout: Duration, what: String,
+    onTimeout: @escaping @Sendable () -> CheckedContinuation<JSON, any Error>? = { nil },
     _ body: @escaping @Sendable () async throws -> T
   ) async throws -> T {
     let host = self.host

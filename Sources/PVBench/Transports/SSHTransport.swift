@@ -45,7 +45,8 @@ struct SSHTransport: Sendable {
     "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  private func fail(_ host: String, _ what: String, _ result: (Int32, String, String)) -> HostError {
+  private func fail(_ host: String, _ what: String, _ result: (Int32, String, String)) -> HostError
+  {
     let said = result.2.trimmingCharacters(in: .whitespacesAndNewlines)
     return HostError(
       host: host,
@@ -97,7 +98,8 @@ struct SSHTransport: Sendable {
     do {
       child = try ChildProcess(executable: "/usr/bin/ssh", arguments: sshArguments(command))
     } catch {
-      throw HostError(host: host, message: "cannot run /usr/bin/ssh: \(error.localizedDescription).")
+      throw HostError(
+        host: host, message: "cannot run /usr/bin/ssh: \(error.localizedDescription).")
     }
     let client = AgentClient(
       host: host, channel: child.channel(), diagnostics: { child.stderr },
@@ -114,7 +116,8 @@ struct SSHTransport: Sendable {
   /// Asks the control master to exit (at the end of a run; otherwise it lingers 60 s).
   func closeMaster() {
     _ = ChildProcess.run(
-      "/usr/bin/ssh", commonOptions() + (port.map { ["-p", "\($0)"] } ?? []) + ["-O", "exit", destination],
+      "/usr/bin/ssh",
+      commonOptions() + (port.map { ["-p", "\($0)"] } ?? []) + ["-O", "exit", destination],
       timeout: 10)
   }
 }

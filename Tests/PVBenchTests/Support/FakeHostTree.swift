@@ -95,7 +95,8 @@ struct FakeHostTree {
       if cgroup != .none {
         let hierarchy = cgroup == .v1 ? "\(cg)/cpuset" : cg
         let procs = "\(hierarchy)\(inCgroup == "/" ? "" : inCgroup)/cgroup.procs"
-        let pids = ((paths.read(procs) ?? "").split(separator: "\n").compactMap { Int($0) }
+        let pids =
+          ((paths.read(procs) ?? "").split(separator: "\n").compactMap { Int($0) }
           + [task.pid]).sorted()
         try write(procs, pids.map { "\($0)\n" }.joined())
       }
@@ -121,7 +122,7 @@ struct FakeHostTree {
       let path = "/" + file
       if path.hasPrefix(HostPaths.journalDirectory) || path == "/run" { continue }
       var isDirectory: ObjCBool = false
-      FileManager.default.fileExists(atPath: root + path, isDirectory: &isDirectory)
+      _ = FileManager.default.fileExists(atPath: root + path, isDirectory: &isDirectory)
       result[path] = isDirectory.boolValue ? "<dir>" : read(path)
     }
     return result

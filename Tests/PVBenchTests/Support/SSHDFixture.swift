@@ -43,17 +43,17 @@ final class SSHDFixture: @unchecked Sendable {
     configFile = "\(directory)/ssh_config"
     let user = String(cString: getpwuid(getuid())!.pointee.pw_name)
     try """
-      Host pvtest
-        HostName 127.0.0.1
-        Port \(port)
-        User \(user)
-        IdentityFile \(directory)/user_key
-        IdentitiesOnly yes
-        UserKnownHostsFile /dev/null
-        StrictHostKeyChecking no
-        LogLevel ERROR
+    Host pvtest
+      HostName 127.0.0.1
+      Port \(port)
+      User \(user)
+      IdentityFile \(directory)/user_key
+      IdentitiesOnly yes
+      UserKnownHostsFile /dev/null
+      StrictHostKeyChecking no
+      LogLevel ERROR
 
-      """.write(toFile: configFile, atomically: true, encoding: .utf8)
+    """.write(toFile: configFile, atomically: true, encoding: .utf8)
     // sshd refuses to start without its privilege-separation folder (the package makes it).
     try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
     process = Process()

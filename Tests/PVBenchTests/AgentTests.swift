@@ -84,6 +84,11 @@ import Testing
     #expect(facts.stealTicks == 15)
     let clock = try await client.request("clock")
     #expect((clock["monotonic_ns"]?.intValue ?? 0) > 0)
+    // Same machine, same clocks: the offset is within the best round trip.
+    let offset = try await client.estimateClockOffset(rounds: 5)
+    #expect(offset.roundTripNs > 0)
+    #expect(abs(offset.monotonicOffsetNs) <= offset.roundTripNs)
+    #expect(abs(offset.realtimeOffsetNs) <= offset.roundTripNs)
     await #expect(throws: HostError.self) { try await client.request("nope") }
   }
 

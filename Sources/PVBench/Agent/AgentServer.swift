@@ -124,9 +124,9 @@ final class AgentServer: @unchecked Sendable {
     lock.lock()
     let handler = handlers[op]
     let ready = handshakeDone
+    let known = handler == nil ? handlers.keys.sorted().joined(separator: ", ") : ""
     lock.unlock()
     guard let handler else {
-      let known = handlers.keys.sorted().joined(separator: ", ")
       return AgentProtocol.reply(
         id: id,
         error: AgentError(

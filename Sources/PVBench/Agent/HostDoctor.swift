@@ -9,6 +9,9 @@ struct HostDoctor: Sendable {
     var problem: String?
     /// The CPUs the mode would avoid, when they resolve.
     var avoided: [Int]?
+    /// `unsupported` when the host lacks an interface, `bad-params` when the request
+    /// cannot work anywhere this host is shaped like.
+    var code: AgentError.Code = .unsupported
   }
 
   /// The per-host report `pvbench doctor` prints.
@@ -101,6 +104,7 @@ struct HostDoctor: Sendable {
     }
     if request.kind != .outOfBox && request.kind != .preferred {
       guard let cpus = request.cpus.resolve(cores: facts.cores, entitledCores: entitled) else {
+        check.code = .badParams
         check.problem =
           "\(host): 'non-entitled' needs the host's entitled cores; give 'entitled:' in the experiment file (or --entitled) — this host has no /proc/powerpc/lparcfg."
         return check
@@ -117,6 +121,7 @@ struct HostDoctor: Sendable {
         check.problem = needs(
           "\(HostPaths.cpuDirectory)/cpuN/online", "use cpuset, or enable CONFIG_HOTPLUG_CPU")
       } else if facts.online.allSatisfy(avoided.contains) {
+        check.code = .badParams
         check.problem =
           "\(host): hotplug of \(Cpulist.format(avoided)) would leave no CPU online; keep at least one."
       } else if let cpu = stuck.first {
@@ -149,6 +154,7 @@ struct HostDoctor: Sendable {
           "the cpuset controller in \(HostPaths.cgroupRoot)/cgroup.controllers (or a v1 cpuset mount)",
           "enable cpuset, or use hotplug")
       } else if facts.online.allSatisfy(avoided.contains) {
+        check.code = .badParams
         check.problem =
           "\(host): a cpuset without \(Cpulist.format(avoided)) would hold no CPU."
       }

@@ -134,6 +134,19 @@ import Testing
     #expect(RestoreJournal.leftovers(paths: tree.paths).isEmpty)
   }
 
+  @Test func shutdownRestoresAndRepliesWhatItUndid() async throws {
+    let tree = try FakeHostTree()
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect()
+    _ = try await client.request("mode.apply", ["mode": "paravirt", "cpus": "6-7"])
+    let reply = try await client.shutdown()
+    #expect(reply["restored"]?["undone"] == 1)
+    #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+  }
+
   @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
   func agentRestoresOnSignals(signal: Int32) async throws {
     let tree = try FakeHostTree(cgroup: .v2)

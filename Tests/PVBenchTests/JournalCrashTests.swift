@@ -45,6 +45,20 @@ import Testing
     try await crashAndRestore(tree: tree, step: step, params: ["mode": "cpuset", "cpus": "4-7"])
   }
 
+  @Test(arguments: [1, 2])
+  func paravirt(step: Int) async throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
+    defer { tree.remove() }
+    try await crashAndRestore(tree: tree, step: step, params: ["mode": "paravirt", "cpus": "4-7"])
+  }
+
+  @Test(arguments: [1, 2])
+  func preferred(step: Int) async throws {
+    let tree = try FakeHostTree(stealGovernorModule: true)
+    defer { tree.remove() }
+    try await crashAndRestore(tree: tree, step: step, params: ["mode": "preferred"])
+  }
+
   @Test func restoreOfAJournalThatDoesNotExistSaysSo() {
     let result = ChildProcess.run(
       BuiltBinary.path, ["restore", "--root", NSTemporaryDirectory(), "--journal", "/run/x.jsonl"])

@@ -108,6 +108,16 @@ final class AgentClient: @unchecked Sendable {
     }
   }
 
+  /// Asks the agent to restore and exit, waits for its reply, then closes.
+  ///
+  /// - Returns: the `shutdown` reply (`restored`: what was undone).
+  /// - Throws: `HostError` when the restore failed (the agent keeps its journal).
+  @discardableResult
+  func shutdown(timeout: Duration = .seconds(120)) async throws -> JSON {
+    defer { close() }
+    return try await request("shutdown", timeout: timeout)
+  }
+
   /// Closes the connection: the agent sees end of file, restores and exits.
   func close() {
     channel.closeWrite()

@@ -141,7 +141,12 @@ import Testing
     let client = try await LocalTransport(
       executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
     ).connect()
-    _ = try await client.request("mode.apply", ["mode": "paravirt", "cpus": "6-7"])
+    let applied = try await client.request(
+      "mode.apply", ["mode": "paravirt", "cpus": "6-7", "evacuation": true])
+    // The fake /proc/stat does not move: no avoided CPU is busy in the first window.
+    #expect((applied["evacuation_ms"]?.doubleValue ?? 0) >= 200)
+    #expect(applied["evacuation_timeout"] == false)
+    #expect(applied["evacuation_busy_percent"] == ["6": 0, "7": 0])
     let reply = try await client.shutdown()
     #expect(reply["restored"]?["undone"] == 1)
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])

@@ -59,6 +59,23 @@ import Testing
     try await crashAndRestore(tree: tree, step: step, params: ["mode": "preferred"])
   }
 
+  @Test func restoreLeavesTheJournalOfARunningAgentAlone() async throws {
+    let tree = try FakeHostTree()
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect()
+    _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "7"])
+    let applied = tree.snapshot()
+    let result = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
+    #expect(result.status == 0)
+    #expect(result.stdout.hasSuffix(": skipped, its agent is still running and restores itself\n"))
+    #expect(FakeHostTree.differences(tree.snapshot(), applied) == [])
+    client.close()
+    #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+  }
+
   @Test func restoreOfAJournalThatDoesNotExistSaysSo() {
     let result = ChildProcess.run(
       BuiltBinary.path, ["restore", "--root", NSTemporaryDirectory(), "--journal", "/run/x.jsonl"])

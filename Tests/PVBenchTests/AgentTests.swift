@@ -166,8 +166,21 @@ import Testing
     let pid = Int32(client.helloEvent["pid"]?.intValue ?? 0)
     #expect(pid > 0)
     kill(pid, signal)
-    // The reply stream ends when the agent exits; it must have restored by then.
-    for await _ in client.events {}
+    // The event stream ends when the agent exits; it must have restored by then.
+    let ended = await withTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        for await _ in client.events {}
+        return true
+      }
+      group.addTask {
+        try? await Task.sleep(for: .seconds(20))
+        return false
+      }
+      let first = await group.next() ?? false
+      group.cancelAll()
+      return first
+    }
+    #expect(ended, "the agent did not exit within 20 s of signal \(signal)")
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }
 }

@@ -42,25 +42,25 @@ import Testing
   }
 
   @Test func evacuationTimesOutWhileACPUStaysBusy() throws {
-    let tree = try FakeHostTree(cores: 2, threadsPerCore: 1)
-    defer { tree.remove() }
-    let baseline = ProcStat.parse(tree.read("/proc/stat"))
-    let writer = Thread {
-      // Keep cpu1 100 % busy: its user ticks grow between every window.
-      for step in 1...40 {
-        try? tree.write(
-          "/proc/stat",
-          "cpu0 10 0 10 \(100 + step * 5) 0 0 0 0\ncpu1 \(10 + step * 5) 0 10 101 0 0 0 1\n")
-        usleep(10_000)
-      }
+    final class Counter: @unchecked Sendable {
+      var reads = 0
     }
-    writer.start()
-    let outcome = EvacuationMeter(paths: tree.paths).measure(
+    let counter = Counter()
+    // Every read, cpu1 has spent 5 more ticks in user and none idle: 100 % busy.
+    let meter = EvacuationMeter(readStat: {
+      counter.reads += 1
+      let step = counter.reads
+      return "cpu0 10 0 10 \(100 + step * 5) 0 0 0 0\ncpu1 \(10 + step * 5) 0 10 101 0 0 0 1\n"
+    })
+    let baseline = ProcStat.parse("cpu0 10 0 10 100 0 0 0 0\ncpu1 10 0 10 101 0 0 0 1\n")
+    let outcome = meter.measure(
       cpus: [1], baseline: baseline, start: pvbMonotonicNow(), timeout: .milliseconds(200),
-      window: .milliseconds(40))
+      window: .milliseconds(20))
     #expect(outcome.milliseconds == nil)
-    #expect((outcome.lastBusyPercent[1] ?? 0) > 50)
+    #expect(outcome.lastBusyPercent[1] == 100)
+    #expect(counter.reads >= 2)
   }
+
 }
 
 func pvbMonotonicNow() -> UInt64 { pvb_monotonic_ns() }

@@ -41,10 +41,12 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
       ]
     ),
+    // Runs the built binary for end-to-end tests; Foundation only.
+    .target(name: "PVBenchTestSupport", path: "Tests/PVBenchTestSupport"),
     .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Workloads"]),
-    .testTarget(name: "PVBenchTests", dependencies: ["PVBench"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["PVBench"]),
+    .testTarget(name: "PVBenchTests", dependencies: ["PVBench", "PVBenchTestSupport"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["PVBench", "PVBenchTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

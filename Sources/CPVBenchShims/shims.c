@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -82,4 +84,63 @@ void pvb_sleep_ns(uint64_t nanoseconds) {
                          .tv_nsec = (long)(nanoseconds % 1000000000ull)};
   struct timespec rem;
   while (clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem) == EINTR) req = rem;
+}
+
+void pvb_sleep_until_ns(uint64_t deadline) {
+  struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ull),
+                        .tv_nsec = (long)(deadline % 1000000000ull)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+  }
+}
+
+void pvb_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__ __volatile__("pause" ::: "memory");
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield" ::: "memory");
+#else
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+uint64_t pvb_atomic_fetch_add_u64(uint64_t *word, uint64_t value) {
+  return __atomic_fetch_add(word, value, __ATOMIC_RELAXED);
+}
+
+uint64_t pvb_atomic_load_u64(const uint64_t *word) {
+  return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+
+void pvb_atomic_store_u64(uint64_t *word, uint64_t value) {
+  __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+extern char **environ;
+
+int pvb_spawn_in_new_group(const char *file, char *const *argv, int32_t *pid) {
+  posix_spawnattr_t attr;
+  int rc = posix_spawnattr_init(&attr);
+  if (rc != 0) return rc;
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setpgroup(&attr, 0);
+  /* A caller on SCHED_FIFO must not hand that policy to CPU burners: they would starve it. */
+  struct sched_param normal = {.sched_priority = 0};
+  posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+  posix_spawnattr_setschedparam(&attr, &normal);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSCHEDULER);
+  pid_t child = 0;
+  rc = posix_spawnp(&child, file, NULL, &attr, argv, environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc == 0) *pid = (int32_t)child;
+  return rc;
+}
+
+int pvb_set_fifo_priority(int priority) {
+  struct sched_param param = {.sched_priority = priority};
+  return sched_setscheduler(0, SCHED_FIFO, &param) == 0 ? 0 : -errno;
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PVBenchTestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import PVBenchTestSupport
 import Testing
 
 @Suite struct CommandLineTests {

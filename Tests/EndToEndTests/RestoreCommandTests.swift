@@ -1,4 +1,5 @@
 import Foundation
+import PVBenchTestSupport
 import Testing
 
 /// `pvbench restore` from the command line, on a journal written by hand.

@@ -31,10 +31,11 @@ import Testing
     let unknown = try reply(agent, #"{"id":3,"op":"fly"}"#)
     #expect(unknown["id"] == 3)
     #expect(unknown["error"]?["code"] == "unknown-op")
-    #expect(
-      unknown["error"]?["message"]
-        == "Unknown op 'fly'; this agent knows: clock, facts, hello, kmsg.watch, mode.apply, mode.restore, mode.verify, ping, sample.start, sample.stop, shutdown."
-    )
+    let message = unknown["error"]?["message"]?.stringValue ?? ""
+    #expect(message.hasPrefix("Unknown op 'fly'; this agent knows: clock, facts, hello, "))
+    for op in ["kmsg.watch", "mode.apply", "mode.restore", "mode.verify", "ping", "shutdown"] {
+      #expect(message.contains(" \(op),") || message.hasSuffix(" \(op)."), "\(op)")
+    }
   }
 
   @Test func handshakeComesFirstAndRefusesAnotherMajor() throws {

@@ -57,6 +57,33 @@ uint64_t pvb_realtime_ns(void);
 /// Sleeps for `nanoseconds` with clock_nanosleep, resuming after EINTR.
 void pvb_sleep_ns(uint64_t nanoseconds);
 
+/// Sleeps until the monotonic clock reaches `deadline` nanoseconds (TIMER_ABSTIME), resuming
+/// after EINTR. Returns at once when the deadline has passed.
+void pvb_sleep_until_ns(uint64_t deadline);
+
+/// Hints the CPU that the caller is spinning (x86 `pause`), for spin locks and busy loops.
+void pvb_cpu_relax(void);
+
+/// Atomically adds `value` to a 64-bit word (relaxed) and returns the previous value.
+uint64_t pvb_atomic_fetch_add_u64(uint64_t *_Nonnull word, uint64_t value);
+
+/// Atomically loads a 64-bit word (acquire).
+uint64_t pvb_atomic_load_u64(const uint64_t *_Nonnull word);
+
+/// Atomically stores a 64-bit word (release).
+void pvb_atomic_store_u64(uint64_t *_Nonnull word, uint64_t value);
+
+/// Moves the calling thread to SCHED_FIFO at `priority` (1–99). Returns 0 or -errno
+/// (-EPERM without CAP_SYS_NICE); callers treat failure as "keep the normal policy".
+int pvb_set_fifo_priority(int priority);
+
+/// Starts `file` (searched on PATH) with `argv` (NULL-terminated) in a new process group
+/// whose id is the child's pid, with default signal dispositions, an empty signal mask and
+/// SCHED_OTHER (never the caller's real-time policy).
+/// Stores the child's pid in `pid`. Returns 0 or a positive errno from posix_spawnp.
+int pvb_spawn_in_new_group(const char *_Nonnull file, char *_Nullable const *_Nonnull argv,
+                           int32_t *_Nonnull pid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,10 +23,13 @@ final class AgentServer: @unchecked Sendable {
   let kernel: any SysfsWriter
   let modes: ModeEngine
   let monitors: MonitorSet
+  let workloads = WorkloadHost()
   private let lock = NSLock()
   private var handshakeDone = false
   private var stopRequested = false
-  private var handlers: [String: Handler] = AgentServer.standardHandlers
+  private var handlers: [String: Handler] = AgentServer.standardHandlers.merging(
+    AgentServer.workloadHandlers
+  ) { $1 }
 
   /// A server on `channel` acting on the host under `paths`, journaling to `journalPath`.
   init(channel: LineChannel, paths: HostPaths, journalPath: String) {
@@ -89,6 +92,7 @@ final class AgentServer: @unchecked Sendable {
 
   /// Stops monitors and restores the host (idempotent).
   func finish() {
+    workloads.stopAll()
     monitors.stopAll()
     _ = try? modes.restore()
   }
@@ -216,6 +220,7 @@ extension AgentServer {
       try server.monitors.watchKernelLog(params: params, emit: { server.emit($0, $1) })
     },
     "shutdown": { server, _ throws(AgentError) in
+      server.workloads.stopAll()
       server.monitors.stopAll()
       let restored = try server.modes.restore()
       server.requestStop()

@@ -6,13 +6,33 @@ extension PVBench {
       commandName: "plan",
       abstract: "Expand an experiment file into cells and show what a run would do.",
       discussion: """
-        Prints one row per cell (mode x sweep point x repetition) with its stable id and \
-        estimated duration, the total time, and which knob changes on which host.
+        Checks the whole file first: every problem is printed as \
+        'file:line:column: error: key.path: message' and the command exits with code 2. \
+        Then prints one row per cell (mode x sweep point x repetition) with its stable id \
+        and estimated duration, the total time, and which knob changes on which host.
         """
     )
 
+    @Argument(help: "The experiment file (YAML).")
+    var file: String
+
+    @Flag(help: "Print the plan as JSON.")
+    var json = false
+
     func run() async throws {
-      try notBuiltYet("plan", issue: 2)
+      let loaded = try loadExperimentOrExit(file)
+      let plan = ExperimentPlan(loaded)
+      print(json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
     }
+  }
+}
+
+/// Loads an experiment file, or prints every problem in it and exits with code 2.
+func loadExperimentOrExit(_ path: String) throws -> LoadedExperiment {
+  do {
+    return try ExperimentLoader.load(path: path)
+  } catch {
+    printError(error.description)
+    throw ExitStatus.invalidInput.exitCode
   }
 }

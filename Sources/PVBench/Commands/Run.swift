@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Report
 
 extension PVBench {
   struct Run: AsyncParsableCommand {
@@ -6,13 +8,167 @@ extension PVBench {
       commandName: "run",
       abstract: "Run an experiment: drive every host through the schedule, measure, restore.",
       discussion: """
-        Writes results/<experiment>/<run-id>/. --resume RUN_DIR runs only missing or \
-        invalid cells.
+        Writes results/<experiment>/<run-id>/ (see docs/results-format.md) and prints that \
+        folder on standard output when the run ends; progress goes to standard error. \
+        Ctrl-C stops the current cell, restores every host, keeps what was measured as a \
+        partial cell and prints the command that resumes the run (exit code 130). \
+        --resume RUN_DIR runs only the cells that are missing, invalid, failed or partial.
         """
     )
 
+    @Argument(help: "The experiment file (YAML).")
+    var file: String
+
+    @Option(help: "Resume this run folder: run only what is missing, invalid or failed.")
+    var resume: String?
+
+    @Option(help: "The folder that holds results/<experiment>/<run-id>.")
+    var results = "results"
+
+    @Flag(help: "Print only errors and the run folder.")
+    var quiet = false
+
+    @Flag(help: "Print every event.")
+    var verbose = false
+
+    func validate() throws {
+      if quiet && verbose { throw ValidationError("'--quiet' and '--verbose' exclude each other.") }
+    }
+
     func run() async throws {
-      try notBuiltYet("run", issue: 5)
+      let loaded = try loadExperimentOrExit(file)
+      let plan = ExperimentPlan(loaded)
+      let progress = Progress(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
+      let store: ResultsStore
+      var manifest: RunManifest
+      var cells = plan.cells
+      do {
+        if let resume {
+          store = try ResultsStore.open(resume)
+          manifest = try store.readManifest()
+          guard manifest.experimentName == plan.experiment.name,
+            manifest.plannedCells == plan.cells.map(\.id)
+          else {
+            printError(
+              "pvbench run: \(resume) holds a run of a different experiment or plan; resume "
+                + "with the file it was started with: "
+                + "pvbench run \(resume)/experiment.yaml --resume \(resume)")
+            throw ExitStatus.invalidInput.exitCode
+          }
+          let remaining = Set(store.cellsToRun(of: plan.cells.map(\.id)))
+          cells = plan.cells.filter { remaining.contains($0.id) }
+          progress.note(
+            "resuming \(resume): \(cells.count) of \(plan.cells.count) cells to run")
+        } else {
+          store = try ResultsStore.create(
+            resultsRoot: URL(fileURLWithPath: results), experiment: plan.experiment.name)
+          manifest = Self.manifest(plan: plan, store: store)
+          try store.write(Data(loaded.text.utf8), named: "experiment.yaml")
+          try store.write(
+            try ResultsStore.prettyEncoder.encode(plan.experiment), named: "experiment.json")
+          try store.writeManifest(manifest)
+        }
+      } catch let error as StoreError {
+        printError("pvbench run: \(error)")
+        throw ExitStatus.runtimeFailure.exitCode
+      }
+      progress.note(
+        "\(plan.experiment.name): \(cells.count) cells, about "
+          + "\(PlanPrinter.duration(plan.setupSeconds + cells.reduce(0) { $0 + $1.estimatedSeconds }))"
+          + " -> \(store.runDirectory.path)")
+
+      let interrupt = InterruptFlag()
+      interrupt.install { name, count in
+        progress.note(
+          count == 1
+            ? "\(name): stopping the cell and restoring every host (this takes a few seconds)"
+            : "\(name) again: still restoring the hosts; pvbench exits when they are restored")
+      }
+      let connector = AgentHostConnector(experiment: plan.experiment)
+      let controller = RunController(
+        plan: plan, store: store, connector: connector, progress: progress,
+        interrupt: interrupt, cellsToRun: cells)
+      let outcome: RunController.Outcome
+      do {
+        outcome = try await controller.run(manifest: &manifest)
+      } catch is InterruptedError {
+        await controller.closeAll()
+        connector.shutdown(consoleFolder: store.runDirectory.path)
+        printError(
+          "pvbench run: interrupted before the first cell; every host was restored. Resume with:\n  "
+            + Self.resumeCommand(file: file, store: store))
+        print(store.runDirectory.path)
+        throw ExitStatus.interrupted.exitCode
+      } catch {
+        await controller.closeAll()
+        connector.shutdown(consoleFolder: store.runDirectory.path)
+        printError("pvbench run: \(error)")
+        printError("Resume with: \(Self.resumeCommand(file: file, store: store))")
+        throw ExitStatus.runtimeFailure.exitCode
+      }
+      await controller.closeAll()
+      connector.shutdown(consoleFolder: store.runDirectory.path)
+      manifest.endedAt = Timestamps.iso(Date())
+      try? store.writeManifest(manifest)
+
+      switch outcome {
+      case .finished(let complete, let invalid, let failed):
+        progress.note(
+          "done: \(complete) complete, \(invalid) invalid, \(failed) failed -> "
+            + store.runDirectory.path)
+        print(store.runDirectory.path)
+        if invalid + failed > 0 {
+          progress.note(
+            "run again the cells that did not complete with: "
+              + Self.resumeCommand(file: file, store: store))
+        }
+        if failed > 0 { throw ExitStatus.runtimeFailure.exitCode }
+      case .interrupted:
+        printError(
+          "pvbench run: interrupted; every host was restored. Resume with:\n  "
+            + Self.resumeCommand(file: file, store: store))
+        print(store.runDirectory.path)
+        throw ExitStatus.interrupted.exitCode
+      case .stoppedAfterFailures(let count):
+        printError(
+          "pvbench run: stopped after \(count) failed cells in a row; see the reasons above. "
+            + "Resume with: \(Self.resumeCommand(file: file, store: store))")
+        print(store.runDirectory.path)
+        throw ExitStatus.runtimeFailure.exitCode
+      }
+    }
+
+    static func resumeCommand(file: String, store: ResultsStore) -> String {
+      "pvbench run \(file) --resume \(store.runDirectory.path)"
+    }
+
+    static func manifest(plan: ExperimentPlan, store: ResultsStore) -> RunManifest {
+      let experiment = plan.experiment
+      var schedule = ""
+      if let noise = experiment.noise {
+        schedule =
+          "\(noise.host) busy \(noise.stress.busy) / idle \(noise.stress.idle), "
+          + "trigger \(experiment.trigger.rawValue), "
+      }
+      schedule +=
+        "schbench runtime \(experiment.measure.schbench.runtime), "
+        + "\(experiment.repetitions) repetition\(experiment.repetitions == 1 ? "" : "s")"
+      let expect = experiment.expect.map {
+        ExpectRecord(
+          table: $0.table, tolerance: $0.tolerance.fraction,
+          phase: Phase(rawValue: experiment.report.phase) ?? .busy,
+          wakeupMicroseconds: $0.wakeupMicroseconds)
+      }
+      return RunManifest(
+        pvbenchVersion: PVBenchVersion.current, experimentName: experiment.name,
+        runID: store.runDirectory.lastPathComponent, commandLine: CommandLine.arguments,
+        startedAt: Timestamps.iso(Date()), hosts: [],
+        modes: experiment.modes.map {
+          ModeRecord(id: $0.id, kind: $0.kind.rawValue, label: $0.label)
+        },
+        plannedCells: plan.cells.map(\.id), scheduleDescription: schedule,
+        sweepKeys: experiment.sweep.map(\.keyPath), repetitions: experiment.repetitions,
+        reportPercentiles: experiment.report.percentiles, expect: expect)
     }
   }
 }

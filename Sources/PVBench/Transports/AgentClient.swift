@@ -30,12 +30,14 @@ final class AgentClient: @unchecked Sendable {
   /// `onClose` releases what the transport owns (waits for the child).
   init(
     host: String, channel: LineChannel, diagnostics: @escaping @Sendable () -> String = { "" },
-    onClose: @escaping @Sendable () -> Void = {}
+    onClose: @escaping @Sendable () -> Void = {}, hello: JSON? = nil
   ) {
     self.host = host
     self.channel = channel
     self.diagnostics = diagnostics
     self.onClose = onClose
+    // A transport that already read the hello line (a guest's boot wait) hands it over.
+    self.helloReceived = hello
     (events, eventSink) = AsyncStream.makeStream(
       of: JSON.self, bufferingPolicy: .bufferingNewest(65536))
     let thread = Thread { [self] in readLoop() }

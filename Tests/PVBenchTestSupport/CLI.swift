@@ -1,15 +1,15 @@
 import Foundation
 
 /// Runs the built `pvbench` binary and captures its whole output.
-struct CLI {
-  struct Result {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct CLI {
+  public struct Result: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
   }
 
   /// The `pvbench` binary next to the test bundle (same build folder).
-  static var binary: URL {
+  public static var binary: URL {
     var dir = Bundle.main.bundleURL
     while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pvbench").path),
       dir.path != "/"
@@ -20,13 +20,13 @@ struct CLI {
   }
 
   /// The package root, for experiment files and fixtures.
-  static var packageRoot: URL {
+  public static var packageRoot: URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
   }
 
   /// Runs `pvbench arguments…` with a time limit and returns status, stdout and stderr.
-  static func run(
+  public static func run(
     _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
     timeout: TimeInterval = 120, currentDirectory: URL? = nil
   ) throws -> Result {
@@ -66,6 +66,51 @@ struct CLI {
     }
     process.waitUntilExit()
     return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
+
+/// A `pvbench` process started in the background, for tests that signal it mid-run.
+public final class RunningCLI: @unchecked Sendable {
+  public let process = Process()
+  private let out = Pipe()
+  private let err = Pipe()
+  private var outData = Data()
+  private var errData = Data()
+  private let group = DispatchGroup()
+
+  public init(_ arguments: [String], currentDirectory: URL? = nil) throws {
+    process.executableURL = CLI.binary
+    process.arguments = arguments
+    process.currentDirectoryURL = currentDirectory ?? CLI.packageRoot
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    group.enter()
+    DispatchQueue.global().async { [self] in
+      outData = out.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    group.enter()
+    DispatchQueue.global().async { [self] in
+      errData = err.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+  }
+
+  /// Sends `signal` to the process.
+  public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+  /// Waits at most `timeout` seconds (then kills it) and returns the whole output.
+  public func wait(timeout: TimeInterval) -> CLI.Result {
+    if group.wait(timeout: .now() + timeout) == .timedOut {
+      process.terminate()
+      group.wait()
+    }
+    process.waitUntilExit()
+    return CLI.Result(
       status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
       stderr: String(decoding: errData, as: UTF8.self))
   }

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Workloads
+
+extension PVBench.Workload {
+  struct Schbench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "schbench",
+      abstract: "Measure wakeup and request latency like schbench (same flags and output layout).",
+      usage: "pvbench workload schbench [-m N] [-t N] [-r S] [-w S] [-i S] [-z S] [-F KB] "
+        + "[-n N] [-s US] [-R RPS] [-L] [-M CPUS] [-W CPUS] [-j FILE]",
+      discussion: """
+        Flags (schbench's, short or long, '-m 2', '-m2', '--message-threads=2'):
+          -m, --message-threads N   message threads (default 1)
+          -t, --threads N           workers per message thread (default: online CPUs)
+          -r, --runtime S           seconds to run, warmup included (default 30)
+          -w, --warmuptime S        seconds at the start not counted (default 0)
+          -i, --intervaltime S      seconds between printed reports (default 10)
+          -z, --zerotime S          restart the totals every S seconds (default never)
+          -F, --cache_footprint KB  size of a worker's three matrices (default 256)
+          -n, --operations N        matrix multiplies per request (default 5)
+          -s, --sleeptime US        request sleep, µs (default 100)
+          -R, --rps N               fixed total request rate (default off)
+          -L, --no-locking          skip the per-CPU lock around the multiplies
+          -M, --message-cpus LIST   CPUs for message threads, e.g. 0-1
+          -W, --worker-cpus LIST    CPUs for workers, e.g. 2-7
+          -j, --json FILE           write the JSON summary to FILE ('-' = stdout)
+
+        The reports go to standard error in schbench's layout, so lkp-tests' and mmtests' \
+        parsers read them unchanged. Deliberate differences from schbench: a monotonic \
+        nanosecond clock; sub-microsecond samples are kept (the table rounds to whole µs, \
+        the JSON has nanoseconds); zero-length wakeups are recorded, not dropped; one \
+        HdrHistogram per thread, merged after each tick (no shared counters on the hot \
+        path); per-interval snapshots for the pvbench controller; '-j' lists every \
+        percentile, min, max, sample counts, the average RPS and the command line. \
+        '-p' (pipe), '-C' (calibrate) and '-A' (auto-rps) are not supported.
+
+        Exit codes: 0 success, 1 runtime failure, 2 invalid flags, 130 interrupted (the \
+        totals so far are still printed).
+        """
+    )
+
+    @Argument(parsing: .allUnrecognized, help: "schbench flags (listed above).")
+    var flags: [String] = []
+
+    func run() throws {
+      let options: SchbenchOptions
+      do {
+        options = try SchbenchOptions.parse(arguments: flags)
+      } catch {
+        printError("pvbench workload schbench: \(error)")
+        throw ExitStatus.invalidInput.exitCode
+      }
+      let commandLine = ["pvbench", "workload", "schbench"] + flags
+      let run = try SchbenchRun(options: options, commandLine: commandLine)
+      let signals = WorkloadSignals { run.stop() }
+      defer { signals.cancel() }
+      do {
+        try run.start(
+          streamInterval: .seconds(options.intervalSeconds), onInterval: { _ in },
+          onProgress: { result, elapsed in
+            printError(SchbenchReport.blocks(result, runtimeSeconds: elapsed))
+          })
+      } catch {
+        printError("pvbench workload schbench: \(error)")
+        throw ExitStatus.runtimeFailure.exitCode
+      }
+      let result = run.wait()
+      printError(SchbenchReport.final(result))
+      if let path = options.jsonPath {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(SchbenchSummary(result: result, options: options))
+        if path == "-" {
+          FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else {
+          do {
+            try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+          } catch {
+            printError(
+              "pvbench workload schbench: could not write the JSON summary to '\(path)': "
+                + "\(error.localizedDescription). Check that its folder exists and is writable.")
+            throw ExitStatus.runtimeFailure.exitCode
+          }
+        }
+      }
+      if signals.interrupted { throw ExitStatus.interrupted.exitCode }
+    }
+  }
+}

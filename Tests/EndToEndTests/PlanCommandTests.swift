@@ -1,0 +1,62 @@
+import Foundation
+import PVBenchTestSupport
+import Testing
+
+@Suite struct PlanCommandTests {
+  @Test(arguments: [
+    "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle",
+  ])
+  func shippedExperimentsPlan(name: String) throws {
+    let result = try CLI.run(["plan", "experiments/\(name).yaml"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.isEmpty)
+    #expect(result.stdout.hasPrefix("Experiment \(name) (experiments/\(name).yaml)\n"))
+    #expect(result.stdout.contains("\nKnobs:\n"))
+  }
+
+  @Test func invalidFileExitsTwoWithEveryProblemAndNoStackTrace() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("bad.yaml")
+    try """
+    name: bad
+    hots: {}
+    measure: { host: x }
+    modes: [out-of-box]
+    repeat: 0
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let result = try CLI.run(["plan", file.path])
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+    #expect(
+      result.stderr == """
+        \(file.path):1:1: error: missing key 'hosts'
+        \(file.path):1:1: error: trigger 'follow-noise' needs a 'noise' section (or use 'trigger: static')
+        \(file.path):2:1: error: unknown key 'hots' (did you mean 'hosts'?)
+        \(file.path):5:9: error: repeat: must be at least 1, got '0'
+
+        """)
+  }
+
+  @Test func missingFileExitsTwo() throws {
+    let result = try CLI.run(["plan", "no/such/file.yaml"])
+    #expect(result.status == 2)
+    #expect(result.stderr == "no/such/file.yaml: error: no such file\n")
+  }
+
+  @Test func jsonListsTheSameCells() throws {
+    let text = try CLI.run(["plan", "experiments/cover-letter-local.yaml"])
+    let json = try CLI.run(["plan", "--json", "experiments/cover-letter-local.yaml"])
+    #expect(json.status == 0)
+    struct Document: Decodable {
+      struct Cell: Decodable { var id: String; var repetition: Int }
+      var cells: [Cell]
+      var totalSeconds: Double
+    }
+    let document = try JSONDecoder().decode(Document.self, from: Data(json.stdout.utf8))
+    #expect(document.cells.count == 12)
+    for cell in document.cells { #expect(text.stdout.contains(cell.id)) }
+  }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+import Workloads
+
+@testable import PVBench
+
+/// Writes `text` to a temporary file named `name` and loads it as an experiment
+/// on a pretend machine with CPUs 0-1.
+private func load(_ text: String, name: String = "exp.yaml") throws(SpecError) -> LoadedExperiment {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "pvbench-spec-\(UUID().uuidString)")
+  try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: dir) }
+  let path = dir.appendingPathComponent(name).path
+  FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+  do {
+    return try ExperimentLoader.load(path: path, localCPUs: CPUList(0...1))
+  } catch {
+    // Report paths relative to the temporary folder so the expected text is stable.
+    throw SpecError(
+      diagnostics: error.diagnostics.map {
+        var diagnostic = $0
+        diagnostic.file = name
+        return diagnostic
+      })
+  }
+}
+
+private func errors(_ text: String) -> [String] {
+  do {
+    _ = try load(text)
+    return []
+  } catch {
+    return error.diagnostics.map(\.description)
+  }
+}
+
+private let valid = """
+  name: t
+  hosts:
+    vm1: { qemu: { vcpus: 2, memory: 256M }, entitled: 1 }
+    vm2: { qemu: { vcpus: 2 }, entitled: 1 }
+  measure:
+    host: vm1
+    schbench: { workers: 2, runtime: 10s }
+  noise:
+    host: vm2
+    stress: { busy: 2s, idle: 2s }
+  modes:
+    - out-of-box
+    - hotplug: { cpus: non-entitled }
+  """
+
+@Suite struct ExperimentSpecTests {
+  @Test func validFileDecodesWithDefaults() throws {
+    let loaded = try load(valid)
+    let experiment = loaded.experiment
+    #expect(experiment.name == "t")
+    #expect(experiment.hosts.map(\.name) == ["vm1", "vm2"])
+    #expect(experiment.measure.schbench.messageThreads == 1)
+    #expect(experiment.measure.schbench.runtime == DurationValue(seconds: 10))
+    #expect(experiment.modes.map(\.label) == ["Out of Box", "cpu_hotplug"])
+    #expect(experiment.modes[1].cpus == .nonEntitled)
+    #expect(experiment.trigger == .followNoise)
+    #expect(loaded.points.count == 1)
+  }
+
+  @Test func syntaxErrorHasPosition() {
+    #expect(
+      errors("name: t\nhosts: [a, b\n")
+        == [
+          "exp.yaml:3:1: error: YAML syntax: did not find expected ',' or ']' while parsing a flow sequence"
+        ])
+  }
+
+  @Test func unknownKeyAndWrongTypeAndRangeAllInOnePass() {
+    let text = valid.replacingOccurrences(
+      of: "workers: 2, runtime: 10s", with: "worker: 2, runtime: ten"
+    )
+    .replacingOccurrences(of: "busy: 2s", with: "busy: 0s")
+    #expect(
+      errors(text) == [
+        "exp.yaml:7:15: error: measure.schbench: unknown key 'worker' (did you mean 'workers'?)",
+        "exp.yaml:7:35: error: measure.schbench.runtime: expected a duration such as '500ms', '10s' or '2m', got 'ten'",
+        "exp.yaml:10:19: error: noise.stress.busy: must be at least 100ms, got '0s'",
+      ])
+  }
+
+  @Test func missingKeyAndUnknownHost() {
+    let text = valid.replacingOccurrences(of: "name: t\n", with: "")
+      .replacingOccurrences(of: "host: vm2", with: "host: vm3")
+    #expect(
+      errors(text) == [
+        "exp.yaml:1:1: error: missing key 'name'",
+        "exp.yaml:8:9: error: noise.host: no host named 'vm3' (did you mean 'vm1'?) — the hosts are 'vm1', 'vm2'",
+      ])
+  }
+
+  @Test func entitlementBeyondVCPUsAndPoolOverflow() {
+    let text = valid.replacingOccurrences(
+      of: "vm2: { qemu: { vcpus: 2 }, entitled: 1 }",
+      with: "vm2: { qemu: { vcpus: 2 }, entitled: 3 }")
+    #expect(
+      errors(text) == [
+        "exp.yaml:3:3: error: hosts: the qemu hosts' entitlements add up to 4 cores, more than the pool's 2 host CPUs",
+        "exp.yaml:4:40: error: hosts.vm2.entitled: 3 entitled cores exceed the host's 2 cores (2 vCPUs)",
+      ])
+  }
+
+  @Test func cpulistNamingMissingCPUs() {
+    let text = valid.replacingOccurrences(of: "cpus: non-entitled", with: "cpus: 1-4")
+    #expect(
+      errors(text) == [
+        "exp.yaml:13:5: error: modes[1]: vm1 has no CPU 2-4 (it has CPUs 0-1)"
+      ])
+  }
+
+  @Test func unknownModeSuggestsTheRightOne() {
+    let text = valid.replacingOccurrences(of: "- hotplug:", with: "- hotplg:")
+    #expect(
+      errors(text) == [
+        "exp.yaml:13:5: error: modes[1]: expected one of 'out-of-box', 'hotplug', 'paravirt', 'preferred', 'cpuset', 'governor', got 'hotplg' (did you mean 'hotplug'?)"
+      ])
+  }
+
+  @Test func emptyBinaryAndMissingFiles() throws {
+    #expect(
+      errors("# nothing here\n")
+        == [
+          "exp.yaml:1:1: error: the file is empty; an experiment needs at least 'name', 'hosts', 'measure' and 'modes'"
+        ])
+    #expect(
+      errors("name: t\u{0}\n")
+        == [
+          "exp.yaml:1:1: error: this is not a text file (a NUL byte at offset 7); give a YAML file"
+        ])
+    #expect(throws: SpecError.self) { try ExperimentLoader.load(path: "/nonexistent/x.yaml") }
+    do {
+      _ = try ExperimentLoader.load(path: "/nonexistent/x.yaml")
+    } catch {
+      #expect(error.description == "/nonexistent/x.yaml: error: no such file")
+    }
+  }
+
+  @Test func sweepExpandsPointsAndReportsBadValuesWhereWritten() throws {
+    let swept =
+      valid + "\nsweep:\n  noise.stress.busy: [2s, 5000ms]\n  noise.stress.idle: same-as-busy\n"
+    let loaded = try load(swept)
+    #expect(loaded.points.count == 2)
+    #expect(loaded.points[1].values.map(\.value) == ["5s", "5s"])
+    #expect(loaded.points[1].experiment.noise?.stress.idle == DurationValue(seconds: 5))
+
+    let bad = valid + "\nsweep:\n  noise.stress.busy: [2s, fast]\n  noise.stres.idle: [1s]\n"
+    #expect(
+      errors(bad) == [
+        "exp.yaml:15:27: error: noise.stress.busy: expected a duration such as '500ms', '10s' or '2m', got 'fast'",
+        "exp.yaml:16:3: error: sweep: 'noise.stres.idle' names nothing in this file; a swept key must sit in an existing section (e.g. 'noise.stress.busy')",
+      ])
+  }
+}
+
+@Suite struct PlanTests {
+  @Test func cellIDsAreStableAndDistinct() throws {
+    let text = valid + "\nrepeat: 3\nsweep:\n  measure.schbench.workers: [1, 2]\n"
+    let first = ExperimentPlan(try load(text))
+    let second = ExperimentPlan(try load(text))
+    #expect(first.cells.count == 2 * 2 * 3)
+    #expect(first.cells.map(\.id) == second.cells.map(\.id))
+    #expect(Set(first.cells.map(\.id)).count == first.cells.count)
+    // The same point written differently is the same cell.
+    let reordered = ExperimentPlan(
+      try load(valid.replacingOccurrences(of: "runtime: 10s", with: "runtime: 10000ms")))
+    #expect(reordered.cells.map(\.id) == ExperimentPlan(try load(valid)).cells.map(\.id))
+  }
+
+  @Test func estimatesAddRuntimeOverheadAndSetup() throws {
+    let plan = ExperimentPlan(try load(valid))
+    #expect(plan.cells.map(\.estimatedSeconds) == [13, 13])
+    #expect(plan.totalSeconds == 15 + 26)
+    #expect(
+      plan.knobs.map(\.change)[1]
+        == "CPU 1 (non-entitled cores) offline through /sys/devices/system/cpu/cpuN/online")
+  }
+}

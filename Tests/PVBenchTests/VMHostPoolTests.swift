@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+@testable import PVBench
+
+@Suite(.serialized) struct VMHostPoolTests {
+  @Test func detectPrefersV2WithCpuElseV1() {
+    let mounts = """
+      cgroup /sys/fs/cgroup/cpuset cgroup rw,relatime,cpuset 0 0
+      cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,relatime,cpu,cpuacct 0 0
+      cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0
+      """
+    let noCpu = CgroupCPUController.detect(mounts: mounts) { _ in "pids memory\n" }
+    #expect(noCpu == .v1(root: "/sys/fs/cgroup/cpu,cpuacct"))
+    let withCpu = CgroupCPUController.detect(mounts: mounts) { _ in "cpuset cpu io memory\n" }
+    #expect(withCpu == .v2(root: "/sys/fs/cgroup/unified"))
+    #expect(CgroupCPUController.detect(mounts: "proc /proc proc rw 0 0") { _ in nil } == nil)
+  }
+
+  @Test func weightsAreProportionalToEntitlement() {
+    let v1 = CgroupCPUController.v1(root: "/x")
+    let v2 = CgroupCPUController.v2(root: "/x")
+    #expect(v1.weight(entitledCPUs: 1) == 1024)
+    #expect(v1.weight(entitledCPUs: 2.5) == 2560)
+    #expect(v2.weight(entitledCPUs: 1) == 100)
+    #expect(v2.weight(entitledCPUs: 500) == 10_000)
+    #expect(v2.weight(entitledCPUs: 0) == 1)
+    #expect(CgroupCPUController.quotaMicroseconds(entitledCPUs: 1.5) == 150_000)
+  }
+
+  @Test func cpuListsParse() {
+    #expect(HostPool.parseCPUList("0-3,8\n") == [0, 1, 2, 3, 8])
+    #expect(HostPool.parseCPUList("1") == [1])
+  }
+
+  /// The v2 path against a fake hierarchy (this host's v2 has no cpu controller): the files a
+  /// real cgroup folder would have are made beforehand, then the written values are checked.
+  @Test func v2WritesWeightMaxAndEnablesTheCpuController() throws {
+    let root = try VMTestSupport.temporaryFolder("cg2")
+    defer { VMTestSupport.remove(root) }
+    let folder = root + "/pvbench-\(getpid())-g"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for file in ["cpu.weight", "cpu.max", "cgroup.procs"] {
+      FileManager.default.createFile(atPath: folder + "/" + file, contents: nil)
+    }
+    FileManager.default.createFile(atPath: root + "/cgroup.subtree_control", contents: nil)
+    FileManager.default.createFile(atPath: root + "/cgroup.procs", contents: nil)
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v2(root: root))
+    let member = try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1.5, capped: true)
+    #expect(member.weight == 150)
+    #expect(try String(contentsOfFile: folder + "/cpu.weight", encoding: .utf8) == "150")
+    #expect(try String(contentsOfFile: folder + "/cpu.max", encoding: .utf8) == "150000 100000")
+    #expect(try String(contentsOfFile: folder + "/cgroup.procs", encoding: .utf8) == "\(getpid())")
+    #expect(
+      try String(contentsOfFile: root + "/cgroup.subtree_control", encoding: .utf8) == "+cpu")
+  }
+
+  @Test func missingCgroupFileIsAClearError() throws {
+    let root = try VMTestSupport.temporaryFolder("cg1")
+    defer { VMTestSupport.remove(root) }
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v1(root: root))
+    #expect(
+      throws: VMError(
+        "Cannot open '\(root)/pvbench-\(getpid())-g/cpu.shares' for guest g: "
+          + "No such file or directory.")
+    ) {
+      try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1)
+    }
+    pool.close()
+    #expect(!FileManager.default.fileExists(atPath: root + "/pvbench-\(getpid())-g"))
+  }
+
+  /// Real cgroups on this host (the cpu controller, never cpusets) around a `sleep` child.
+  @Test(.enabled(if: CgroupCPUController.detect() != nil && getuid() == 0))
+  func poolWeighsCapsPinsAndRemovesItsCgroups() throws {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    child.arguments = ["30"]
+    try child.run()
+    defer {
+      kill(child.processIdentifier, SIGKILL)
+      child.waitUntilExit()
+    }
+    let pid = child.processIdentifier
+    let controller = try #require(CgroupCPUController.detect())
+    let cpu = HostPool.onlineCPUs().first ?? 0
+    let pool = HostPool(cpus: [cpu], controller: controller)
+    let member = try pool.add(guest: "t1", pid: pid, entitledCPUs: 2, capped: true)
+    let folder = controller.root + "/pvbench-\(getpid())-t1"
+    #expect(member.cgroup == folder)
+    let procCgroup = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+    #expect(procCgroup.contains("/pvbench-\(getpid())-t1"))
+    switch controller {
+    case .v1:
+      #expect(try String(contentsOfFile: folder + "/cpu.shares", encoding: .utf8) == "2048\n")
+      #expect(
+        try String(contentsOfFile: folder + "/cpu.cfs_quota_us", encoding: .utf8) == "200000\n")
+    case .v2:
+      #expect(try String(contentsOfFile: folder + "/cpu.weight", encoding: .utf8) == "200\n")
+      #expect(try String(contentsOfFile: folder + "/cpu.max", encoding: .utf8) == "200000 100000\n")
+    }
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    #expect(status.contains("Cpus_allowed_list:\t\(cpu)\n"))
+    pool.close()
+    #expect(!FileManager.default.fileExists(atPath: folder))
+    let after = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
+    #expect(!after.contains("pvbench-"))
+    #expect(pool.guests.isEmpty)
+  }
+}

@@ -1,0 +1,181 @@
+import CPVBenchShims
+import Foundation
+import Testing
+
+@testable import Workloads
+
+/// A counter shared with callbacks.
+final class Collected<Value>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [Value] = []
+  func append(_ value: Value) { lock.withLock { items.append(value) } }
+  var all: [Value] { lock.withLock { items } }
+}
+
+@Suite(.serialized) struct SchbenchRunTests {
+  /// Two OS threads hand a token back and forth through two futex words many times; a lost
+  /// wakeup would leave both asleep and the bounded wait would time out.
+  @Test func futexHandoffLosesNoWakeup() throws {
+    let iterations = 50_000
+    let words = UnsafeMutablePointer<UInt32>.allocate(capacity: 32)
+    words.initialize(repeating: 0, count: 32)
+    let pingWord = UnsafeSendable(words)
+    let pongWord = UnsafeSendable(words + 16)
+    let done = DispatchSemaphore(value: 0)
+    let counts = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+    counts.initialize(repeating: 0, count: 2)
+    let sendableCounts = UnsafeSendable(counts)
+    let a = try OSThread(name: "ping") {
+      let counts = sendableCounts.value
+      let ping = pingWord.value
+      let pong = pongWord.value
+      for _ in 0..<iterations {
+        FutexWord.wait(ping)
+        pvb_atomic_store_u32(ping, 0)
+        counts[0] += 1
+        FutexWord.post(pong)
+      }
+      done.signal()
+    }
+    let b = try OSThread(name: "pong") {
+      let counts = sendableCounts.value
+      let ping = pingWord.value
+      let pong = pongWord.value
+      for _ in 0..<iterations {
+        FutexWord.post(ping)
+        FutexWord.wait(pong)
+        pvb_atomic_store_u32(pong, 0)
+        counts[1] += 1
+      }
+      done.signal()
+    }
+    let finished =
+      done.wait(timeout: .now() + 60) == .success && done.wait(timeout: .now() + 60) == .success
+    #expect(finished, "the handoff stalled: a wakeup was lost")
+    if finished {
+      a.join()
+      b.join()
+      #expect(counts[0] == iterations)
+      #expect(counts[1] == iterations)
+      words.deallocate()
+      counts.deallocate()
+    }
+  }
+
+  /// A short real run: every request has a wakeup sample, intervals add up to the totals,
+  /// and the run ends on time (no worker left asleep).
+  @Test func shortRunRecordsConsistentSamples() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "2", "-t", "2", "-r", "2", "-F", "8", "-n", "1", "-s", "50",
+    ])
+    let run = try SchbenchRun(options: options, commandLine: ["test"])
+    let intervals = Collected<SchbenchInterval>()
+    let started = monotonicNow()
+    try run.start(streamInterval: .milliseconds(500)) { intervals.append($0) }
+    let result = try waitBounded(run, seconds: 30)
+    let elapsed = Double(monotonicNow() - started) / 1e9
+    #expect(elapsed > 1.9 && elapsed < 15, "runtime was \(elapsed) s")
+    #expect(result.request.count > 10)
+    #expect(result.wakeup.count == result.request.count)
+    #expect(result.rpsSamples.count >= 1)
+    #expect(result.averageRPS > 0)
+    #expect(result.commandLine == ["test"])
+    let streamed = intervals.all
+    #expect(streamed.count >= 3)
+    #expect(streamed.map(\.index) == Array(0..<streamed.count))
+    #expect(streamed.reduce(0) { $0 + $1.requests } == result.request.count)
+    var merged = LatencyHistogram()
+    for interval in streamed { merged.merge(interval.wakeup) }
+    #expect(merged == result.wakeup)
+    for (earlier, later) in zip(streamed, streamed.dropFirst()) {
+      #expect(earlier.endMonotonicNanoseconds == later.startMonotonicNanoseconds)
+    }
+  }
+
+  @Test func stopEndsTheRunEarly() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "2", "-r", "60", "-F", "8",
+    ])
+    let run = try SchbenchRun(options: options)
+    let started = monotonicNow()
+    try run.start(streamInterval: .seconds(1)) { _ in }
+    pvb_sleep_ns(300_000_000)
+    run.stop()
+    run.stop()
+    let first = try waitBounded(run, seconds: 20)
+    #expect(Double(monotonicNow() - started) / 1e9 < 20)
+    // A second wait returns the same totals at once.
+    let second = try waitBounded(run, seconds: 5)
+    #expect(second.request.count == first.request.count)
+    #expect(second.wakeup == first.wakeup)
+    #expect(throws: WorkloadError.alreadyStarted) {
+      try run.start(streamInterval: .seconds(1)) { _ in }
+    }
+  }
+
+  /// `-R 200` for 2 s: close to 400 requests (the message thread paces by absolute deadline).
+  @Test func fixedRateModePacesRequests() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "2", "-r", "2", "-R", "200", "-F", "8", "-n", "1", "-s", "10",
+    ])
+    let run = try SchbenchRun(options: options)
+    try run.start(streamInterval: .seconds(1)) { _ in }
+    let result = try waitBounded(run, seconds: 30)
+    #expect(result.request.count > 200 && result.request.count <= 420, "\(result.request.count)")
+    #expect(result.wakeup.count > 0)
+  }
+
+  @Test func warmupSamplesAreLeftOutOfTheTotals() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "1", "-r", "2", "-w", "1", "-F", "8", "-n", "1",
+    ])
+    let run = try SchbenchRun(options: options)
+    let intervals = Collected<SchbenchInterval>()
+    try run.start(streamInterval: .milliseconds(250)) { intervals.append($0) }
+    let result = try waitBounded(run, seconds: 30)
+    let all = intervals.all
+    let warm = all.filter(\.warmup).reduce(UInt64(0)) { $0 + $1.requests }
+    let measured = all.filter { !$0.warmup }.reduce(UInt64(0)) { $0 + $1.requests }
+    #expect(warm > 0)
+    #expect(result.request.count <= measured + 1)
+    #expect(result.runtimeSeconds < 1.5)
+  }
+
+  @Test func zeroTimeRestartsTheTotals() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "1", "-r", "3", "-z", "1", "-F", "8", "-n", "1",
+    ])
+    let run = try SchbenchRun(options: options)
+    let intervals = Collected<SchbenchInterval>()
+    try run.start(streamInterval: .milliseconds(500)) { intervals.append($0) }
+    let result = try waitBounded(run, seconds: 30)
+    let streamed = intervals.all.reduce(UInt64(0)) { $0 + $1.requests }
+    // The totals cover only the time since the last zeroing (at 2 s of 3).
+    #expect(result.runtimeSeconds < 1.5, "\(result.runtimeSeconds)")
+    #expect(result.request.count < streamed)
+    #expect(result.rpsSamples.count <= 2)
+  }
+
+  /// Waits for the run on another thread, failing instead of hanging past `seconds`.
+  func waitBounded(_ run: SchbenchRun, seconds: Int) throws -> SchbenchResult {
+    let box = Collected<SchbenchResult>()
+    let done = DispatchSemaphore(value: 0)
+    let waiter = try OSThread(name: "waiter") {
+      box.append(run.wait())
+      done.signal()
+    }
+    guard done.wait(timeout: .now() + .seconds(seconds)) == .success else {
+      run.stop()
+      Issue.record("the run did not end within \(seconds) s")
+      throw CancellationError()
+    }
+    waiter.join()
+    return box.all[0]
+  }
+}
+
+/// Carries a pointer into a `@Sendable` closure in a test.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
+}

@@ -3,7 +3,7 @@ import Testing
 
 @testable import PVBench
 
-@Suite struct AgentTests {
+@Suite(.serialized) struct AgentTests {
   /// A server whose channel is a pipe nobody reads (only `handle(line:)` is used).
   func server(root: String = "/nonexistent-root") -> AgentServer {
     var fds: [Int32] = [0, 0]

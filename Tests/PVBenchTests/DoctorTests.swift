@@ -3,7 +3,7 @@ import Testing
 
 @testable import PVBench
 
-@Suite struct DoctorTests {
+@Suite(.serialized) struct DoctorTests {
   @Test func fitHostPrintsEveryFactAndExitsZero() throws {
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, entitledCapacity: 2)
     defer { tree.remove() }

@@ -5,7 +5,7 @@ import Testing
 
 /// Kills the agent with SIGKILL at every step of a mode change and shows that
 /// `pvbench restore` puts the fake tree back, and that a second restore has nothing to do.
-@Suite struct JournalCrashTests {
+@Suite(.serialized) struct JournalCrashTests {
   static let hotplugSteps = Array(1...8)  // 4 CPUs: journal + change each
   static let cpusetSteps = Array(1...12)  // subtree, mkdir, cpuset.cpus, 3 moves
 

@@ -1,3 +1,4 @@
+import CPVBenchShims
 import Foundation
 
 #if canImport(Glibc)
@@ -35,11 +36,12 @@ final class ChildProcess: @unchecked Sendable {
     var input: [Int32] = [0, 0]
     var output: [Int32] = [0, 0]
     var error: [Int32] = [0, 0]
-    guard pipe(&input) == 0, pipe(&output) == 0, pipe(&error) == 0 else {
-      throw SpawnError(executable: executable, errno: errno)
+    // Close-on-exec from birth: a child another thread spawns at the same moment must not
+    // inherit our ends (ssh's control master would then hold an agent's stdin open).
+    let created = [pvb_pipe_cloexec(&input), pvb_pipe_cloexec(&output), pvb_pipe_cloexec(&error)]
+    if let failure = created.first(where: { $0 != 0 }) {
+      throw SpawnError(executable: executable, errno: -failure)
     }
-    // Our ends must not leak into other children (ssh would then never see end of file).
-    for fd in input + output + error { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -105,16 +105,28 @@ import Testing
     #expect(started["fields"]?.arrayValue?.count == 8)
     try tree.write(
       "/dev/kmsg", "6,1,2,-;all fine\n4,2,3,-;WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n")
-    var samples = 0
-    var warning: String?
-    let deadline = Date().addingTimeInterval(10)
-    for await event in client.events {
-      if event["event"] == "samples" {
-        samples += 1
-        #expect(event["cpus"]?["1"] == [10, 0, 10, 100, 0, 0, 0, 1])
+    // Bounded even if no event ever comes: a watchdog task ends the wait after 20 s.
+    let (samples, warning) = await withTaskGroup(of: (Int, String?)?.self) { group in
+      group.addTask {
+        var samples = 0
+        var warning: String?
+        for await event in client.events {
+          if event["event"] == "samples" {
+            samples += 1
+            #expect(event["cpus"]?["1"] == [10, 0, 10, 100, 0, 0, 0, 1])
+          }
+          if event["event"] == "kernel-warning" { warning = event["message"]?.stringValue }
+          if samples >= 3 && warning != nil { break }
+        }
+        return (samples, warning)
       }
-      if event["event"] == "kernel-warning" { warning = event["message"]?.stringValue }
-      if (samples >= 3 && warning != nil) || Date() > deadline { break }
+      group.addTask {
+        try? await Task.sleep(for: .seconds(20))
+        return nil
+      }
+      let first = await group.next() ?? nil
+      group.cancelAll()
+      return first ?? (0, nil)
     }
     _ = try await client.request("sample.stop")
     #expect(samples >= 3)

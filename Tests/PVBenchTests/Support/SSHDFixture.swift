@@ -8,7 +8,9 @@ import Foundation
 final class SSHDFixture: @unchecked Sendable {
   let directory: String
   let port: Int
-  let process: Process
+  /// sshd, spawned and reaped without Foundation's Process, whose exit watcher would hold a
+  /// cooperative-pool thread in a blocking wait for as long as sshd runs.
+  let process: ChildProcess
   /// An ssh config with `Host pvtest` pointing at this sshd.
   let configFile: String
 
@@ -56,12 +58,8 @@ final class SSHDFixture: @unchecked Sendable {
     """.write(toFile: configFile, atomically: true, encoding: .utf8)
     // sshd refuses to start without its privilege-separation folder (the package makes it).
     try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-    process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-    process.arguments = ["-D", "-e", "-f", "\(directory)/sshd_config"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try process.run()
+    process = try ChildProcess(
+      executable: "/usr/sbin/sshd", arguments: ["-D", "-e", "-f", "\(directory)/sshd_config"])
     let deadline = Date().addingTimeInterval(10)
     while !SSHDFixture.accepts(port: port) {
       if Date() > deadline || !process.isRunning {
@@ -78,8 +76,8 @@ final class SSHDFixture: @unchecked Sendable {
   /// Stops sshd (and with it every session and control master) and deletes the folder.
   func stop() {
     if process.isRunning {
-      process.terminate()
-      process.waitUntilExit()
+      kill(process.pid, SIGTERM)
+      process.finish(grace: 5)
     }
     try? FileManager.default.removeItem(atPath: directory)
   }

@@ -2,6 +2,7 @@
 #include "pvbench_shims.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -143,4 +144,12 @@ int pvb_spawn_in_new_group(const char *file, char *const *argv, int32_t *pid) {
 int pvb_set_fifo_priority(int priority) {
   struct sched_param param = {.sched_priority = priority};
   return sched_setscheduler(0, SCHED_FIFO, &param) == 0 ? 0 : -errno;
+}
+
+int pvb_pipe_cloexec(int32_t *fds) {
+  int pair[2];
+  if (pipe2(pair, O_CLOEXEC) != 0) return -errno;
+  fds[0] = pair[0];
+  fds[1] = pair[1];
+  return 0;
 }

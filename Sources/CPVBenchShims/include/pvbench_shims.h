@@ -84,6 +84,11 @@ int pvb_set_fifo_priority(int priority);
 int pvb_spawn_in_new_group(const char *_Nonnull file, char *_Nullable const *_Nonnull argv,
                            int32_t *_Nonnull pid);
 
+/// Creates a pipe whose both ends are close-on-exec from the start (pipe2 with O_CLOEXEC),
+/// so a process spawned by another thread at the same moment never inherits them.
+/// Stores the read end in `fds[0]` and the write end in `fds[1]`. Returns 0 or -errno.
+int pvb_pipe_cloexec(int32_t *_Nonnull fds);
+
 #ifdef __cplusplus
 }
 #endif

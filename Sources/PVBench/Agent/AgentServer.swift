@@ -128,9 +128,9 @@ final class AgentServer: @unchecked Sendable {
     lock.lock()
     let handler = handlers[op]
     let ready = handshakeDone
+    let known = handler == nil ? handlers.keys.sorted().joined(separator: ", ") : ""
     lock.unlock()
     guard let handler else {
-      let known = handlers.keys.sorted().joined(separator: ", ")
       return AgentProtocol.reply(
         id: id,
         error: AgentError(
@@ -212,7 +212,8 @@ extension AgentServer {
     "mode.verify": { server, _ throws(AgentError) in try server.modes.verify() },
     "mode.restore": { server, _ throws(AgentError) in try server.modes.restore() },
     "sample.start": { server, params throws(AgentError) in
-      try server.monitors.startSampling(params: params, emit: { server.emit($0, $1) })
+      try server.monitors.startSampling(
+        params: params, emitLine: { try? server.channel.send($0) })
     },
     "sample.stop": { server, _ throws(AgentError) in server.monitors.stopSampling() },
     "kmsg.watch": { server, params throws(AgentError) in

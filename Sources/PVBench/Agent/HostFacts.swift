@@ -26,6 +26,8 @@ struct HostFacts: Sendable, Hashable {
   /// Mode interfaces found: `hotplug`, `paravirt-sysfs`, `paravirt-powerpc-debugfs`,
   /// `preferred`, `steal-governor-module`, `cpuset`.
   var interfaces: [String]
+  /// Online CPUs that have a `cpuN/online` file (cpu0 often has none).
+  var hotpluggable: [Int] = []
 
   /// Reads the facts under `paths` (kernel seam for module availability).
   static func read(paths: HostPaths, kernel: any SysfsWriter) -> HostFacts {
@@ -77,13 +79,15 @@ struct HostFacts: Sendable, Hashable {
       interfaces.append("steal-governor-module")
     }
     if cpuset { interfaces.append("cpuset") }
-    return HostFacts(
+    var facts = HostFacts(
       kernelRelease: release,
       cmdline: paths.readTrimmed("/proc/cmdline") ?? "",
       online: online, present: present, possible: possible, cores: cores,
       threadsPerCore: cores.map(\.count).max() ?? 1, entitledCapacity: entitled,
       cgroupVersion: version, cpusetUsable: cpuset, stealColumn: stealColumn,
       stealTicks: stealTicks, interfaces: interfaces)
+    facts.hotpluggable = online.filter { paths.exists(HostPaths.cpuOnline($0)) }
+    return facts
   }
 
   /// The `facts` reply.
@@ -102,6 +106,7 @@ struct HostFacts: Sendable, Hashable {
       "steal_column": .bool(stealColumn),
       "steal_ticks": .int(stealTicks),
       "interfaces": .array(interfaces.map(JSON.string)),
+      "cpus_hotpluggable": .string(Cpulist.format(hotpluggable)),
     ]
   }
 
@@ -124,6 +129,7 @@ struct HostFacts: Sendable, Hashable {
     self.stealColumn = json["steal_column"]?.boolValue ?? false
     self.stealTicks = json["steal_ticks"]?.intValue ?? 0
     self.interfaces = json["interfaces"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    self.hotpluggable = json["cpus_hotpluggable"]?.stringValue.flatMap(Cpulist.parse) ?? []
   }
 
   /// Memberwise.

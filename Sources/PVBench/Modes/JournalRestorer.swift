@@ -42,8 +42,11 @@ struct JournalRestorer: Sendable {
   /// True when `pid` runs pvbench now (read from this machine's real /proc).
   static func isLiveAgent(pid: Int) -> Bool {
     guard kill(pid_t(pid), 0) == 0 || errno == EPERM,
-      let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+      let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
     else { return false }
-    return comm.hasPrefix("pvbench")
+    // A zombie (killed, not yet reaped by its parent) restores nothing any more.
+    let state = stat[stat.index(after: close)...].split(separator: " ").first
+    return stat.contains("(pvbench") && state != "Z" && state != "X"
   }
 }

@@ -81,6 +81,9 @@ final class ModeEngine: @unchecked Sendable {
       result["restored_previous"] = true
     }
     let facts = HostFacts.read(paths: paths, kernel: kernel)
+    // The same checks `pvbench doctor` prints, so both say the same before anything changes.
+    let check = HostDoctor.check(request, host: request.hostName, facts: facts)
+    if let problem = check.problem { throw AgentError(code: check.code, message: problem) }
     let avoided = try resolve(request, facts: facts)
     result["avoided"] = .string(Cpulist.format(avoided))
     do {

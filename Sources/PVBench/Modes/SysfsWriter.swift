@@ -93,16 +93,10 @@ struct KernelSysfsWriter: SysfsWriter {
   }
 
   private func runTool(_ arguments: [String]) -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    var environment = ProcessInfo.processInfo.environment
-    environment["PATH"] = "/usr/sbin:/sbin:/usr/bin:/bin:" + (environment["PATH"] ?? "")
-    process.environment = environment
-    do { try process.run() } catch { return 127 }
-    process.waitUntilExit()
-    return process.terminationStatus
+    let path =
+      "/usr/sbin:/sbin:/usr/bin:/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+    return ChildProcess.run("/usr/bin/env", arguments, environment: ["PATH": path], timeout: 120)
+      .status
   }
+
 }

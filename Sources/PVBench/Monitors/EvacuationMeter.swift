@@ -3,7 +3,14 @@ import Foundation
 
 /// Measures how long CPUs take to fall below a busy threshold after a mode change.
 struct EvacuationMeter: Sendable {
-  let paths: HostPaths
+  /// Reads /proc/stat (a seam: tests feed a sequence of texts).
+  let readStat: @Sendable () -> String?
+
+  /// A meter reading /proc/stat under `paths`.
+  init(paths: HostPaths) { readStat = { paths.read("/proc/stat") } }
+
+  /// A meter reading /proc/stat texts from `readStat`.
+  init(readStat: @escaping @Sendable () -> String?) { self.readStat = readStat }
 
   /// The measurement.
   struct Outcome: Sendable {
@@ -35,7 +42,7 @@ struct EvacuationMeter: Sendable {
     var last: [Int: Double] = [:]
     while true {
       pvb_sleep_ns(max(windowNs, 10_000_000))
-      let rows = paths.read("/proc/stat").map(ProcStat.parse) ?? []
+      let rows = readStat().map(ProcStat.parse) ?? []
       var allBelow = true
       last = [:]
       for row in rows where watched.contains(row.cpu) {

@@ -58,7 +58,7 @@ final class MonitorSet: @unchecked Sendable {
   ///
   /// Each event: `{"event":"samples","monotonic_ns":…,"fields":[…],"cpus":{"0":[…],…}}`
   /// with cumulative USER_HZ ticks user, nice, system, idle, iowait, irq, softirq, steal.
-  func startSampling(params: JSON, emit: @escaping @Sendable (String, [String: JSON]) -> Void)
+  func startSampling(params: JSON, emitLine: @escaping @Sendable (String) -> Void)
     throws(AgentError) -> JSON
   {
     let interval = params["interval_ms"]?.intValue ?? 1000
@@ -77,11 +77,7 @@ final class MonitorSet: @unchecked Sendable {
       var next = pvb_monotonic_ns()
       while !flag.isStopped {
         let now = pvb_monotonic_ns()
-        if let rows = reader.read() {
-          var cpus: [String: JSON] = [:]
-          for row in rows { cpus[String(row.cpu)] = .array(row.fields.map(JSON.int)) }
-          emit("samples", ["monotonic_ns": .int(Int64(now)), "cpus": .object(cpus)])
-        }
+        if let line = reader.sampleEventLine(monotonicNs: now) { emitLine(line) }
         next += intervalNs
         // Sleep in slices so stop is prompt; skip missed ticks rather than bursting.
         while !flag.isStopped {
@@ -208,8 +204,61 @@ final class ProcStatReader: @unchecked Sendable {
   /// A reader of the file at `path` (already resolved under the root).
   init(path: String) { self.path = path }
 
-  /// The per-CPU rows now, or nil when the file cannot be read.
-  func read() -> [ProcStatRow]? {
+  /// The `samples` event line for the file's contents now, built straight from the bytes.
+  ///
+  /// Same text as `AgentProtocol.event("samples", …)` (keys sorted), without building a
+  /// JSON tree: on a 720-CPU LPAR this is the agent's whole steady-state cost.
+  func sampleEventLine(monotonicNs: UInt64) -> String? {
+    guard let length = fill() else { return nil }
+    var out = [UInt8]()
+    out.reserveCapacity(length + 64)
+    out.append(contentsOf: Array(#"{"cpus":{"#.utf8))
+    var first = true
+    buffer.withUnsafeBufferPointer { bytes in
+      var index = 0
+      while index < length {
+        // A line "cpuN v v v …"; the aggregate "cpu " line and others are skipped.
+        let isCPU =
+          index + 3 < length && bytes[index] == 0x63 && bytes[index + 1] == 0x70
+          && bytes[index + 2] == 0x75 && bytes[index + 3] >= 0x30 && bytes[index + 3] <= 0x39
+        if isCPU {
+          var cursor = index + 3
+          if !first { out.append(0x2C) }
+          first = false
+          out.append(0x22)
+          while cursor < length && bytes[cursor] != 0x20 {
+            out.append(bytes[cursor])
+            cursor += 1
+          }
+          out.append(contentsOf: [0x22, 0x3A, 0x5B])
+          var fields = 0
+          while fields < 8 {
+            while cursor < length && bytes[cursor] == 0x20 { cursor += 1 }
+            if cursor >= length || bytes[cursor] == 0x0A { break }
+            if fields > 0 { out.append(0x2C) }
+            while cursor < length && bytes[cursor] >= 0x30 && bytes[cursor] <= 0x39 {
+              out.append(bytes[cursor])
+              cursor += 1
+            }
+            fields += 1
+          }
+          while fields < 8 {
+            out.append(contentsOf: fields > 0 ? [0x2C, 0x30] : [0x30])
+            fields += 1
+          }
+          out.append(0x5D)
+          index = cursor
+        }
+        while index < length && bytes[index] != 0x0A { index += 1 }
+        index += 1
+      }
+    }
+    out.append(contentsOf: Array(#"},"event":"samples","monotonic_ns":\#(monotonicNs)}"#.utf8))
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Reads the whole file into the buffer; returns its length, or nil when unreadable.
+  private func fill() -> Int? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { return nil }
     defer { close(fd) }
@@ -227,6 +276,12 @@ final class ProcStatReader: @unchecked Sendable {
         break
       }
     }
+    return length
+  }
+
+  /// The per-CPU rows now, or nil when the file cannot be read.
+  func read() -> [ProcStatRow]? {
+    guard let length = fill() else { return nil }
     return ProcStat.parse(String(decoding: buffer[0..<length], as: UTF8.self))
   }
 }

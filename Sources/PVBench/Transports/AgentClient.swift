@@ -110,6 +110,16 @@ final class AgentClient: @unchecked Sendable {
     }
   }
 
+  /// Asks the agent to restore and exit, waits for its reply, then closes.
+  ///
+  /// - Returns: the `shutdown` reply (`restored`: what was undone).
+  /// - Throws: `HostError` when the restore failed (the agent keeps its journal).
+  @discardableResult
+  func shutdown(timeout: Duration = .seconds(120)) async throws -> JSON {
+    defer { close() }
+    return try await request("shutdown", timeout: timeout)
+  }
+
   /// Closes the connection: the agent sees end of file, restores and exits.
   func close() {
     channel.closeWrite()
@@ -212,5 +222,40 @@ final class AgentClient: @unchecked Sendable {
       }
       throw CancellationError()
     }
+  }
+}
+
+extension AgentClient {
+  /// The agent's clock relative to this process's, from the tightest of several round trips.
+  struct ClockOffset: Sendable, Hashable {
+    /// Agent monotonic minus controller monotonic, at the midpoint of the best round trip.
+    var monotonicOffsetNs: Int64
+    /// Agent realtime minus controller realtime, same round trip.
+    var realtimeOffsetNs: Int64
+    /// That round trip's duration: the offsets are good to half of it.
+    var roundTripNs: Int64
+  }
+
+  /// Sends `clock` `rounds` times and keeps the round trip with the smallest delay.
+  ///
+  /// - Throws: `HostError` when a request fails.
+  func estimateClockOffset(rounds: Int = 8) async throws -> ClockOffset {
+    var best: ClockOffset?
+    for _ in 0..<max(1, rounds) {
+      let sentMono = Int64(bitPattern: pvb_monotonic_ns())
+      let sentReal = Int64(bitPattern: pvb_realtime_ns())
+      let reply = try await request("clock", timeout: .seconds(30))
+      let rtt = Int64(bitPattern: pvb_monotonic_ns()) - sentMono
+      guard let mono = reply["monotonic_ns"]?.intValue, let real = reply["realtime_ns"]?.intValue
+      else {
+        throw HostError(host: host, code: .malformed, message: "the clock reply has no times.")
+      }
+      let candidate = ClockOffset(
+        monotonicOffsetNs: mono - (sentMono + rtt / 2),
+        realtimeOffsetNs: real - (sentReal + rtt / 2),
+        roundTripNs: rtt)
+      if best == nil || rtt < best!.roundTripNs { best = candidate }
+    }
+    return best!
   }
 }

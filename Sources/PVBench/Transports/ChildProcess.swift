@@ -1,3 +1,4 @@
+import CPVBenchShims
 import Foundation
 
 #if canImport(Glibc)
@@ -6,101 +7,193 @@ import Foundation
 
 /// A child process with pipes for stdin/stdout and its stderr collected for error messages.
 ///
-/// Its lifetime is scoped: `finish()` waits a bounded time after stdin is closed, then
-/// sends SIGTERM, then SIGKILL, so no child outlives its owner.
+/// Spawned with posix_spawn and reaped with waitpid by this class itself, so a grandchild
+/// that keeps a pipe open (ssh's control master) never hides the child's exit. Its
+/// lifetime is scoped: `finish()` waits a bounded time after stdin is closed, then sends
+/// SIGTERM, then SIGKILL, so no child outlives its owner.
 final class ChildProcess: @unchecked Sendable {
-  let process = Process()
-  private let input = Pipe()
-  private let output = Pipe()
-  private let errors = Pipe()
+  /// The child's pid.
+  let pid: pid_t
+  private let stdinWrite: Int32
+  private let stdoutRead: Int32
   private let lock = NSLock()
-  private var stderrText = ""
+  private var exitStatus: Int32?
+  private let errors = Collected()
 
-  /// Starts `executable arguments…`.
-  ///
-  /// - Throws: the launch error (the file is missing or not executable).
-  init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if !environment.isEmpty {
-      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  /// A failure to start a child.
+  struct SpawnError: Error, CustomStringConvertible {
+    var executable: String
+    var errno: Int32
+    var description: String {
+      "cannot start \(executable): \(String(cString: strerror(errno)))"
     }
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let handle = errors.fileHandleForReading
-    let thread = Thread { [self] in
+  }
+
+  /// Starts `executable arguments…` with `environment` added to this process's environment.
+  ///
+  /// - Throws: `SpawnError` when the file is missing or not executable.
+  init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
+    var input: [Int32] = [0, 0]
+    var output: [Int32] = [0, 0]
+    var error: [Int32] = [0, 0]
+    // Close-on-exec from birth: a child another thread spawns at the same moment must not
+    // inherit our ends (ssh's control master would then hold an agent's stdin open).
+    let created = [pvb_pipe_cloexec(&input), pvb_pipe_cloexec(&output), pvb_pipe_cloexec(&error)]
+    if let failure = created.first(where: { $0 != 0 }) {
+      throw SpawnError(executable: executable, errno: -failure)
+    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+    posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, error[1], 2)
+    var merged = ProcessInfo.processInfo.environment
+    for (key, value) in environment { merged[key] = value }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for pointer in argv { free(pointer) }
+      for pointer in envp { free(pointer) }
+    }
+    var child: pid_t = 0
+    let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
+    close(input[0])
+    close(output[1])
+    close(error[1])
+    if result != 0 {
+      close(input[1])
+      close(output[0])
+      close(error[0])
+      throw SpawnError(executable: executable, errno: result)
+    }
+    pid = child
+    stdinWrite = input[1]
+    stdoutRead = output[0]
+    let errorRead = error[0]
+    let sink = errors
+    let thread = Thread {
+      var buffer = [UInt8](repeating: 0, count: 4096)
       while true {
-        let data = handle.availableData
-        if data.isEmpty { break }
-        lock.lock()
-        stderrText += String(decoding: data, as: UTF8.self)
-        if stderrText.count > 16384 { stderrText = String(stderrText.suffix(8192)) }
-        lock.unlock()
+        let count = buffer.withUnsafeMutableBytes { read(errorRead, $0.baseAddress, $0.count) }
+        if count > 0 {
+          sink.append(Data(buffer[0..<count]))
+        } else if count < 0 && errno == EINTR {
+          continue
+        } else {
+          break
+        }
       }
+      close(errorRead)
+      sink.finish()
     }
     thread.start()
   }
 
-  /// A line channel over the child's stdout (read) and stdin (write).
-  func channel() -> LineChannel {
-    LineChannel(
-      readFD: output.fileHandleForReading.fileDescriptor,
-      writeFD: input.fileHandleForWriting.fileDescriptor)
+  deinit { close(stdoutRead) }
+
+  /// A line channel over the child's stdout (read) and stdin (write); the channel's
+  /// `closeWrite()` closes the child's stdin.
+  func channel() -> LineChannel { LineChannel(readFD: stdoutRead, writeFD: stdinWrite) }
+
+  /// What the child wrote on stderr so far (the last 8 KiB).
+  var stderr: String { errors.text }
+
+  /// True until the child has exited (reaps it when it has).
+  var isRunning: Bool {
+    lock.withLock {
+      if exitStatus != nil { return false }
+      var status: Int32 = 0
+      let result = waitpid(pid, &status, WNOHANG)
+      if result == pid || (result < 0 && errno == ECHILD) {
+        exitStatus = status
+        return false
+      }
+      return true
+    }
   }
 
-  /// The child's pid.
-  var pid: Int32 { process.processIdentifier }
-
-  /// The exit status once it exited (a signal's number for a killed child).
-  var terminationStatus: Int32 { process.terminationStatus }
-
-  /// What the child wrote on stderr so far.
-  var stderr: String {
-    lock.lock()
-    defer { lock.unlock() }
-    return stderrText
+  /// The exit code, or 128 + the signal number for a killed child; -1 while running.
+  var terminationStatus: Int32 {
+    guard !isRunning, let status = lock.withLock({ exitStatus }) else { return -1 }
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
   }
 
-  /// Waits up to `grace` seconds for the child to exit, then terminates it.
+  /// Waits up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL.
   func finish(grace: Double = 15) {
     let deadline = Date().addingTimeInterval(grace)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-      kill(process.processIdentifier, SIGTERM)
+    while isRunning && Date() < deadline { usleep(5_000) }
+    if isRunning {
+      kill(pid, SIGTERM)
       let hard = Date().addingTimeInterval(5)
-      while process.isRunning && Date() < hard { usleep(10_000) }
-      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      while isRunning && Date() < hard { usleep(5_000) }
+      if isRunning {
+        kill(pid, SIGKILL)
+        while isRunning { usleep(5_000) }
+      }
     }
-    process.waitUntilExit()
   }
 
   /// Runs a command to completion with a time limit; returns status, stdout and stderr.
+  ///
+  /// A non-zero exit status is a result, not an error; a command that cannot start
+  /// returns status 127.
   static func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
     timeout: Double = 60
   ) -> (status: Int32, stdout: String, stderr: String) {
-    guard
-      let child = try? ChildProcess(
+    let child: ChildProcess
+    do {
+      child = try ChildProcess(
         executable: executable, arguments: arguments, environment: environment)
-    else {
-      return (127, "", "cannot start \(executable)")
+    } catch {
+      return (127, "", "\(error)")
     }
-    try? child.input.fileHandleForWriting.close()
-    let handle = child.output.fileHandleForReading
-    nonisolated(unsafe) var data = Data()
-    let done = MonitorSet.StopFlag()
+    close(child.stdinWrite)
+    let collected = Collected()
+    let fd = child.stdoutRead
     let thread = Thread {
-      data = handle.readDataToEndOfFile()
-      done.markDone()
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+          collected.append(Data(buffer[0..<count]))
+        } else if count < 0 && errno == EINTR {
+          continue
+        } else {
+          break
+        }
+      }
+      collected.finish()
     }
     thread.start()
-    let deadline = Date().addingTimeInterval(timeout)
-    while !done.isDone && Date() < deadline { usleep(5_000) }
-    child.finish(grace: 0)
-    while !done.isDone { usleep(5_000) }
-    usleep(20_000)
-    return (child.process.terminationStatus, String(decoding: data, as: UTF8.self), child.stderr)
+    child.finish(grace: timeout)
+    // A process the child left behind (ssh's control master) may hold the pipe open:
+    // wait briefly for end of file, not for that process.
+    let drain = Date().addingTimeInterval(1)
+    while !(collected.isFinished && child.errors.isFinished) && Date() < drain { usleep(2_000) }
+    return (child.terminationStatus, collected.text, child.stderr)
   }
+}
+
+/// Bytes a reader thread collects, readable from another thread.
+final class Collected: @unchecked Sendable {
+  private let lock = NSLock()
+  private var data = Data()
+  private var finished = false
+
+  /// Appends a chunk, keeping the last 64 KiB.
+  func append(_ chunk: Data) {
+    lock.withLock {
+      data.append(chunk)
+      if data.count > 65536 { data = data.suffix(32768) }
+    }
+  }
+  /// Marks end of file.
+  func finish() { lock.withLock { finished = true } }
+  /// True after end of file.
+  var isFinished: Bool { lock.withLock { finished } }
+  /// The bytes as UTF-8 text.
+  var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }

@@ -122,10 +122,17 @@ struct FakeHostTree {
       let path = "/" + file
       if path.hasPrefix(HostPaths.journalDirectory) || path == "/run" { continue }
       var isDirectory: ObjCBool = false
-      FileManager.default.fileExists(atPath: root + path, isDirectory: &isDirectory)
+      _ = FileManager.default.fileExists(atPath: root + path, isDirectory: &isDirectory)
       result[path] = isDirectory.boolValue ? "<dir>" : read(path)
     }
     return result
+  }
+
+  /// The paths whose contents differ between two snapshots (short failure messages).
+  static func differences(_ a: [String: String], _ b: [String: String]) -> [String] {
+    Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted().map {
+      "\($0): \(a[$0].map { "'\($0)'" } ?? "missing") vs \(b[$0].map { "'\($0)'" } ?? "missing")"
+    }
   }
 
   /// Deletes the tree.

@@ -151,3 +151,44 @@ import Testing
       "\(all.map(\.summary.reasons))")
   }
 }
+
+/// `pvbench doctor FILE` checks every host of an experiment with the modes it asks for.
+@Suite(.serialized) struct DoctorFileTests {
+  @Test func aModeTheKernelLacksMakesTheExperimentUnfit() throws {
+    let fake = try FakeHostTree(cores: 2, threadsPerCore: 1, paravirt: false, cgroup: .v2)
+    defer { fake.remove() }
+    let file = fake.root + "-doctor.yaml"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    try """
+    name: doctor
+    hosts:
+      box: { local: { root: \(fake.root) }, entitled: 1 }
+      noisy: { local: {} }
+    measure: { host: box }
+    noise: { host: noisy, stress: { busy: 1s, idle: 1s } }
+    modes:
+      - cpuset: { cpus: non-entitled }
+      - paravirt: { cpus: non-entitled }
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+    let result = try CLI.run(["doctor", file], timeout: 60)
+    #expect(result.status == 4, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("box (local)\n"))
+    #expect(result.stdout.contains("noisy (local)\n"))
+    #expect(result.stdout.contains("  mode cpuset       supported (avoids 1)\n"))
+    #expect(
+      result.stdout.contains(
+        "  mode paravirt     no: box: mode paravirt needs /sys/devices/system/cpu/paravirt;"))
+    #expect(
+      result.stdout.hasSuffix("verdict: doctor cannot run as it is; see the problems above\n"))
+
+    // A run checks the same before the first cell, and changes nothing.
+    let before = fake.snapshot()
+    let run = try CLI.run(["run", file, "--results", fake.root + "-results"], timeout: 60)
+    defer { try? FileManager.default.removeItem(atPath: fake.root + "-results") }
+    #expect(run.status == 4, "\(run.stderr)")
+    #expect(
+      run.stderr.contains("pvbench run: a host cannot run this experiment; nothing was changed.\n"))
+    #expect(run.stderr.contains("needs /sys/devices/system/cpu/paravirt"))
+    #expect(fake.snapshot() == before)
+  }
+}

@@ -8,11 +8,16 @@ extension PVBench {
       abstract: "Check that every host of an experiment can run it.",
       discussion: """
         Per host: reachable, kernel, CPUs, cores x threads, entitlement, steal \
-        accounting, and each mode asked for — supported or why not. Until experiment \
-        files are wired in, name one host with --local or --ssh. Exit 0 only when the \
-        host can run every mode asked for; 4 when it cannot.
+        accounting, and each mode asked for — supported or why not. Give an experiment \
+        file to check every host it names with the modes it asks for (qemu guests are \
+        booted for the check and shut down after), or name one host with --local or \
+        --ssh. Exit 0 only when every host can run every mode asked for; 4 when not; \
+        2 when the file is invalid.
         """
     )
+
+    @Argument(help: "An experiment file: check every host it names, with its modes.")
+    var file: String?
 
     @Flag(help: "Probe this machine through a local agent.")
     var local = false
@@ -36,8 +41,8 @@ extension PVBench {
     var root: String = "/"
 
     func validate() throws {
-      if local == (ssh != nil) {
-        throw ValidationError("Give exactly one of '--local' or '--ssh HOST'.")
+      if [file != nil, local, ssh != nil].filter({ $0 }).count != 1 {
+        throw ValidationError("Give exactly one of an experiment FILE, '--local' or '--ssh HOST'.")
       }
       for mode in modes where ModeRequest.Kind(rawValue: mode) == nil {
         let known = ModeRequest.Kind.allCases.map(\.rawValue).joined(separator: ", ")
@@ -50,6 +55,10 @@ extension PVBench {
     }
 
     func run() async throws {
+      if let file {
+        try await checkExperiment(file)
+        return
+      }
       let kinds =
         modes.isEmpty ? ModeRequest.Kind.allCases : modes.compactMap(ModeRequest.Kind.init)
       let selection = CPUSelection(cpus) ?? .nonEntitled
@@ -93,6 +102,61 @@ extension PVBench {
           ? "verdict: \(host) can run every mode asked for"
           : "verdict: \(host) cannot run every mode asked for")
       if !report.fit { throw ExitStatus.hostUnfit.exitCode }
+    }
+
+    /// Checks every host of an experiment with the modes it asks for.
+    func checkExperiment(_ path: String) async throws {
+      let loaded = try loadExperimentOrExit(path)
+      let experiment = loaded.experiment
+      let connector = AgentHostConnector(experiment: experiment)
+      defer { connector.shutdown(consoleFolder: nil) }
+      var fit = true
+      let roles = [(experiment.measure.host, true), (experiment.noise?.host, false)]
+      for case let (name?, isMeasure) in roles {
+        guard let host = experiment.host(named: name) else { continue }
+        // Modes act on the measure host; the noise host only needs to be reachable.
+        let requests =
+          isMeasure ? Self.requests(for: experiment.modes, entitled: host.entitled) : []
+        let session: any HostSession
+        do {
+          session = try await connector.connect(host)
+        } catch {
+          print(
+            HostDoctor.Report(
+              host: name, transport: host.transport.kind, unreachable: "\(error)"))
+          fit = false
+          continue
+        }
+        guard let agent = session as? AgentHostSession else { continue }
+        let report = await HostDoctor().examine(
+          client: agent.client, host: name, transport: host.transport.kind, modes: requests)
+        await session.close()
+        print(report)
+        fit = fit && report.fit
+      }
+      print(
+        fit
+          ? "verdict: \(experiment.name) can run on these hosts"
+          : "verdict: \(experiment.name) cannot run as it is; see the problems above")
+      if !fit { throw ExitStatus.hostUnfit.exitCode }
+    }
+
+    /// The agent requests the experiment's modes need (the governor acts through one of them).
+    static func requests(for modes: [ModeSpec], entitled: Int?) -> [ModeRequest] {
+      modes.compactMap { mode in
+        let kind: ModeRequest.Kind?
+        switch mode.kind {
+        case .governor: kind = ModeRequest.Kind(rawValue: (mode.governorAction ?? .cpuset).rawValue)
+        default: kind = ModeRequest.Kind(rawValue: mode.kind.rawValue)
+        }
+        guard let kind else { return nil }
+        var request = ModeRequest(
+          kind: kind, cpus: mode.cpus ?? .nonEntitled, entitledCores: entitled)
+        if let interface = mode.paravirtInterface {
+          request.interface = ModeRequest.Interface(rawValue: interface.rawValue) ?? .auto
+        }
+        return request
+      }
     }
   }
 }

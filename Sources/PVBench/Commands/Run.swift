@@ -91,6 +91,12 @@ extension PVBench {
       let outcome: RunController.Outcome
       do {
         outcome = try await controller.run(manifest: &manifest)
+      } catch let error as PreflightError {
+        await controller.closeAll()
+        connector.shutdown(consoleFolder: store.runDirectory.path)
+        printError("pvbench run: a host cannot run this experiment; nothing was changed.")
+        printError(error.report)
+        throw ExitStatus.hostUnfit.exitCode
       } catch is InterruptedError {
         await controller.closeAll()
         connector.shutdown(consoleFolder: store.runDirectory.path)

@@ -26,8 +26,14 @@ final class AgentHostConnector: HostConnector, @unchecked Sendable {
       let client = try await transport.connect(host: host.name)
       return AgentHostSession(
         name: host.name, client: client, transport: "local", entitled: host.entitled)
-    case .ssh:
-      throw RunError("\(host.name): the ssh transport is not wired into runs yet")
+    case .ssh(let ssh):
+      let transport = SSHTransport(
+        destination: ssh.user.map { "\($0)@\(ssh.host)" } ?? ssh.host, port: ssh.port,
+        localBinary: executable)
+      let client = try await transport.connect(host: host.name)
+      return AgentHostSession(
+        name: host.name, client: client, transport: "ssh", entitled: host.entitled,
+        onClose: { transport.closeMaster() })
     case .qemu:
       return try await connectGuest(host)
     }

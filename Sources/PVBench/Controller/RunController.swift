@@ -59,6 +59,7 @@ final class RunController: @unchecked Sendable {
       let facts = try await interruptible {
         try await self.connect(name).facts(role: role)
       }
+      if role == "measure" { try await preflight(name) }
       stealAccounting[name] = facts.stealAccounting
       manifest.hosts.removeAll { $0.name == name }
       manifest.hosts.append(facts)
@@ -90,6 +91,18 @@ final class RunController: @unchecked Sendable {
       }
     }
     return .finished(complete: complete, invalid: invalid, failed: failed)
+  }
+
+  /// Refuses to start when the measure host lacks what a mode needs (the same check and
+  /// sentences as `pvbench doctor`), or a cpulist names CPUs it does not have.
+  private func preflight(_ name: String) async throws {
+    guard let session = lock.withLock({ sessions[name] }) as? AgentHostSession,
+      let host = plan.experiment.host(named: name)
+    else { return }
+    let requests = PVBench.Doctor.requests(for: plan.experiment.modes, entitled: host.entitled)
+    let report = await HostDoctor().examine(
+      client: session.client, host: name, transport: host.transport.kind, modes: requests)
+    if !report.fit { throw PreflightError(report: report.description) }
   }
 
   /// Runs `operation` (connecting, booting guests) unless an interrupt comes first; then
@@ -441,6 +454,12 @@ extension Result where Failure == any Error {
   init(catching body: () async throws -> Success) async {
     do { self = .success(try await body()) } catch { self = .failure(error) }
   }
+}
+
+/// A host cannot run the experiment; nothing was changed on any host.
+struct PreflightError: Error, CustomStringConvertible, Sendable {
+  var report: String
+  var description: String { report }
 }
 
 /// The user interrupted the run before its cells started.

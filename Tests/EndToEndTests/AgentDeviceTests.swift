@@ -110,7 +110,7 @@ import Testing
 
   @Test func agentNeedsExactlyOneChannel() throws {
     let result = try CLI.run(["agent"])
-    #expect(result.status == 64)
+    #expect(result.status == 2)
     #expect(result.stderr.hasPrefix("Error: Give exactly one of '--stdio' or '--device PATH'.\n"))
   }
 }

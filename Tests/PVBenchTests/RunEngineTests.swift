@@ -152,6 +152,51 @@ import Testing
   }
 }
 
+extension RunEngineTests {
+  @Test func anAgentThatDiesFailsItsCellAndTheRunGoesOn() throws {
+    defer {
+      fake.remove()
+      try? FileManager.default.removeItem(at: work)
+    }
+    let before = state()
+    let file = try experiment()
+    let results = work.appendingPathComponent("results").path
+    let running = try RunningCLI(["run", file, "--results", results])
+    // Once the first cell runs, kill the noise host's agent (the second one started).
+    var killed = false
+    let started = Date()
+    while !killed && Date().timeIntervalSince(started) < 60 {
+      let runs = (try? FileManager.default.contentsOfDirectory(atPath: results + "/e2e")) ?? []
+      if !runs.isEmpty {
+        Thread.sleep(forTimeInterval: 3)
+        let agents = try CLI.shell(
+          "pgrep -P \(running.process.processIdentifier) -f 'agent --stdio'"
+        )
+        .split(separator: "\n").compactMap { Int32($0) }.sorted()
+        if agents.count == 2 {
+          kill(agents[1], SIGKILL)
+          killed = true
+        }
+      }
+      Thread.sleep(forTimeInterval: 0.2)
+    }
+    #expect(killed)
+    let result = running.wait(timeout: 120)
+    // A failed cell makes the run exit 1, after running the next cell.
+    #expect(result.status == 1, "\(result.stderr)")
+    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let cells = try cells(in: run)
+    let statuses = Dictionary(uniqueKeysWithValues: cells.map { ($0.summary.modeID, $0.summary) })
+    #expect(statuses["out-of-box"]?.status == .failed)
+    #expect(
+      statuses["out-of-box"]?.reasons.first?.hasPrefix("noisy: the agent went away") == true,
+      "\(statuses["out-of-box"]?.reasons ?? [])")
+    #expect(statuses["cpuset"]?.status == .complete, "\(statuses["cpuset"]?.reasons ?? [])")
+    #expect(result.stderr.contains("--resume \(run)"))
+    #expect(changes(before, state()) == [])
+  }
+}
+
 /// `pvbench doctor FILE` checks every host of an experiment with the modes it asks for.
 @Suite(.serialized) struct DoctorFileTests {
   @Test func aModeTheKernelLacksMakesTheExperimentUnfit() throws {

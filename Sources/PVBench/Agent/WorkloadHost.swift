@@ -47,9 +47,16 @@ final class WorkloadHost: @unchecked Sendable {
     ]
   }
 
+  /// Stops the schbench-equivalent and waits for its threads, so a `workload.start`
+  /// right after finds the agent free.
   func stopSchbench() -> JSON {
-    let run = lock.withLock { schbench }
+    let run = lock.withLock {
+      let current = schbench
+      schbench = nil
+      return current
+    }
     run?.stop()
+    _ = run?.wait()
     return ["stopped": .bool(run != nil)]
   }
 
@@ -95,9 +102,7 @@ final class WorkloadHost: @unchecked Sendable {
   /// Stops everything (controller gone, signal, shutdown); reaps stress-ng children.
   func stopAll() {
     _ = stopStress()
-    let run = lock.withLock { schbench }
-    run?.stop()
-    _ = run?.wait()
+    _ = stopSchbench()
   }
 
   static func encode<T: Encodable>(_ value: T) -> JSON {

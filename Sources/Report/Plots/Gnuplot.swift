@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Finds and drives gnuplot through a pipe: the script goes to its standard input.
 public struct Gnuplot: Sendable {
   /// The executable, or nil when none was found.
@@ -57,7 +61,10 @@ public struct Gnuplot: Sendable {
       Thread { errBox.set(errors.fileHandleForReading.readDataToEndOfFile()) },
     ]
     readers.forEach { $0.start() }
-    input.fileHandleForWriting.write(Data(script.utf8))
+    // A gnuplot that exits early (a bad script, or not gnuplot at all) closes its end of
+    // the pipe; writing then must be an error we report, not a SIGPIPE that kills us.
+    signal(SIGPIPE, SIG_IGN)
+    try? input.fileHandleForWriting.write(contentsOf: Data(script.utf8))
     try? input.fileHandleForWriting.close()
     process.waitUntilExit()
     outBox.wait()

@@ -44,9 +44,10 @@ final class Progress: @unchecked Sendable {
     }
   }
 
-  func startCell(_ cell: Cell, number: Int, of total: Int, plan: ExperimentPlan) {
-    let remaining = plan.cells.filter { $0.id != cell.id }.suffix(total - number)
-      .reduce(0) { $0 + $1.estimatedSeconds }
+  /// A cell starts; `secondsAfter` is the plan's estimate for the cells still to come.
+  func startCell(
+    _ cell: Cell, number: Int, of total: Int, secondsAfter: Double, experiment: Experiment
+  ) {
     lock.withLock {
       let point = cell.point.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
       cellLabel =
@@ -54,9 +55,9 @@ final class Progress: @unchecked Sendable {
         + (point.isEmpty ? "" : " \(point)")
       cellStart = Monotonic.nanoseconds()
       cellSeconds = cell.estimatedSeconds
-      remainingAfterCell = remaining
+      remainingAfterCell = secondsAfter
       lastPhase = nil
-      hosts = [plan.experiment.measure.host, plan.experiment.noise?.host].compactMap { $0 }
+      hosts = [experiment.measure.host, experiment.noise?.host].compactMap { $0 }
     }
     note(lock.withLock { cellLabel } + ": started")
   }
@@ -74,8 +75,8 @@ final class Progress: @unchecked Sendable {
       if live {
         clearStatus()
         var lines = [
-          "\(cellLabel) | \(phase) | \(ExperimentPlanDurations.text(elapsed)) elapsed, "
-            + "\(ExperimentPlanDurations.text(left)) left | p99 \(p99Text)"
+          "\(cellLabel) | \(phase) | \(PlanPrinter.duration(elapsed)) elapsed, "
+            + "\(PlanPrinter.duration(left)) left | p99 \(p99Text)"
         ]
         if let measure = hosts.first {
           lines.append(
@@ -92,14 +93,13 @@ final class Progress: @unchecked Sendable {
           lastPlainStatus = now
           write(
             "[\(stamp())] \(cellLabel): \(phase), \(status.intervals) intervals, p99 \(p99Text), "
-              + "\(ExperimentPlanDurations.text(left)) left")
+              + "\(PlanPrinter.duration(left)) left")
         }
       }
     }
   }
 
-  func endCell(_ summary: CellSummary?) {
-    guard let summary else { return }
+  func endCell(_ summary: CellSummary) {
     let busy = summary.phases["busy"]?.wakeupPercentilesMicroseconds["99.0"]
     let all = summary.phases["all"]?.wakeupPercentilesMicroseconds["99.0"]
     var line = lock.withLock { cellLabel } + ": \(summary.status.rawValue)"
@@ -116,9 +116,4 @@ final class Progress: @unchecked Sendable {
     write(String(repeating: "\u{1B}[1A\u{1B}[2K", count: drawnLines) + "\u{1B}[1A")
     drawnLines = 0
   }
-}
-
-/// Durations as plans print them.
-enum ExperimentPlanDurations {
-  static func text(_ seconds: Double) -> String { PlanPrinter.duration(seconds) }
 }

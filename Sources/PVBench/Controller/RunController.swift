@@ -53,7 +53,6 @@ final class RunController: @unchecked Sendable {
 
   /// Connects every host, runs the cells, and restores and closes every host.
   func run(manifest: inout RunManifest) async throws -> Outcome {
-    defer { Task { await self.closeAll() } }
     for (name, role) in roleHosts {
       progress.note("connecting to \(name) (\(role))")
       let facts = try await interruptible {
@@ -75,17 +74,23 @@ final class RunController: @unchecked Sendable {
     var consecutiveFailures = 0
     for (index, cell) in cellsToRun.enumerated() {
       if interrupt.isSet { return .interrupted }
-      progress.startCell(cell, number: index + 1, of: cellsToRun.count, plan: plan)
-      let summary = await runCell(cell)
-      progress.endCell(summary)
-      switch summary?.status {
-      case .complete?: complete += 1
-      case .invalid?: invalid += 1
-      case .partial?, nil: return .interrupted
-      case .failed?: failed += 1
+      progress.startCell(
+        cell, number: index + 1, of: cellsToRun.count,
+        secondsAfter: cellsToRun[(index + 1)...].reduce(0) { $0 + $1.estimatedSeconds },
+        experiment: plan.experiment)
+      guard let summary = await runCell(cell) else {
+        throw RunError(
+          "cell \(cell.id) could not be written under \(store.runDirectory.path); see above")
       }
-      if summary?.status == .partial || interrupt.isSet { return .interrupted }
-      consecutiveFailures = summary?.status == .failed ? consecutiveFailures + 1 : 0
+      progress.endCell(summary)
+      switch summary.status {
+      case .complete: complete += 1
+      case .invalid: invalid += 1
+      case .failed: failed += 1
+      case .partial: return .interrupted
+      }
+      if interrupt.isSet { return .interrupted }
+      consecutiveFailures = summary.status == .failed ? consecutiveFailures + 1 : 0
       if consecutiveFailures >= plan.experiment.maxConsecutiveFailures {
         return .stoppedAfterFailures(consecutiveFailures)
       }

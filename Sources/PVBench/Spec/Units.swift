@@ -1,7 +1,29 @@
 import Workloads
 
+/// A value written as text in experiment files (`10s`, `5%`, `512M`) and stored the same
+/// way in the resolved experiment: it encodes as its description and decodes by parsing.
+protocol TextCodable: Codable, CustomStringConvertible {
+  init?(parsing text: String)
+}
+
+extension TextCodable {
+  init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let value = Self(parsing: text) else {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not valid here"))
+    }
+    self = value
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
+}
+
 /// A duration written `500ms`, `10s`, `2m`, `1h` or `100us` in an experiment file.
-struct DurationValue: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+struct DurationValue: Sendable, Hashable, Comparable, TextCodable {
   var nanoseconds: UInt64
 
   init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
@@ -44,24 +66,10 @@ struct DurationValue: Sendable, Hashable, Codable, Comparable, CustomStringConve
   static func < (lhs: DurationValue, rhs: DurationValue) -> Bool {
     lhs.nanoseconds < rhs.nanoseconds
   }
-
-  init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = DurationValue(parsing: text) else {
-      throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a duration"))
-    }
-    self = value
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
 }
 
 /// A percentage written `5%` (or `2.5%`).
-struct Percentage: Sendable, Hashable, Codable, CustomStringConvertible {
+struct Percentage: Sendable, Hashable, TextCodable {
   /// 5 for `5%`.
   var percent: Double
 
@@ -80,24 +88,10 @@ struct Percentage: Sendable, Hashable, Codable, CustomStringConvertible {
   var description: String {
     percent == percent.rounded() ? "\(Int(percent))%" : "\(percent)%"
   }
-
-  init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = Percentage(parsing: text) else {
-      throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a percentage"))
-    }
-    self = value
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
 }
 
 /// A size written `512M`, `2G`, `256K` (powers of 1024, as QEMU reads them).
-struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
+struct ByteSize: Sendable, Hashable, TextCodable {
   var bytes: UInt64
 
   init(bytes: UInt64) { self.bytes = bytes }
@@ -123,36 +117,10 @@ struct ByteSize: Sendable, Hashable, Codable, CustomStringConvertible {
     }
     return "\(bytes)"
   }
-
-  init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = ByteSize(parsing: text) else {
-      throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a size"))
-    }
-    self = value
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
 }
 
 // `CPUSelection` (a cpulist, `non-entitled` or `all`) is the agent's type, in
 // Modes/ModeRequest.swift; experiment files store it as its text.
-extension CPUSelection: Codable {
-  init(from decoder: any Decoder) throws {
-    let text = try decoder.singleValueContainer().decode(String.self)
-    guard let value = CPUSelection(text.trimmingWhitespace()) else {
-      throw DecodingError.dataCorrupted(
-        .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a CPU set"))
-    }
-    self = value
-  }
-
-  func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(description)
-  }
+extension CPUSelection: TextCodable {
+  init?(parsing text: String) { self.init(text.trimmingWhitespace()) }
 }

@@ -30,6 +30,17 @@ struct LocalTransport: Sendable {
       throw HostError(
         host: host, message: "cannot start \(executable) agent: \(error.localizedDescription).")
     }
+    return try await AgentClient.connected(to: child, host: host, timeout: timeout)
+  }
+}
+
+extension AgentClient {
+  /// A client on a child process's stdio (a local agent, or ssh running one), after the
+  /// handshake. Its errors quote the child's stderr; closing it reaps the child.
+  /// - Throws: `HostError` when the agent does not say hello or refuses the handshake.
+  static func connected(to child: ChildProcess, host: String, timeout: Duration) async throws
+    -> AgentClient
+  {
     let client = AgentClient(
       host: host, channel: child.channel(), diagnostics: { child.stderr },
       onClose: { child.finish() })

@@ -101,16 +101,7 @@ struct SSHTransport: Sendable {
       throw HostError(
         host: host, message: "cannot run /usr/bin/ssh: \(error.localizedDescription).")
     }
-    let client = AgentClient(
-      host: host, channel: child.channel(), diagnostics: { child.stderr },
-      onClose: { child.finish() })
-    do {
-      _ = try await client.handshake(timeout: timeout)
-    } catch {
-      client.close()
-      throw error
-    }
-    return client
+    return try await AgentClient.connected(to: child, host: host, timeout: timeout)
   }
 
   /// Asks the control master to exit (at the end of a run; otherwise it lingers 60 s).

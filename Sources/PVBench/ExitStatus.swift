@@ -7,8 +7,6 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
   case runtimeFailure = 1
   /// The experiment file or the command line is invalid; nothing ran.
   case invalidInput = 2
-  /// The command exists but is not built yet.
-  case notBuiltYet = 3
   /// `doctor` or a run's preflight found a host that cannot run the experiment.
   case hostUnfit = 4
   /// `compare` found a regression beyond `--threshold`.
@@ -17,10 +15,4 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
   case interrupted = 130
 
   var exitCode: ExitCode { ExitCode(rawValue) }
-}
-
-/// Prints the one-line notice of a command that is not built yet and exits with code 3.
-func notBuiltYet(_ command: String, issue: Int) throws -> Never {
-  printError("pvbench \(command): not built yet (tracked in issue #\(issue)).")
-  throw ExitStatus.notBuiltYet.exitCode
 }

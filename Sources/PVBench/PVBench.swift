@@ -14,7 +14,7 @@ struct PVBench: AsyncParsableCommand {
       one makes busy/idle noise, and which CPU modes to compare. Start with \
       'pvbench plan experiments/quickstart.yaml'.
 
-      Exit codes: 0 success, 1 runtime failure, 2 invalid input, 3 not built yet, \
+      Exit codes: 0 success, 1 runtime failure, 2 invalid input, \
       4 a host cannot run the experiment, 5 regression beyond --threshold, \
       130 interrupted (hosts restored).
       """,

@@ -217,6 +217,9 @@ final class RunController: @unchecked Sendable {
     let noise = noiseName.flatMap { sessions[$0] }
     let schbench = point.measure.schbench
     let triggerTask: Task<Void, Never>?
+    // The trigger is asked to stop rather than cancelled: a request cancelled in flight
+    // would leave its reply unread and the mode half moved.
+    let triggerStop = MonitorSet.StopFlag()
     do {
       for session in sessions.values { try await session.startSampling(interval: .seconds(1)) }
       if let noise, let stress = point.noise?.stress {
@@ -225,7 +228,8 @@ final class RunController: @unchecked Sendable {
       try await measure.startSchbench(
         schbenchOptions(schbench, host: point.host(named: measureName)),
         streamInterval: schbench.interval.duration)
-      triggerTask = startTrigger(mode: mode, point: point, measure: measure, recorder: recorder)
+      triggerTask = startTrigger(
+        mode: mode, point: point, measure: measure, recorder: recorder, stop: triggerStop)
     } catch {
       recorder.fail("\(error)")
       await stopEverything(sessions, recorder: recorder, mode: mode)
@@ -247,7 +251,7 @@ final class RunController: @unchecked Sendable {
       progress.tick(recorder: recorder)
       try? await Task.sleep(for: .milliseconds(200))
     }
-    triggerTask?.cancel()
+    triggerStop.stop()
     await triggerTask?.value
     await stopEverything(sessions, recorder: recorder, mode: mode)
     return await finish(recorder, point: point, status: status)
@@ -291,7 +295,8 @@ final class RunController: @unchecked Sendable {
 
   /// Moves the mode as the trigger says: at each edge for follow-noise, once for static.
   private func startTrigger(
-    mode: ModeSpec, point: Experiment, measure: any HostSession, recorder: CellRecorder
+    mode: ModeSpec, point: Experiment, measure: any HostSession, recorder: CellRecorder,
+    stop: MonitorSet.StopFlag
   ) -> Task<Void, Never>? {
     guard mode.kind != .outOfBox else { return nil }
     let entitled = point.host(named: point.measure.host)?.entitled
@@ -313,7 +318,8 @@ final class RunController: @unchecked Sendable {
     }
     if mode.kind == .governor {
       return Task {
-        await self.governor(mode: mode, point: point, measure: measure, recorder: recorder)
+        await self.governor(
+          mode: mode, point: point, measure: measure, recorder: recorder, stop: stop)
       }
     }
     // The preferred mode's kernel governor decides by itself; static holds the mode.
@@ -326,9 +332,9 @@ final class RunController: @unchecked Sendable {
     return Task {
       var seen = 0
       var applied = false
-      while !Task.isCancelled {
+      while !stop.isStopped {
         let edges = recorder.edgePhases()
-        while seen < edges.count {
+        while seen < edges.count && !stop.isStopped {
           let phase = edges[seen]
           seen += 1
           if phase == .busy && !applied {
@@ -347,7 +353,8 @@ final class RunController: @unchecked Sendable {
   /// pvbench's steal-time governor: folds and unfolds whole cores of the measure host
   /// through hotplug, paravirt or a cpuset, logging each decision on the timeline.
   private func governor(
-    mode: ModeSpec, point: Experiment, measure: any HostSession, recorder: CellRecorder
+    mode: ModeSpec, point: Experiment, measure: any HostSession, recorder: CellRecorder,
+    stop: MonitorSet.StopFlag
   ) async {
     let cores = measure.cores
     let entitled = point.host(named: point.measure.host)?.entitled ?? 1
@@ -358,9 +365,13 @@ final class RunController: @unchecked Sendable {
     var action = mode
     action.kind = ModeKind(rawValue: (mode.governorAction ?? .cpuset).rawValue) ?? .cpuset
     var folded = 0
-    while !Task.isCancelled {
-      try? await Task.sleep(for: interval.duration)
-      if Task.isCancelled { break }
+    while !stop.isStopped {
+      // Sleep in short slices so that a stop is prompt.
+      let wake = Monotonic.nanoseconds() + interval.nanoseconds
+      while !stop.isStopped && Monotonic.nanoseconds() < wake {
+        try? await Task.sleep(for: .milliseconds(50))
+      }
+      if stop.isStopped { break }
       guard let steal = recorder.recentStealPercent(window: interval.nanoseconds) else { continue }
       let next = policy.next(folded: folded, stealPercent: steal)
       guard next != folded else { continue }

@@ -1,0 +1,58 @@
+import Testing
+
+@testable import PVBench
+@testable import Report
+
+@Suite struct ControllerLogicTests {
+  @Test func phaseTaggerMarksEdgesAndTheSettleWindow() {
+    let second: UInt64 = 1_000_000_000
+    let tagger = PhaseTagger(
+      edges: [(0, .busy), (4 * second, .idle), (8 * second, .busy)],
+      settleNanoseconds: second / 2)
+    // Starts on an edge: still settling.
+    #expect(tagger.phase(start: 0, end: second) == .transition)
+    #expect(tagger.phase(start: second, end: 2 * second) == .busy)
+    // An edge inside the interval.
+    #expect(
+      tagger.phase(start: 3 * second + second / 2, end: 4 * second + second / 2) == .transition)
+    // Less than the settle window after an edge.
+    #expect(tagger.phase(start: 4 * second + second / 4, end: 5 * second) == .transition)
+    #expect(tagger.phase(start: 5 * second, end: 6 * second) == .idle)
+    #expect(tagger.phase(start: 9 * second, end: 10 * second) == .busy)
+    // Before any edge the noise host is idle.
+    let late = PhaseTagger(edges: [(5 * second, .busy)], settleNanoseconds: 0)
+    #expect(late.phase(start: 0, end: second) == .idle)
+  }
+
+  @Test func clockOffsetKeepsTheTightestRoundTrip() throws {
+    // The host runs 1 s ahead; the round trips are 10, 2 and 6 µs wide.
+    let ahead: UInt64 = 1_000_000_000
+    let offset = try #require(
+      ClockOffset.estimate([
+        (sent: 100_000, host: 105_000 + ahead + 3_000, received: 110_000),
+        (sent: 200_000, host: 201_000 + ahead, received: 202_000),
+        (sent: 300_000, host: 303_000 + ahead - 2_000, received: 306_000),
+      ]))
+    #expect(offset.offsetNanoseconds == Int64(ahead))
+    #expect(offset.uncertaintyNanoseconds == 1_000)
+    #expect(offset.controllerTime(ofHost: 5_000 + ahead) == 5_000)
+    #expect(ClockOffset.estimate([]) == nil)
+  }
+
+  @Test func governorFoldsAboveHighUnfoldsAtLowAndHoldsBetween() {
+    let policy = GovernorPolicy(highPercent: 5, lowPercent: 2, foldableCores: 2)
+    #expect(policy.next(folded: 0, stealPercent: 9) == 1)
+    #expect(policy.next(folded: 1, stealPercent: 9) == 2)
+    // Never beyond the non-entitled cores.
+    #expect(policy.next(folded: 2, stealPercent: 50) == 2)
+    // Between the thresholds it holds, so it does not oscillate.
+    #expect(policy.next(folded: 2, stealPercent: 3.5) == 2)
+    #expect(policy.next(folded: 2, stealPercent: 2) == 1)
+    #expect(policy.next(folded: 0, stealPercent: 0) == 0)
+    // Whole cores, highest-numbered first.
+    let cores = [[0, 4], [1, 5], [2, 6], [3, 7]]
+    #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 1) == [3, 7])
+    #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 2) == [2, 3, 6, 7])
+    #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 0) == [])
+  }
+}

@@ -21,10 +21,10 @@ struct RunGuestsTests {
     pool: { host_cpus: all }
     measure:
       host: g1
-      schbench: { workers: 2, runtime: 24s, interval: 1s, cache_footprint: 16K, operations: 1 }
+      schbench: { workers: 2, runtime: 32s, interval: 1s, cache_footprint: 16K, operations: 1 }
     noise:
       host: g2
-      stress: { busy: 6s, idle: 6s, workers: all, engine: builtin }
+      stress: { busy: 8s, idle: 8s, workers: all, engine: builtin }
     modes:
       - hotplug: { cpus: non-entitled }
     settle: 1s

@@ -1,4 +1,5 @@
 import Foundation
+import PVBenchTestSupport
 import Testing
 
 @testable import PVBench
@@ -18,15 +19,7 @@ enum VMTestSupport {
   }
 
   /// The `pvbench` executable built next to the test bundle.
-  static var pvbenchBinary: String {
-    var dir = Bundle.main.bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pvbench").path),
-      dir.path != "/"
-    {
-      dir.deleteLastPathComponent()
-    }
-    return dir.appendingPathComponent("pvbench").path
-  }
+  static var pvbenchBinary: String { CLI.binary.path }
 
   /// Writes a shell script that plays the agent: it writes a hello line on the device it is
   /// given (`agent --device PATH`) and then sleeps, so the host side can be tested alone.

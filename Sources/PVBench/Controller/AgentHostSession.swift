@@ -79,6 +79,11 @@ final class AgentHostSession: HostSession, @unchecked Sendable {
     }
   }
 
+  /// Whole milliseconds of a duration, as the agent protocol's `*_ms` parameters take them.
+  static func milliseconds(_ duration: Duration) -> Int64 {
+    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+  }
+
   static func decode<T: Decodable>(_ json: JSON?, _ type: T.Type) -> T? {
     guard let json else { return nil }
     return try? JSONDecoder().decode(T.self, from: Data(json.serialized.utf8))
@@ -162,9 +167,7 @@ final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws {
-    let milliseconds =
-      streamInterval.components.seconds * 1000
-      + streamInterval.components.attoseconds / 1_000_000_000_000_000
+    let milliseconds = Self.milliseconds(streamInterval)
     _ = try await client.request(
       "workload.start",
       ["options": WorkloadHost.encode(options), "stream_interval_ms": .int(milliseconds)])
@@ -181,9 +184,7 @@ final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   func startSampling(interval: Duration) async throws {
-    let milliseconds =
-      interval.components.seconds * 1000
-      + interval.components.attoseconds / 1_000_000_000_000_000
+    let milliseconds = Self.milliseconds(interval)
     _ = try await client.request("sample.start", ["interval_ms": .int(milliseconds)])
   }
 

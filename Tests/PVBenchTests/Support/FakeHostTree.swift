@@ -1,4 +1,5 @@
 import Foundation
+import PVBenchTestSupport
 
 @testable import PVBench
 
@@ -141,13 +142,5 @@ struct FakeHostTree {
 
 /// The built `pvbench` binary next to the test bundle.
 enum BuiltBinary {
-  static var path: String {
-    var dir = Bundle.main.bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pvbench").path),
-      dir.path != "/"
-    {
-      dir.deleteLastPathComponent()
-    }
-    return dir.appendingPathComponent("pvbench").path
-  }
+  static var path: String { CLI.binary.path }
 }

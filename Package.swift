@@ -1,6 +1,17 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Targets follow the data flow (docs/architecture.md): an experiment file is decoded
+// and planned (Experiments), the controller drives one agent per host over a transport
+// (Controller, AgentProtocol, LocalVMs), each agent applies modes and runs workloads
+// on its host (HostAgent, Workloads, LinuxHost), the controller writes the results
+// format (Results), and the report reads it (Report). The `pvbench` executable is a
+// thin layer of commands over these libraries.
+// Test doubles (the fake kernel writer, the crash injector) are compiled only into
+// debug builds, the way swift-system gates its failure injection: a release
+// `pvbench` holds neither.
+let mocking: [SwiftSetting] = [.define("ENABLE_MOCKING", .when(configuration: .debug))]
+
 let package = Package(
   name: "pvbench",
   platforms: [.macOS(.v15)],
@@ -17,35 +28,71 @@ let package = Package(
   targets: [
     // Syscall shims only: futex, gettid, sched_getcpu, affinity.
     .target(name: "CPVBenchShims"),
+    // The Linux host files: cpulists, /proc/stat, schedstat, sysfs and cgroup writes,
+    // host facts, child processes.
+    .target(name: "LinuxHost", dependencies: ["CPVBenchShims"]),
+    // Typed concepts every stage shares: modes, phases, percentile keys, durations,
+    // CPU selections.
+    .target(name: "Vocabulary", dependencies: ["LinuxHost"]),
+    // The schbench-equivalent and the stress cycler; no orchestration knowledge.
     .target(
       name: "Workloads",
       dependencies: [
         "CPVBenchShims",
+        "LinuxHost",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
       ]
     ),
+    // Experiment files (strict decoding) and plans (cells with stable ids).
     .target(
-      name: "Report",
+      name: "Experiments",
       dependencies: [
-        "Workloads",
-        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        "Vocabulary", "LinuxHost", "Workloads", .product(name: "Yams", package: "Yams"),
       ]
     ),
+    // The wire protocol controller and agent share (docs/agent-protocol.md).
+    .target(name: "AgentProtocol", dependencies: ["Vocabulary", "LinuxHost", "Workloads"]),
+    // The agent that runs on each host: modes, restore journal, monitors, workloads.
+    .target(
+      name: "HostAgent",
+      dependencies: ["AgentProtocol", "Vocabulary", "LinuxHost", "Workloads"],
+      swiftSettings: mocking
+    ),
+    // The results format: records, writer and reader (docs/results-format.md).
+    .target(name: "Results", dependencies: ["Vocabulary"]),
+    // Local QEMU guests: images, boot, the host CPU pool, host-side steal.
+    .target(name: "LocalVMs", dependencies: ["AgentProtocol", "Vocabulary", "LinuxHost"]),
+    // The run engine: transports, host sessions, the cell loop, triggers, the governor.
+    .target(
+      name: "Controller",
+      dependencies: [
+        "Experiments", "AgentProtocol", "Results", "LocalVMs", "Vocabulary", "LinuxHost",
+        "Workloads",
+      ]
+    ),
+    // Statistics, tables, plots and HTML over a results store; no knowledge of hosts.
+    .target(name: "Report", dependencies: ["Results", "Vocabulary"]),
     .executableTarget(
       name: "PVBench",
       dependencies: [
-        "CPVBenchShims",
-        "Workloads",
-        "Report",
+        "Controller", "HostAgent", "Experiments", "AgentProtocol", "Results", "LocalVMs",
+        "Vocabulary", "LinuxHost", "Workloads", "Report",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Yams", package: "Yams"),
-      ]
+      ],
+      swiftSettings: mocking
     ),
     // Runs the built binary for end-to-end tests; Foundation only.
     .target(name: "PVBenchTestSupport", path: "Tests/PVBenchTestSupport"),
-    .testTarget(name: "WorkloadsTests", dependencies: ["Workloads"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "Workloads"]),
-    .testTarget(name: "PVBenchTests", dependencies: ["PVBench", "PVBenchTestSupport"]),
+    .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "LinuxHost"]),
+    .testTarget(
+      name: "ReportTests", dependencies: ["Report", "Results", "Vocabulary", "Workloads"]),
+    .testTarget(
+      name: "PVBenchTests",
+      dependencies: [
+        "Controller", "HostAgent", "Experiments", "AgentProtocol", "Results", "LocalVMs",
+        "Vocabulary", "LinuxHost", "Workloads", "PVBench", "PVBenchTestSupport",
+      ]
+    ),
     .testTarget(name: "EndToEndTests", dependencies: ["PVBench", "PVBenchTestSupport"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,4 +1,6 @@
+import AgentProtocol
 import ArgumentParser
+import LinuxHost
 
 #if canImport(Glibc)
   import Glibc

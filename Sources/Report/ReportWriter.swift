@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// What `ReportWriter.write` produced.
 public struct ReportOutput: Sendable {

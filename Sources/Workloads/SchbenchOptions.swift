@@ -1,3 +1,5 @@
+import LinuxHost
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -79,8 +81,8 @@ public struct SchbenchOptions: Codable, Sendable, Equatable {
     if let zeroSeconds { list += ["--zerotime", "\(zeroSeconds)"] }
     if !locking { list.append("--no-locking") }
     if let requestsPerSecond { list += ["--rps", "\(requestsPerSecond)"] }
-    if let messageCPUs { list += ["--message-cpus", CPUList.format(messageCPUs)] }
-    if let workerCPUs { list += ["--worker-cpus", CPUList.format(workerCPUs)] }
+    if let messageCPUs { list += ["--message-cpus", CPUSet.format(messageCPUs)] }
+    if let workerCPUs { list += ["--worker-cpus", CPUSet.format(workerCPUs)] }
     if let jsonPath { list += ["--json", jsonPath] }
     return list
   }
@@ -188,7 +190,7 @@ extension SchbenchOptions {
         return parsed
       }
       func cpus() throws -> [Int] {
-        guard let list = CPUList.parse(value) else {
+        guard let list = CPUSet.parse(value) else {
           throw fail("'\(flag)' must be a CPU list such as '0-3,8', got '\(value)'.")
         }
         return list

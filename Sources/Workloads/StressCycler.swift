@@ -1,5 +1,6 @@
 import CPVBenchShims
 import Foundation
+import LinuxHost
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,14 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
+import Vocabulary
+import Workloads
 
 @testable import PVBench
 

@@ -1,4 +1,10 @@
+import Controller
+import Experiments
+import HostAgent
+import LinuxHost
+import Results
 import Testing
+import Workloads
 
 @testable import PVBench
 @testable import Report

@@ -1,4 +1,11 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
 
 @testable import PVBench
@@ -56,17 +63,17 @@ import Testing
     defer { tree.remove() }
     let facts = HostFacts.read(paths: tree.paths, kernel: FakeKernelSysfsWriter(paths: tree.paths))
     // cpu0 has no online file in the fake tree, as on most x86 hosts.
-    let cpu0 = HostDoctor.check(
+    let cpu0 = ModeSupport.check(
       ModeRequest(kind: .hotplug, cpus: .list([0])), host: "h", facts: facts)
     #expect(
       cpu0.problem
         == "h: mode hotplug needs /sys/devices/system/cpu/cpu0/online; this kernel has none — cpu0 cannot be taken offline here; leave it out of the set or use cpuset."
     )
-    let noEntitlement = HostDoctor.check(
+    let noEntitlement = ModeSupport.check(
       ModeRequest(kind: .cpuset, cpus: .nonEntitled), host: "h", facts: facts)
     #expect(
       noEntitlement.problem?.hasPrefix("h: 'non-entitled' needs the host's entitled cores") == true)
-    let all = HostDoctor.check(ModeRequest(kind: .cpuset, cpus: .all), host: "h", facts: facts)
+    let all = ModeSupport.check(ModeRequest(kind: .cpuset, cpus: .all), host: "h", facts: facts)
     #expect(all.problem == "h: a cpuset without 0-1 would hold no CPU.")
   }
 

@@ -1,4 +1,8 @@
+import Experiments
+import LinuxHost
+import Results
 import Testing
+import Workloads
 
 @testable import PVBench
 

@@ -1,5 +1,13 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
+import Vocabulary
 import Workloads
 
 @testable import PVBench
@@ -14,7 +22,7 @@ private func load(_ text: String, name: String = "exp.yaml") throws(SpecError) -
   let path = dir.appendingPathComponent(name).path
   FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
   do {
-    return try ExperimentLoader.load(path: path, localCPUs: CPUList(0...1))
+    return try ExperimentLoader.load(path: path, localCPUs: CPUSet(0...1))
   } catch {
     // Report paths relative to the temporary folder so the expected text is stable.
     throw SpecError(

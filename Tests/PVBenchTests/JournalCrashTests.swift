@@ -1,5 +1,13 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
+import Workloads
 
 @testable import PVBench
 

@@ -1,4 +1,12 @@
+import AgentProtocol
+import Controller
+import Experiments
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
+import Vocabulary
+import Workloads
 
 @testable import PVBench
 
@@ -7,18 +15,18 @@ import Testing
     ("0-3,8", [0, 1, 2, 3, 8]), ("", []), ("5", [5]), ("0-1,1-2", [0, 1, 2]), (" 2,0 \n", [0, 2]),
   ])
   func parses(text: String, cpus: [Int]) {
-    #expect(Cpulist.parse(text) == cpus)
+    #expect(CPUSet.cpus(parsing: text) == cpus)
   }
 
   @Test(arguments: ["a", "3-1", "-1", "1,,2", "0-", "1-2-3"])
   func rejects(text: String) {
-    #expect(Cpulist.parse(text) == nil)
+    #expect(CPUSet.cpus(parsing: text) == nil)
   }
 
   @Test func formatsRanges() {
-    #expect(Cpulist.format([8, 0, 1, 2, 3, 5]) == "0-3,5,8")
-    #expect(Cpulist.format([]) == "")
-    #expect(Cpulist.format([7]) == "7")
+    #expect(CPUSet.format([8, 0, 1, 2, 3, 5]) == "0-3,5,8")
+    #expect(CPUSet.format([]) == "")
+    #expect(CPUSet.format([7]) == "7")
   }
 
   @Test func nonEntitledTakesWholeCoresHighestFirst() {

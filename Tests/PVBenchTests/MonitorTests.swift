@@ -1,6 +1,15 @@
+import AgentProtocol
 import CPVBenchShims
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
+import Vocabulary
+import Workloads
 
 @testable import PVBench
 

@@ -1,6 +1,14 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
 import PVBenchTestSupport
+import Results
 import Testing
+import Workloads
 
 @testable import PVBench
 @testable import Report

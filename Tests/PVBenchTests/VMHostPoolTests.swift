@@ -1,5 +1,13 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Testing
+import Workloads
 
 @testable import PVBench
 
@@ -28,9 +36,17 @@ import Testing
     #expect(CgroupCPUController.quotaMicroseconds(entitledCPUs: 1.5) == 150_000)
   }
 
-  @Test func cpuListsParse() {
-    #expect(HostPool.parseCPUList("0-3,8\n") == [0, 1, 2, 3, 8])
-    #expect(HostPool.parseCPUList("1") == [1])
+  @Test func onlineCPUsComeFromTheSysfsCpulist() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-pool-online-\(getpid())"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try FileManager.default.createDirectory(
+      atPath: root + "/devices/system/cpu", withIntermediateDirectories: true)
+    try "0-3,8\n".write(
+      toFile: root + "/devices/system/cpu/online", atomically: true, encoding: .utf8)
+    #expect(HostPool.onlineCPUs(sysRoot: root) == [0, 1, 2, 3, 8])
+    #expect(HostPool.onlineCPUs(sysRoot: root + "/missing") == [0])
   }
 
   /// The v2 path against a fake hierarchy (this host's v2 has no cpu controller): the files a

@@ -1,7 +1,15 @@
 import CPVBenchShims
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
 import Synchronization
 import Testing
+import Vocabulary
+import Workloads
 
 @testable import PVBench
 

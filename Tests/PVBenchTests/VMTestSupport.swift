@@ -1,6 +1,12 @@
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
 import PVBenchTestSupport
+import Results
 import Testing
+import Vocabulary
 
 @testable import PVBench
 

@@ -1,5 +1,7 @@
 import Foundation
+import Results
 import Testing
+import Vocabulary
 import Workloads
 
 @testable import Report
@@ -142,16 +144,16 @@ import Workloads
     var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
     lines[2] = "{\"index\": \"two\"}"
     try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-    #expect(throws: ReportError.self) { try RunStore.load(from: run) }
+    #expect(throws: ResultsError.self) { try RunStore.load(from: run) }
     do {
       _ = try RunStore.load(from: run)
-    } catch let error as ReportError {
+    } catch let error as ResultsError {
       #expect(error.description.hasPrefix("\(url.path):3: cannot read this results file"))
     }
   }
 
   @Test func aFolderWithoutManifestIsNotARun() {
-    let error = #expect(throws: ReportError.self) {
+    let error = #expect(throws: ResultsError.self) {
       try RunStore.load(from: URL(fileURLWithPath: "/nonexistent/run"))
     }
     #expect(

@@ -1,4 +1,6 @@
 import Foundation
+import Results
+import Vocabulary
 import Workloads
 
 @testable import Report
@@ -113,7 +115,8 @@ struct SyntheticStore {
         }
         let record = IntervalRecord(
           index: index, startNanoseconds: time, endNanoseconds: time + 1_000_000_000,
-          phase: busy ? .busy : .idle, wakeup: wakeup, request: request, rps: cell.rps,
+          phase: busy ? .busy : .idle, wakeup: SparseHistogram(pairs: wakeup.buckets),
+          request: SparseHistogram(pairs: request.buckets), rps: cell.rps,
           stealPercent: busy ? cell.steal : cell.steal.map { $0 / 5 }, stealSource: .host,
           noiseBusyPercent: busy ? 99 : 1, modeApplied: busy)
         lines.append(try encoder.encode(record))

@@ -1,3 +1,4 @@
+import LinuxHost
 import Testing
 
 @testable import Workloads
@@ -56,11 +57,11 @@ import Testing
   }
 
   @Test func malformedTextIsASentence() {
-    #expect(throws: WorkloadError.unreadable(path: "/proc/stat", reason: "it has no 'cpu' line")) {
+    #expect(throws: HostFileError.unreadable(path: "/proc/stat", reason: "it has no 'cpu' line")) {
       try ProcStatSnapshot(parsing: "intr 1 2 3\n")
     }
     #expect(
-      throws: WorkloadError.unreadable(
+      throws: HostFileError.unreadable(
         path: "/proc/stat", reason: "line 1 has 'x' where a number belongs")
     ) {
       try ProcStatSnapshot(parsing: "cpu 1 x 3 4\n")
@@ -71,6 +72,6 @@ import Testing
     let real = try ProcStatSnapshot.read()
     #expect(!real.cpus.isEmpty)
     #expect(real.monotonicNanoseconds > 0)
-    #expect(throws: WorkloadError.self) { try ProcStatSnapshot.read(procRoot: "/nonexistent") }
+    #expect(throws: HostFileError.self) { try ProcStatSnapshot.read(procRoot: "/nonexistent") }
   }
 }

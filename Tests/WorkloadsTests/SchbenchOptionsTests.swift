@@ -1,3 +1,4 @@
+import LinuxHost
 import Testing
 
 @testable import Workloads
@@ -72,11 +73,11 @@ import Testing
   }
 
   @Test func cpuLists() {
-    #expect(CPUList.parse("0-3,8,10-11") == [0, 1, 2, 3, 8, 10, 11])
-    #expect(CPUList.parse(" 5 \n") == [5])
-    #expect(CPUList.parse("3-1") == nil)
-    #expect(CPUList.parse("") == nil)
-    #expect(CPUList.parse("a") == nil)
-    #expect(CPUList.format([0, 1, 2, 3, 8, 10, 11]) == "0-3,8,10-11")
+    #expect(CPUSet.parse("0-3,8,10-11") == [0, 1, 2, 3, 8, 10, 11])
+    #expect(CPUSet.parse(" 5 \n") == [5])
+    #expect(CPUSet.parse("3-1") == nil)
+    #expect(CPUSet.parse("") == nil)
+    #expect(CPUSet.parse("a") == nil)
+    #expect(CPUSet.format([0, 1, 2, 3, 8, 10, 11]) == "0-3,8,10-11")
   }
 }

@@ -1,5 +1,6 @@
 import CPVBenchShims
 import Foundation
+import LinuxHost
 import Testing
 
 @testable import Workloads

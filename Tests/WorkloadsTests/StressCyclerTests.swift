@@ -1,4 +1,5 @@
 import Foundation
+import LinuxHost
 import Testing
 
 @testable import Workloads

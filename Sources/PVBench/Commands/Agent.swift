@@ -1,5 +1,8 @@
+import AgentProtocol
 import ArgumentParser
 import Foundation
+import HostAgent
+import LinuxHost
 
 #if canImport(Glibc)
   import Glibc

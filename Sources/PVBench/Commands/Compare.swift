@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LinuxHost
 import Report
+import Results
 
 extension PVBench {
   struct Compare: AsyncParsableCommand {
@@ -64,7 +66,7 @@ extension PVBench {
               options: AnalysisOptions(
                 phase: phase, seed: SeededGenerator.derive(seed, "run\(index)"),
                 resamples: resamples)))
-        } catch let error as ReportError {
+        } catch let error as ResultsError {
           printError("pvbench compare: \(error)")
           throw ExitStatus.invalidInput.exitCode
         }

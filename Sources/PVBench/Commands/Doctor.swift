@@ -1,5 +1,10 @@
+import AgentProtocol
 import ArgumentParser
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import Vocabulary
 
 extension PVBench {
   struct Doctor: AsyncParsableCommand {
@@ -116,7 +121,7 @@ extension PVBench {
         guard let host = experiment.host(named: name) else { continue }
         // Modes act on the measure host; the noise host only needs to be reachable.
         let requests =
-          isMeasure ? Self.requests(for: experiment.modes, entitled: host.entitled) : []
+          isMeasure ? ModeRequest.requests(for: experiment.modes, entitled: host.entitled) : []
         let session: any HostSession
         do {
           session = try await connector.connect(host)
@@ -139,24 +144,6 @@ extension PVBench {
           ? "verdict: \(experiment.name) can run on these hosts"
           : "verdict: \(experiment.name) cannot run as it is; see the problems above")
       if !fit { throw ExitStatus.hostUnfit.exitCode }
-    }
-
-    /// The agent requests the experiment's modes need (the governor acts through one of them).
-    static func requests(for modes: [ModeSpec], entitled: Int?) -> [ModeRequest] {
-      modes.compactMap { mode in
-        let kind: ModeRequest.Kind?
-        switch mode.kind {
-        case .governor: kind = ModeRequest.Kind(rawValue: (mode.governorAction ?? .cpuset).rawValue)
-        default: kind = ModeRequest.Kind(rawValue: mode.kind.rawValue)
-        }
-        guard let kind else { return nil }
-        var request = ModeRequest(
-          kind: kind, cpus: mode.cpus ?? .nonEntitled, entitledCores: entitled)
-        if let interface = mode.paravirtInterface {
-          request.interface = ModeRequest.Interface(rawValue: interface.rawValue) ?? .auto
-        }
-        return request
-      }
     }
   }
 }

@@ -1,4 +1,7 @@
+import AgentProtocol
 import ArgumentParser
+import Experiments
+import LinuxHost
 
 extension PVBench {
   struct Plan: AsyncParsableCommand {

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Experiments
 import Foundation
+import LinuxHost
 import Report
+import Results
 
 extension ReportFormat: ExpressibleByArgument {}
 extension PhaseSelection: ExpressibleByArgument {}
@@ -64,7 +67,7 @@ extension PVBench {
       let store: RunStore
       do {
         store = try RunStore.load(from: folder)
-      } catch let error as ReportError {
+      } catch let error as ResultsError {
         printError("pvbench report: \(error)")
         throw ExitStatus.invalidInput.exitCode
       }

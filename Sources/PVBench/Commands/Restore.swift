@@ -1,4 +1,6 @@
 import ArgumentParser
+import HostAgent
+import LinuxHost
 
 extension PVBench {
   struct Restore: AsyncParsableCommand {

@@ -1,6 +1,12 @@
+import AgentProtocol
 import ArgumentParser
+import Controller
+import Experiments
 import Foundation
+import LinuxHost
 import Report
+import Results
+import Vocabulary
 
 extension PVBench {
   struct Run: AsyncParsableCommand {
@@ -38,7 +44,7 @@ extension PVBench {
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
       let plan = ExperimentPlan(loaded)
-      let progress = Progress(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
+      let progress = RunProgress(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
       let store: ResultsStore
       var manifest: RunManifest
       var cells = plan.cells

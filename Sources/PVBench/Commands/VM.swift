@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import LinuxHost
+import LocalVMs
 
 extension PVBench {
   struct VM: AsyncParsableCommand {

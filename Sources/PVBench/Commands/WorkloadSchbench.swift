@@ -1,5 +1,7 @@
+import AgentProtocol
 import ArgumentParser
 import Foundation
+import LinuxHost
 import Workloads
 
 extension PVBench.Workload {

@@ -1,4 +1,6 @@
 import Foundation
+import Results
+import Vocabulary
 
 extension RunAnalysis {
   /// The percentiles of the nines curve (0 … 99.99).
@@ -87,7 +89,7 @@ extension RunAnalysis {
           request: estimates.request, rps: estimates.rps, steal: steal(cells), nines: nines))
     }
 
-    var timings: [ModeTiming] = []
+    var timings: [ModeTimingSummary] = []
     for mode in manifest.modes {
       let cells = valid.filter { $0.summary!.modeID == mode.id }
       for kind in ["mode-apply", "mode-restore", "evacuated"] {
@@ -96,7 +98,7 @@ extension RunAnalysis {
         }
         guard !values.isEmpty else { continue }
         timings.append(
-          ModeTiming(
+          ModeTimingSummary(
             modeID: mode.id, label: mode.label, kind: kind, count: values.count,
             medianMilliseconds: Statistics.median(values),
             maxMilliseconds: values.max() ?? 0))

@@ -1,4 +1,6 @@
 import Foundation
+import Results
+import Vocabulary
 
 /// Which phase of the intervals a table describes.
 public enum PhaseSelection: String, Codable, Sendable, CaseIterable {
@@ -98,7 +100,7 @@ public struct NinesPoint: Codable, Sendable, Equatable {
 }
 
 /// Apply, restore and evacuation times of one mode, over its valid cells.
-public struct ModeTiming: Codable, Sendable, Equatable {
+public struct ModeTimingSummary: Codable, Sendable, Equatable {
   public var modeID: String
   public var label: String
   /// `mode-apply`, `mode-restore` or `evacuated`.
@@ -141,7 +143,7 @@ public struct RunAnalysis: Codable, Sendable {
   public var points: [[String: String]]
   /// Groups in mode order, then point order.
   public var groups: [GroupStats]
-  public var timings: [ModeTiming]
+  public var timings: [ModeTimingSummary]
   public var excluded: [ExcludedCell]
   public var verdicts: [ExpectVerdict]
   /// The id of the cell the timeline plot shows.

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// One gnuplot figure: its script body and the data files it reads.
 public struct Plot: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// Output formats of `pvbench report`.
 public enum ReportFormat: String, Sendable, CaseIterable {

@@ -1,3 +1,5 @@
+import Results
+
 /// The percentile bootstrap over measurement intervals.
 ///
 /// Each cell's intervals are resampled with replacement, their histograms are

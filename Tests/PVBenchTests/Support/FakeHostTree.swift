@@ -1,5 +1,13 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
 import PVBenchTestSupport
+import Results
+import Workloads
 
 @testable import PVBench
 
@@ -28,7 +36,7 @@ struct FakeHostTree {
   ) throws {
     root = NSTemporaryDirectory() + "pvbench-fake-\(UUID().uuidString)"
     let count = cores * threadsPerCore
-    let all = Cpulist.format(0..<count)
+    let all = CPUSet.format(0..<count)
     let cpu = HostPaths.cpuDirectory
     try write("/proc/sys/kernel/osrelease", kernelRelease + "\n")
     try write("/proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda quiet\n")
@@ -38,7 +46,7 @@ struct FakeHostTree {
     for name in ["online", "present", "possible"] { try write("\(cpu)/\(name)", all + "\n") }
     for index in 0..<count {
       let core = index / threadsPerCore
-      let siblings = Cpulist.format((core * threadsPerCore)..<((core + 1) * threadsPerCore))
+      let siblings = CPUSet.format((core * threadsPerCore)..<((core + 1) * threadsPerCore))
       try write("\(cpu)/cpu\(index)/topology/thread_siblings_list", siblings + "\n")
       try write("\(cpu)/cpu\(index)/topology/core_id", "\(core)\n")
       if index > 0 || cpu0Hotpluggable { try write(HostPaths.cpuOnline(index), "1\n") }

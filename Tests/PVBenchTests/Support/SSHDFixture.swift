@@ -1,4 +1,13 @@
+import AgentProtocol
+import Controller
+import Experiments
 import Foundation
+import HostAgent
+import LinuxHost
+import LocalVMs
+import Results
+import Vocabulary
+import Workloads
 
 @testable import PVBench
 

@@ -1,0 +1,91 @@
+import Vocabulary
+
+/// A CPU mode to apply, as the `mode.apply` request carries it (DESIGN §6).
+package struct ModeRequest: Sendable, Hashable {
+  /// The mode kinds an agent applies itself (the governor loop lives in the controller).
+  package enum Kind: String, Sendable, CaseIterable {
+    case outOfBox = "out-of-box"
+    case hotplug
+    case paravirt
+    case preferred
+    case cpuset
+  }
+
+  /// Which paravirt file to use.
+  package enum Interface: String, Sendable, CaseIterable {
+    case auto
+    case sysfs
+    case powerpcDebugfs = "powerpc-debugfs"
+  }
+
+  package var kind: Kind
+  /// The CPUs to avoid: a cpulist, `non-entitled` or `all`.
+  package var cpus: CPUSelection = .list([])
+  /// Cores this host is entitled to (from the experiment file); lparcfg is used when nil.
+  package var entitledCores: Int?
+  package var interface: Interface = .auto
+  /// steal_governor parameters (percent×100 for the thresholds).
+  package var intervalMilliseconds = 1000
+  package var highThreshold = 500
+  package var lowThreshold = 200
+  /// The host's name for messages (the experiment's host key).
+  package var hostName: String = ""
+
+  /// Decodes `mode.apply` params.
+  ///
+  /// - Throws: `AgentError` (`bad-params`) naming the key and the value.
+  package init(params: JSON) throws(AgentError) {
+    guard let name = params["mode"]?.stringValue, let kind = Kind(rawValue: name) else {
+      let known = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+      throw AgentError(
+        code: .badParams,
+        message:
+          "'mode.apply' needs \"mode\": one of \(known); got \(params["mode"]?.serialized ?? "nothing")."
+      )
+    }
+    self.kind = kind
+    if let text = params["cpus"]?.stringValue {
+      guard let selection = CPUSelection(text) else {
+        throw AgentError(
+          code: .badParams,
+          message:
+            "\"cpus\" must be a cpulist like '0-3,8', 'non-entitled' or 'all'; got '\(text)'.")
+      }
+      cpus = selection
+    } else if kind != .outOfBox && kind != .preferred {
+      throw AgentError(code: .badParams, message: "Mode \(name) needs \"cpus\".")
+    }
+    entitledCores = params["entitled"]?.intValue.map(Int.init)
+    if let text = params["interface"]?.stringValue {
+      guard let value = Interface(rawValue: text) else {
+        throw AgentError(
+          code: .badParams,
+          message: "\"interface\" must be auto, sysfs or powerpc-debugfs; got '\(text)'.")
+      }
+      interface = value
+    }
+    intervalMilliseconds = Int(params["interval_ms"]?.intValue ?? 1000)
+    highThreshold = Int(params["high_threshold"]?.intValue ?? 500)
+    lowThreshold = Int(params["low_threshold"]?.intValue ?? 200)
+    hostName = params["host"]?.stringValue ?? ""
+  }
+
+  /// A request built in code.
+  package init(kind: Kind, cpus: CPUSelection = .list([]), entitledCores: Int? = nil) {
+    self.kind = kind
+    self.cpus = cpus
+    self.entitledCores = entitledCores
+  }
+
+  /// The `mode.apply` params.
+  package var params: JSON {
+    var members: [String: JSON] = [
+      "mode": .string(kind.rawValue), "cpus": .string(cpus.description),
+      "interface": .string(interface.rawValue), "interval_ms": .int(Int64(intervalMilliseconds)),
+      "high_threshold": .int(Int64(highThreshold)), "low_threshold": .int(Int64(lowThreshold)),
+    ]
+    if let entitledCores { members["entitled"] = .int(Int64(entitledCores)) }
+    if !hostName.isEmpty { members["host"] = .string(hostName) }
+    return .object(members)
+  }
+}

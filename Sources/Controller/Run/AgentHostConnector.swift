@@ -1,0 +1,129 @@
+import AgentProtocol
+import Experiments
+import Foundation
+import LocalVMs
+
+/// Connects to each kind of host with the transport its entry in the experiment names.
+///
+/// qemu hosts are booted together on first use (one image, one host pool) and shut down
+/// by `shutdown(consoleFolder:)`, which the run calls however it ends.
+package final class AgentHostConnector: HostConnector, @unchecked Sendable {
+  /// The pvbench binary agents run (this one, unless a test says otherwise).
+  package let executable: String
+  package let experiment: Experiment
+  private let lock = NSLock()
+  private var guests: LocalGuests?
+  private var stealTasks: [Task<Void, Never>] = []
+
+  package init(experiment: Experiment, executable: String = LocalTransport.currentExecutable) {
+    self.experiment = experiment
+    self.executable = executable
+  }
+
+  package func connect(_ host: HostSpec) async throws -> any HostSession {
+    switch host.transport {
+    case .local(let root):
+      var transport = LocalTransport(executable: executable)
+      // A fake kernel tree; the agent keeps its journal under the same root.
+      if let root { transport.agentArguments = ["--root", root] }
+      let client = try await transport.connect(host: host.name)
+      return AgentHostSession(
+        name: host.name, client: client, transport: "local", entitled: host.entitled)
+    case .ssh(let ssh):
+      var transport = SSHTransport(
+        destination: ssh.user.map { "\($0)@\(ssh.host)" } ?? ssh.host, port: ssh.port)
+      transport.localBinary = executable
+      let ssh = transport
+      let client = try await ssh.connect(host: host.name)
+      return AgentHostSession(
+        name: host.name, client: client, transport: "ssh", entitled: host.entitled,
+        onClose: { ssh.closeMaster() })
+    case .qemu:
+      return try await connectGuest(host)
+    }
+  }
+
+  // MARK: qemu
+
+  /// The qemu hosts that take part in the run (measure and noise roles).
+  package var guestHosts: [HostSpec] {
+    let names = [experiment.measure.host, experiment.noise?.host].compactMap { $0 }
+    return experiment.hosts.filter { host in
+      guard names.contains(host.name), case .qemu = host.transport else { return false }
+      return true
+    }
+  }
+
+  private func bootGuests() throws -> LocalGuests {
+    if let guests = lock.withLock({ guests }) { return guests }
+    let requests = guestHosts.compactMap { host -> GuestRequest? in
+      guard case .qemu(let qemu) = host.transport else { return nil }
+      return GuestRequest(
+        name: host.name, vcpus: qemu.vcpus, memoryMiB: Int(qemu.memory.megabytes),
+        entitledCPUs: Double(host.entitled ?? qemu.vcpus), capped: qemu.capped)
+    }
+    let kernels = Set(
+      guestHosts.compactMap { host -> String? in
+        if case .qemu(let qemu) = host.transport { return qemu.kernel }
+        return nil
+      })
+    guard kernels.count <= 1 else {
+      throw RunError(
+        "the qemu hosts name different kernels (\(kernels.sorted().joined(separator: ", "))); "
+          + "local guests share one image, so give them the same 'kernel'")
+    }
+    let poolCPUs: [Int32]
+    switch experiment.pool?.hostCPUs ?? .all {
+    case .list(let cpus): poolCPUs = cpus.map { Int32($0) }
+    default: poolCPUs = HostPool.onlineCPUs()
+    }
+    let booted = try LocalGuests.boot(
+      requests, kernel: kernels.first ?? "auto", poolCPUs: poolCPUs, binaryPath: executable)
+    lock.withLock { guests = booted }
+    return booted
+  }
+
+  private func connectGuest(_ host: HostSpec) async throws -> any HostSession {
+    let booted = try bootGuests()
+    guard let index = booted.guests.firstIndex(where: { $0.configuration.name == host.name })
+    else { throw RunError("\(host.name): the guest was not booted") }
+    let guest = booted.guests[index]
+    let channel = booted.channels[index]
+    let hello = try? JSON.parse(channel.hello)
+    let client = AgentClient(
+      host: host.name,
+      channel: LineChannel(readFD: channel.fileDescriptor, writeFD: channel.fileDescriptor),
+      diagnostics: { guest.consoleTail().joined(separator: "\n") }, hello: hello)
+    _ = try await client.handshake(timeout: .seconds(30))
+    let session = AgentHostSession(
+      name: host.name, client: client, transport: "qemu", entitled: host.entitled)
+    // Host-side steal: the run-queue wait of the guest's vCPU threads, once a second.
+    let steal = HostSideSteal(pid: guest.pid, threads: guest.vcpuThreads())
+    let task = Task { [weak session] in
+      while !Task.isCancelled {
+        try? await Task.sleep(for: .seconds(1))
+        guard let session else { return }
+        if let mean = steal.sample().mean {
+          session.inject(
+            .hostSteal(controllerNanoseconds: Monotonic.nanoseconds(), percent: mean))
+        }
+      }
+    }
+    lock.withLock { stealTasks.append(task) }
+    return session
+  }
+
+  /// Shuts every guest down and removes the host pool; keeps their consoles in `consoleFolder`.
+  package func shutdown(consoleFolder: String?) {
+    let (booted, tasks) = lock.withLock {
+      let current = (guests, stealTasks)
+      guests = nil
+      stealTasks = []
+      return current
+    }
+    tasks.forEach { $0.cancel() }
+    booted?.shutdown(consoleFolder: consoleFolder)
+    // A boot still under way when the run was interrupted has guests nobody holds yet.
+    QEMUGuestRegistry.shared.terminateAll()
+  }
+}

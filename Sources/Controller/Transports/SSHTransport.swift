@@ -1,0 +1,122 @@
+import AgentProtocol
+import Foundation
+import LinuxHost
+
+/// Runs an agent on a remote host through the OpenSSH client.
+///
+/// Uses `BatchMode=yes` (never prompts) and a control master (`ControlPersist=60`) so the
+/// version probe, the copy and the agent share one connection. Destinations are passed to
+/// `ssh` as given, so names from `~/.ssh/config` work. The remote runs the same pvbench
+/// version as the controller: when `~/.cache/pvbench/pvbench-VERSION --version` does not
+/// answer VERSION, the controller's own binary is copied there with scp first.
+package struct SSHTransport: Sendable {
+  /// `host`, `user@host` or a `Host` name from the ssh config.
+  package var destination: String
+  /// The port, when not the config's or 22.
+  package var port: Int?
+  /// Extra ssh/scp options (`-F FILE`, `-i KEY`, `-o …`).
+  package var options: [String] = []
+  /// Where the binary lives on the remote (relative paths are under the remote home).
+  package var remoteDirectory = ".cache/pvbench"
+  /// The local binary copied to remotes.
+  package var localBinary: String = LocalTransport.currentExecutable
+  /// Extra agent arguments.
+  package var agentArguments: [String] = []
+  /// The folder of the control socket.
+  package var controlDirectory = "/tmp"
+
+  package init(destination: String, port: Int? = nil, options: [String] = []) {
+    self.destination = destination
+    self.port = port
+    self.options = options
+  }
+
+  /// The remote binary path for this version.
+  package var remoteBinary: String { "\(remoteDirectory)/pvbench-\(PVBenchVersion.current)" }
+
+  /// Options shared by ssh and scp.
+  package func commonOptions() -> [String] {
+    [
+      "-o", "BatchMode=yes", "-o", "ControlMaster=auto",
+      "-o", "ControlPath=\(controlDirectory)/pvbench-ssh-%C", "-o", "ControlPersist=60",
+      "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+    ] + options
+  }
+
+  /// The full ssh argument list that runs `command` (already quoted) on the remote.
+  package func sshArguments(_ command: String) -> [String] {
+    commonOptions() + (port.map { ["-p", "\($0)"] } ?? []) + ["--", destination, command]
+  }
+
+  /// Quotes one word for the remote POSIX shell.
+  package static func quote(_ word: String) -> String {
+    "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
+  private func fail(_ host: String, _ what: String, _ result: (Int32, String, String)) -> HostError
+  {
+    let said = result.2.trimmingCharacters(in: .whitespacesAndNewlines)
+    return HostError(
+      host: host,
+      message:
+        "\(what) failed (ssh \(destination), exit \(result.0)): \(said.isEmpty ? "ssh printed nothing" : said). Check that 'ssh \(destination)' works without a password prompt."
+    )
+  }
+
+  /// Makes sure the remote has this pvbench version; copies it when not.
+  ///
+  /// - Returns: true when the binary was copied.
+  /// - Throws: `HostError` quoting ssh's or scp's stderr.
+  @discardableResult
+  package func ensureBinary(host: String) throws -> Bool {
+    let remote = SSHTransport.quote(remoteBinary)
+    let probe = ChildProcess.run(
+      "/usr/bin/ssh", sshArguments("\(remote) --version 2>/dev/null || true"), timeout: 60)
+    if probe.status != 0 { throw fail(host, "reaching the host", probe) }
+    if probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == PVBenchVersion.current {
+      return false
+    }
+    let temporary = "\(remoteBinary).tmp-\(getpid())"
+    let mkdir = ChildProcess.run(
+      "/usr/bin/ssh", sshArguments("mkdir -p \(SSHTransport.quote(remoteDirectory))"))
+    if mkdir.status != 0 { throw fail(host, "creating \(remoteDirectory)", mkdir) }
+    let copy = ChildProcess.run(
+      "/usr/bin/scp",
+      commonOptions() + (port.map { ["-P", "\($0)"] } ?? []) + [
+        "-q", localBinary, "\(destination):\(temporary)",
+      ], timeout: 300)
+    if copy.status != 0 { throw fail(host, "copying pvbench with scp", copy) }
+    let install = ChildProcess.run(
+      "/usr/bin/ssh",
+      sshArguments(
+        "chmod 755 \(SSHTransport.quote(temporary)) && mv -f \(SSHTransport.quote(temporary)) \(remote)"
+      ))
+    if install.status != 0 { throw fail(host, "installing \(remoteBinary)", install) }
+    return true
+  }
+
+  /// Copies the binary when needed, starts `pvbench agent --stdio` remotely, and shakes hands.
+  ///
+  /// - Throws: `HostError` naming `host` and quoting ssh's stderr.
+  package func connect(host: String, timeout: Duration = .seconds(60)) async throws -> AgentClient {
+    try ensureBinary(host: host)
+    let command = ([remoteBinary, "agent", "--stdio"] + agentArguments).map(SSHTransport.quote)
+      .joined(separator: " ")
+    let child: ChildProcess
+    do {
+      child = try ChildProcess(executable: "/usr/bin/ssh", arguments: sshArguments(command))
+    } catch {
+      throw HostError(
+        host: host, message: "cannot run /usr/bin/ssh: \(error.localizedDescription).")
+    }
+    return try await AgentClient.connected(to: child, host: host, timeout: timeout)
+  }
+
+  /// Asks the control master to exit (at the end of a run; otherwise it lingers 60 s).
+  package func closeMaster() {
+    _ = ChildProcess.run(
+      "/usr/bin/ssh",
+      commonOptions() + (port.map { ["-p", "\($0)"] } ?? []) + ["-O", "exit", destination],
+      timeout: 10)
+  }
+}

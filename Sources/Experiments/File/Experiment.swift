@@ -1,0 +1,362 @@
+import LinuxHost
+import Vocabulary
+import Workloads
+
+/// A whole experiment file, decoded and checked (DESIGN §4; README "Experiment files").
+///
+/// The types are `Codable` so that a run stores the resolved experiment beside
+/// its results; reading from YAML goes through `ExperimentDecoder`, which
+/// reports every problem of the file in one pass with its line and column.
+package struct Experiment: Sendable, Codable, Equatable {
+  package var name: String
+  package var description: String?
+  package var hosts: [HostSpec]
+  package var pool: PoolSpec?
+  package var measure: MeasureSpec
+  package var noise: NoiseSpec?
+  package var modes: [ModeSpec]
+  package var trigger: Trigger
+  /// After each phase edge, intervals within this window are tagged `transition`.
+  package var settle: DurationValue
+  package var sweep: [SweepAxis]
+  package var repetitions: Int
+  package var expect: ExpectSpec?
+  package var report: ReportSpec
+  /// The run stops after this many cells fail in a row.
+  package var maxConsecutiveFailures: Int
+
+  package func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
+
+  /// Memberwise.
+  package init(
+    name: String,
+    description: String? = nil,
+    hosts: [HostSpec],
+    pool: PoolSpec? = nil,
+    measure: MeasureSpec,
+    noise: NoiseSpec? = nil,
+    modes: [ModeSpec],
+    trigger: Trigger,
+    settle: DurationValue,
+    sweep: [SweepAxis],
+    repetitions: Int,
+    expect: ExpectSpec? = nil,
+    report: ReportSpec,
+    maxConsecutiveFailures: Int
+  ) {
+    self.name = name
+    self.description = description
+    self.hosts = hosts
+    self.pool = pool
+    self.measure = measure
+    self.noise = noise
+    self.modes = modes
+    self.trigger = trigger
+    self.settle = settle
+    self.sweep = sweep
+    self.repetitions = repetitions
+    self.expect = expect
+    self.report = report
+    self.maxConsecutiveFailures = maxConsecutiveFailures
+  }
+}
+
+package struct HostSpec: Sendable, Codable, Equatable {
+  package var name: String
+  package var transport: HostTransport
+  /// Cores the host is guaranteed (PowerVM entitlement; cgroup weight for qemu guests).
+  package var entitled: Int?
+
+  /// Memberwise.
+  package init(
+    name: String,
+    transport: HostTransport,
+    entitled: Int? = nil
+  ) {
+    self.name = name
+    self.transport = transport
+    self.entitled = entitled
+  }
+}
+
+package enum HostTransport: Sendable, Codable, Equatable {
+  /// This machine through a local agent; `root` points the agent at another sysfs/procfs
+  /// tree (a fake kernel tree in tests), nil for the real one.
+  case local(root: String?)
+  case ssh(SSHHostSpec)
+  case qemu(QEMUHostSpec)
+
+  package var kind: String {
+    switch self {
+    case .local: "local"
+    case .ssh: "ssh"
+    case .qemu: "qemu"
+    }
+  }
+}
+
+package struct SSHHostSpec: Sendable, Codable, Equatable {
+  /// A host name or an alias from the user's ssh config.
+  package var host: String
+  package var user: String?
+  package var port: Int?
+
+  /// Memberwise.
+  package init(
+    host: String,
+    user: String? = nil,
+    port: Int? = nil
+  ) {
+    self.host = host
+    self.user = user
+    self.port = port
+  }
+}
+
+package struct QEMUHostSpec: Sendable, Codable, Equatable {
+  package var vcpus: Int
+  /// SMT threads per core the guest sees (`-smp threads=`).
+  package var threadsPerCore: Int
+  package var memory: ByteSize
+  /// `auto` (newest /boot/vmlinuz-*) or a path to a kernel image.
+  package var kernel: String
+  /// Limit the guest to its entitlement with a CPU bandwidth cap.
+  package var capped: Bool
+
+  /// Memberwise.
+  package init(
+    vcpus: Int,
+    threadsPerCore: Int,
+    memory: ByteSize,
+    kernel: String,
+    capped: Bool
+  ) {
+    self.vcpus = vcpus
+    self.threadsPerCore = threadsPerCore
+    self.memory = memory
+    self.kernel = kernel
+    self.capped = capped
+  }
+}
+
+package struct PoolSpec: Sendable, Codable, Equatable {
+  /// Host CPUs every qemu guest shares.
+  package var hostCPUs: CPUSelection
+
+  /// Memberwise.
+  package init(
+    hostCPUs: CPUSelection
+  ) {
+    self.hostCPUs = hostCPUs
+  }
+}
+
+package struct MeasureSpec: Sendable, Codable, Equatable {
+  package var host: String
+  package var schbench: SchbenchSpec
+
+  /// Memberwise.
+  package init(
+    host: String,
+    schbench: SchbenchSpec
+  ) {
+    self.host = host
+    self.schbench = schbench
+  }
+}
+
+/// schbench parameters, named after schbench's long options.
+package struct SchbenchSpec: Sendable, Codable, Equatable {
+  package var messageThreads: Int
+  /// Workers per message thread; nil means one per CPU of the host, as schbench does.
+  package var workers: Int?
+  package var runtime: DurationValue
+  package var warmup: DurationValue
+  /// Histogram interval streamed to the controller and tagged by phase.
+  package var interval: DurationValue
+  package var sleep: DurationValue
+  package var operations: Int
+  package var cacheFootprint: ByteSize
+  package var locking: Bool
+  /// Fixed request rate (`-R`); nil for schbench's default closed loop.
+  package var requestsPerSecond: Int?
+  package var messageCPUs: CPUSet?
+  package var workerCPUs: CPUSet?
+
+  /// Memberwise.
+  package init(
+    messageThreads: Int,
+    workers: Int? = nil,
+    runtime: DurationValue,
+    warmup: DurationValue,
+    interval: DurationValue,
+    sleep: DurationValue,
+    operations: Int,
+    cacheFootprint: ByteSize,
+    locking: Bool,
+    requestsPerSecond: Int? = nil,
+    messageCPUs: CPUSet? = nil,
+    workerCPUs: CPUSet? = nil
+  ) {
+    self.messageThreads = messageThreads
+    self.workers = workers
+    self.runtime = runtime
+    self.warmup = warmup
+    self.interval = interval
+    self.sleep = sleep
+    self.operations = operations
+    self.cacheFootprint = cacheFootprint
+    self.locking = locking
+    self.requestsPerSecond = requestsPerSecond
+    self.messageCPUs = messageCPUs
+    self.workerCPUs = workerCPUs
+  }
+}
+
+package struct NoiseSpec: Sendable, Codable, Equatable {
+  package var host: String
+  package var stress: StressSpec
+
+  /// Memberwise.
+  package init(
+    host: String,
+    stress: StressSpec
+  ) {
+    self.host = host
+    self.stress = stress
+  }
+}
+
+package enum StressEngineChoice: String, Sendable, Codable, CaseIterable {
+  case auto
+  case stressNG = "stress-ng"
+  case builtin
+}
+
+package enum WorkerCount: Sendable, Codable, Equatable, CustomStringConvertible {
+  case all
+  case count(Int)
+
+  package var description: String {
+    switch self {
+    case .all: "all"
+    case .count(let n): "\(n)"
+    }
+  }
+}
+
+package struct StressSpec: Sendable, Codable, Equatable {
+  package var busy: DurationValue
+  package var idle: DurationValue
+  package var workers: WorkerCount
+  package var engine: StressEngineChoice
+
+  /// Memberwise.
+  package init(
+    busy: DurationValue,
+    idle: DurationValue,
+    workers: WorkerCount,
+    engine: StressEngineChoice
+  ) {
+    self.busy = busy
+    self.idle = idle
+    self.workers = workers
+    self.engine = engine
+  }
+}
+
+package struct ModeSpec: Sendable, Codable, Equatable {
+  /// Unique within the experiment: the kind, or `kind-N` when a kind repeats.
+  package var id: String
+  package var kind: ModeKind
+  package var label: String
+  /// The CPUs the mode avoids (hotplug, paravirt, cpuset).
+  package var cpus: CPUSelection?
+  package var paravirtInterface: ParavirtInterface?
+  /// preferred and governor: sampling interval and steal thresholds.
+  package var interval: DurationValue?
+  package var high: Percentage?
+  package var low: Percentage?
+  package var governorAction: GovernorAction?
+
+  /// Memberwise.
+  package init(
+    id: String,
+    kind: ModeKind,
+    label: String,
+    cpus: CPUSelection? = nil,
+    paravirtInterface: ParavirtInterface? = nil,
+    interval: DurationValue? = nil,
+    high: Percentage? = nil,
+    low: Percentage? = nil,
+    governorAction: GovernorAction? = nil
+  ) {
+    self.id = id
+    self.kind = kind
+    self.label = label
+    self.cpus = cpus
+    self.paravirtInterface = paravirtInterface
+    self.interval = interval
+    self.high = high
+    self.low = low
+    self.governorAction = governorAction
+  }
+}
+
+package enum Trigger: String, Sendable, Codable, CaseIterable {
+  /// Apply the mode at each busy edge of the noise host and undo it at each idle edge.
+  case followNoise = "follow-noise"
+  /// Hold the mode for the whole cell.
+  case `static`
+}
+
+/// One swept key: a dotted key path and its values (or the same values as another key).
+package struct SweepAxis: Sendable, Codable, Equatable {
+  package var keyPath: String
+  package var values: [String]
+  /// `same-as-busy`: this key takes the value of the named sibling key at every point.
+  package var sameAs: String?
+
+  /// Memberwise.
+  package init(
+    keyPath: String,
+    values: [String],
+    sameAs: String? = nil
+  ) {
+    self.keyPath = keyPath
+    self.values = values
+    self.sameAs = sameAs
+  }
+}
+
+package struct ExpectSpec: Sendable, Codable, Equatable {
+  package var table: String
+  package var tolerance: Percentage
+  /// Published wakeup latency (µs) by mode id, then percentile key (`"99.0"`).
+  package var wakeupMicroseconds: [String: [String: Double]]
+
+  /// Memberwise.
+  package init(
+    table: String,
+    tolerance: Percentage,
+    wakeupMicroseconds: [String: [String: Double]]
+  ) {
+    self.table = table
+    self.tolerance = tolerance
+    self.wakeupMicroseconds = wakeupMicroseconds
+  }
+}
+
+package struct ReportSpec: Sendable, Codable, Equatable {
+  package var percentiles: [Double]
+  package var phase: String
+
+  /// Memberwise.
+  package init(
+    percentiles: [Double],
+    phase: String
+  ) {
+    self.percentiles = percentiles
+    self.phase = phase
+  }
+}

@@ -1,0 +1,245 @@
+import LinuxHost
+import Vocabulary
+import Workloads
+
+/// One measurement of one mode at one sweep point and repetition.
+package struct Cell: Sendable, Equatable, Codable {
+  /// Stable across runs of the same experiment: a hash of the normalised mode, point and
+  /// repetition, so `--resume` finds the same cell again.
+  package var id: String
+  package var modeID: String
+  package var modeLabel: String
+  package var point: [PointValue]
+  /// 1-based.
+  package var repetition: Int
+  package var estimatedSeconds: Double
+  /// Index into the plan's sweep points.
+  package var pointIndex: Int
+
+  package struct PointValue: Sendable, Equatable, Codable {
+    package var key: String
+    package var value: String
+
+    /// Memberwise.
+    package init(
+      key: String,
+      value: String
+    ) {
+      self.key = key
+      self.value = value
+    }
+  }
+
+  /// Memberwise.
+  package init(
+    id: String,
+    modeID: String,
+    modeLabel: String,
+    point: [PointValue],
+    repetition: Int,
+    estimatedSeconds: Double,
+    pointIndex: Int
+  ) {
+    self.id = id
+    self.modeID = modeID
+    self.modeLabel = modeLabel
+    self.point = point
+    self.repetition = repetition
+    self.estimatedSeconds = estimatedSeconds
+    self.pointIndex = pointIndex
+  }
+}
+
+/// A change pvbench makes on a host, for the plan's "knobs" list.
+package struct Knob: Sendable, Equatable, Codable {
+  package var host: String
+  package var role: String
+  package var mode: String
+  package var change: String
+  package var when: String
+
+  /// Memberwise.
+  package init(
+    host: String,
+    role: String,
+    mode: String,
+    change: String,
+    when: String
+  ) {
+    self.host = host
+    self.role = role
+    self.mode = mode
+    self.change = change
+    self.when = when
+  }
+}
+
+/// What a run of an experiment will do: its cells in run order, their estimated time,
+/// and the knobs each mode turns.
+package struct ExperimentPlan: Sendable {
+  package var loaded: LoadedExperiment
+  package var cells: [Cell]
+  package var setupSeconds: Double
+  package var knobs: [Knob]
+
+  package var experiment: Experiment { loaded.experiment }
+  package var totalSeconds: Double { setupSeconds + cells.reduce(0) { $0 + $1.estimatedSeconds } }
+
+  /// Seconds each cell spends outside the workload: restoring and verifying the
+  /// baseline, estimating clock offsets, the barrier, and stopping.
+  package static let cellOverheadSeconds = 3.0
+  /// Time to bring a host up before the first cell: a TCG guest boot, an ssh connection.
+  package static func setupSeconds(for host: HostSpec) -> Double {
+    switch host.transport {
+    case .qemu: 15
+    case .ssh: 3
+    case .local: 0.5
+    }
+  }
+
+  /// Expands modes × sweep points × repetitions, in the order a run measures them:
+  /// for each point and repetition, every mode in turn, so drift over a long run
+  /// spreads evenly over the modes.
+  package init(_ loaded: LoadedExperiment) {
+    self.loaded = loaded
+    var cells: [Cell] = []
+    for (pointIndex, point) in loaded.points.enumerated() {
+      let experiment = point.experiment
+      let schbench = experiment.measure.schbench
+      let seconds = schbench.runtime.seconds + schbench.warmup.seconds + Self.cellOverheadSeconds
+      for repetition in 1...experiment.repetitions {
+        for mode in experiment.modes {
+          let values = point.values.map { Cell.PointValue(key: $0.key, value: $0.value) }
+          cells.append(
+            Cell(
+              id: Self.cellID(mode: mode, point: values, repetition: repetition),
+              modeID: mode.id, modeLabel: mode.label, point: values, repetition: repetition,
+              estimatedSeconds: seconds, pointIndex: pointIndex))
+        }
+      }
+    }
+    self.cells = cells
+    let roleHosts = [loaded.experiment.measure.host, loaded.experiment.noise?.host].compactMap {
+      $0
+    }
+    // qemu guests boot together; other hosts connect one after another.
+    let hosts = loaded.experiment.hosts.filter { roleHosts.contains($0.name) }
+    let guestBoot = hosts.map(Self.setupSeconds).filter { $0 >= 15 }.max() ?? 0
+    setupSeconds = guestBoot + hosts.map(Self.setupSeconds).filter { $0 < 15 }.reduce(0, +)
+    knobs = Self.knobs(of: loaded.experiment)
+  }
+
+  package static func cellID(mode: ModeSpec, point: [Cell.PointValue], repetition: Int) -> String {
+    var text = "mode=\(mode.canonicalDescription)"
+    for value in point.sorted(by: { $0.key < $1.key }) { text += "|\(value.key)=\(value.value)" }
+    text += "|rep=\(repetition)"
+    // FNV-1a, 64 bits: stable across processes and platforms, unlike Hasher.
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x0000_0100_0000_01b3
+    }
+    // A splitmix64 finaliser spreads small differences (repetition 1 vs 2) over every digit.
+    hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
+    hash ^= hash >> 31
+    let hex = String(hash >> 16, radix: 16)
+    return "c" + String(repeating: "0", count: 12 - hex.count) + hex
+  }
+
+  // MARK: Knobs
+
+  package static func knobs(of experiment: Experiment) -> [Knob] {
+    var knobs: [Knob] = []
+    let measure = experiment.measure.host
+    let host = experiment.host(named: measure)
+    let when: String
+    switch experiment.trigger {
+    case .followNoise:
+      let noise = experiment.noise?.host ?? "the noise host"
+      when = "applied at each busy edge of \(noise), undone at each idle edge"
+    case .static:
+      when = "held for the whole cell"
+    }
+    for mode in experiment.modes {
+      let cpus = mode.cpus.map { describe($0, on: host) } ?? ""
+      let cpuWord = cpus.prefix { $0 != " " }.contains { $0 == "," || $0 == "-" } ? "CPUs" : "CPU"
+      let change: String
+      var modeWhen = when
+      switch mode.kind {
+      case .outOfBox:
+        change = "nothing changes"
+        modeWhen = "baseline"
+      case .hotplug:
+        change = "\(cpuWord) \(cpus) offline through /sys/devices/system/cpu/cpuN/online"
+      case .paravirt:
+        let file =
+          mode.paravirtInterface == .powerpcDebugfs
+          ? "/sys/kernel/debug/powerpc/vp_manual_hint"
+          : "/sys/devices/system/cpu/paravirt"
+        change = "\(cpuWord) \(cpus) marked paravirt through \(file)"
+      case .preferred:
+        change =
+          "steal_governor module loaded (interval_ms=\(Int(mode.interval!.seconds * 1000)), "
+          + "high_threshold=\(Int(mode.high!.percent * 100)), "
+          + "low_threshold=\(Int(mode.low!.percent * 100))); "
+          + "/sys/devices/system/cpu/preferred read back"
+        modeWhen = "the kernel decides; loaded for the whole cell"
+      case .cpuset:
+        change = "every movable task moved into a cpuset without \(cpuWord) \(cpus)"
+      case .governor:
+        change =
+          "pvbench's governor: steal above \(mode.high!) folds a core, at or below "
+          + "\(mode.low!) unfolds one, every \(mode.interval!), through "
+          + "\(mode.governorAction!.rawValue), never below the entitled cores"
+        modeWhen = "the governor decides; running for the whole cell"
+      }
+      knobs.append(
+        Knob(host: measure, role: "measure", mode: mode.label, change: change, when: modeWhen))
+    }
+    if let noise = experiment.noise {
+      let stress = noise.stress
+      knobs.append(
+        Knob(
+          host: noise.host, role: "noise", mode: "stress",
+          change:
+            "\(stress.workers == .all ? "one CPU burner per CPU" : "\(stress.workers) CPU burners") "
+            + "(\(stress.engine.rawValue)), busy \(stress.busy) / "
+            + "idle \(stress.idle)",
+          when: "in every cell"))
+    }
+    return knobs
+  }
+
+  /// The CPUs a selection names on a host, where the experiment file alone tells.
+  package static func describe(_ selection: CPUSelection, on host: HostSpec?) -> String {
+    switch selection {
+    case .list:
+      return selection.description
+    case .all:
+      return "all"
+    case .nonEntitled:
+      guard let host, let entitled = host.entitled else { return "non-entitled" }
+      if case .qemu(let qemu) = host.transport {
+        let first = entitled * qemu.threadsPerCore
+        return "\(CPUSet(first..<qemu.vcpus)) (non-entitled cores)"
+      }
+      return "beyond the first \(entitled) cores (non-entitled, from the topology)"
+    }
+  }
+}
+
+extension ModeSpec {
+  /// Every option that changes what the mode does, in a fixed order: part of the cell id.
+  package var canonicalDescription: String {
+    var parts = [kind.rawValue]
+    if let cpus { parts.append("cpus=\(cpus)") }
+    if let paravirtInterface { parts.append("interface=\(paravirtInterface.rawValue)") }
+    if let interval { parts.append("interval=\(interval)") }
+    if let high { parts.append("high=\(high)") }
+    if let low { parts.append("low=\(low)") }
+    if let governorAction { parts.append("apply=\(governorAction.rawValue)") }
+    if id != kind.rawValue { parts.append("id=\(id)") }
+    return parts.joined(separator: " ")
+  }
+}

@@ -1,0 +1,71 @@
+import CPVBenchShims
+import Foundation
+import LinuxHost
+
+/// Measures how long CPUs take to fall below a busy threshold after a mode change.
+package struct EvacuationMeter: Sendable {
+  /// Reads /proc/stat (a seam: tests feed a sequence of texts).
+  package let readStat: @Sendable () -> String?
+
+  /// A meter reading /proc/stat under `paths`.
+  package init(paths: HostPaths) { readStat = { paths.read("/proc/stat") } }
+
+  /// A meter reading /proc/stat texts from `readStat`.
+  package init(readStat: @escaping @Sendable () -> String?) { self.readStat = readStat }
+
+  /// The measurement.
+  package struct Outcome: Sendable {
+    /// From `start` to the end of the first window in which every CPU was under the
+    /// threshold; nil on timeout.
+    package var milliseconds: Double?
+    /// Busy % of each CPU in the last window (CPUs gone offline are absent).
+    package var lastBusyPercent: [Int: Double]
+
+    /// Memberwise.
+    package init(
+      milliseconds: Double? = nil,
+      lastBusyPercent: [Int: Double]
+    ) {
+      self.milliseconds = milliseconds
+      self.lastBusyPercent = lastBusyPercent
+    }
+  }
+
+  /// Polls /proc/stat every `window` until every CPU of `cpus` is under `thresholdPercent` busy.
+  ///
+  /// Busy is `Δ(user..steal − idle − iowait) / Δ(user..steal)`. A CPU that went offline, or
+  /// that accrued no ticks in a window, counts as evacuated. The first window starts from
+  /// `baseline` (read just before the apply), so the result is an upper bound with the
+  /// window as its resolution.
+  package func measure(
+    cpus: [Int], baseline: [ProcStatRow], start: UInt64, timeout: Duration, window: Duration,
+    thresholdPercent: Double = 5
+  ) -> Outcome {
+    let watched = Set(cpus)
+    var previous = Dictionary(uniqueKeysWithValues: baseline.map { ($0.cpu, $0) })
+    let deadline =
+      start + UInt64(timeout.components.seconds) * 1_000_000_000
+      + UInt64(timeout.components.attoseconds / 1_000_000_000)
+    let windowNs =
+      UInt64(window.components.seconds) * 1_000_000_000
+      + UInt64(window.components.attoseconds / 1_000_000_000)
+    var last: [Int: Double] = [:]
+    while true {
+      pvb_sleep_ns(max(windowNs, 10_000_000))
+      let rows = readStat().map(ProcStat.parse) ?? []
+      var allBelow = true
+      last = [:]
+      for row in rows where watched.contains(row.cpu) {
+        guard let before = previous[row.cpu] else { continue }
+        let total = row.total - before.total
+        let busy = total > 0 ? 100 * Double(row.busy - before.busy) / Double(total) : 0
+        last[row.cpu] = busy
+        if busy >= thresholdPercent { allBelow = false }
+      }
+      previous = Dictionary(uniqueKeysWithValues: rows.map { ($0.cpu, $0) })
+      let now = pvb_monotonic_ns()
+      if allBelow { return Outcome(milliseconds: Double(now - start) / 1e6, lastBusyPercent: last) }
+      if now >= deadline { return Outcome(milliseconds: nil, lastBusyPercent: last) }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import AgentProtocol
+import Foundation
+import Workloads
+
+/// The workloads an agent runs for the controller: at most one schbench-equivalent and
+/// one stress cycler at a time, their intervals and edges streamed as events.
+package final class WorkloadHost: @unchecked Sendable {
+  private let lock = NSLock()
+  private var schbench: SchbenchRun?
+  private var stress: StressCycler?
+
+  /// Starts the schbench-equivalent; `interval` and `workload-done` events follow.
+  package func startSchbench(
+    params: JSON, emit: @escaping @Sendable (String, [String: JSON]) -> Void
+  )
+    throws(AgentError) -> JSON
+  {
+    let options: SchbenchOptions = try JSON.decode(params["options"], as: "options")
+    let streamMilliseconds = params["stream_interval_ms"]?.intValue ?? 1000
+    guard (10...3_600_000).contains(streamMilliseconds) else {
+      throw AgentError(
+        code: .badParams,
+        message: "\"stream_interval_ms\" must be 10…3600000; got \(streamMilliseconds).")
+    }
+    lock.lock()
+    defer { lock.unlock() }
+    if schbench != nil {
+      throw AgentError(
+        code: .busy, message: "A schbench workload is already running; stop it first.")
+    }
+    let run: SchbenchRun
+    do {
+      run = try SchbenchRun(
+        options: options, commandLine: ["pvbench", "workload", "schbench"] + options.arguments)
+      try run.start(streamInterval: .milliseconds(streamMilliseconds)) { interval in
+        emit("interval", ["interval": JSON.encode(interval)])
+      }
+    } catch {
+      throw AgentError(code: .failed, message: "schbench did not start: \(error).")
+    }
+    schbench = run
+    Thread.detachNewThread { [weak self] in
+      let result = run.wait()
+      emit("workload-done", ["result": JSON.encode(result)])
+      self?.lock.withLock { if self?.schbench === run { self?.schbench = nil } }
+    }
+    return [
+      "started": true,
+      "threads": .int(Int64(options.messageThreads * (options.workersPerMessageThread + 1))),
+    ]
+  }
+
+  /// Stops the schbench-equivalent and waits for its threads, so a `workload.start`
+  /// right after finds the agent free.
+  package func stopSchbench() -> JSON {
+    let run = lock.withLock {
+      let current = schbench
+      schbench = nil
+      return current
+    }
+    run?.stop()
+    _ = run?.wait()
+    return ["stopped": .bool(run != nil)]
+  }
+
+  /// Starts the stress cycler; `edge` and `phase` events follow.
+  package func startStress(params: JSON, emit: @escaping @Sendable (String, [String: JSON]) -> Void)
+    throws(AgentError) -> JSON
+  {
+    let options: StressOptions = try JSON.decode(params["options"], as: "options")
+    lock.lock()
+    defer { lock.unlock() }
+    if let running = stress {
+      running.stop()
+      running.wait()
+      stress = nil
+    }
+    let cycler: StressCycler
+    do {
+      cycler = try StressCycler(options: options)
+      try cycler.start(
+        onEdge: { edge in emit("edge", ["edge": JSON.encode(edge)]) },
+        onPhase: { report in emit("phase", ["report": JSON.encode(report)]) })
+    } catch {
+      throw AgentError(code: .failed, message: "the stress cycler did not start: \(error).")
+    }
+    stress = cycler
+    return [
+      "started": true, "engine": .string(cycler.engine.rawValue),
+      "workers": .int(Int64(cycler.workers)),
+    ]
+  }
+
+  package func stopStress() -> JSON {
+    let cycler = lock.withLock {
+      let current = stress
+      stress = nil
+      return current
+    }
+    cycler?.stop()
+    cycler?.wait()
+    return ["stopped": .bool(cycler != nil)]
+  }
+
+  /// Stops everything (controller gone, signal, shutdown); reaps stress-ng children.
+  package func stopAll() {
+    _ = stopStress()
+    _ = stopSchbench()
+  }
+}
+
+extension AgentServer {
+  /// `workload.start|stop` and `stress.start|stop` (docs/agent-protocol.md).
+  package static let workloadHandlers: [String: Handler] = [
+    "workload.start": { server, params throws(AgentError) in
+      try server.workloads.startSchbench(params: params, emit: { server.emit($0, $1) })
+    },
+    "workload.stop": { server, _ throws(AgentError) in server.workloads.stopSchbench() },
+    "stress.start": { server, params throws(AgentError) in
+      try server.workloads.startStress(params: params, emit: { server.emit($0, $1) })
+    },
+    "stress.stop": { server, _ throws(AgentError) in server.workloads.stopStress() },
+  ]
+}

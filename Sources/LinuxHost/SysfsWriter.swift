@@ -1,0 +1,110 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A refusal or failure from the kernel (or the fake kernel) for one path.
+package struct KernelError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// The errno value (EINVAL, EBUSY, ENOENT, …).
+  package var errno: Int32
+  /// The host path acted on (without the root).
+  package var path: String
+  /// What was attempted, e.g. `write '0'`.
+  package var action: String
+
+  package var description: String {
+    "\(action) to \(path) failed: \(String(cString: strerror(errno))) (errno \(errno))."
+  }
+
+  /// Memberwise.
+  package init(
+    errno: Int32,
+    path: String,
+    action: String
+  ) {
+    self.errno = errno
+    self.path = path
+    self.action = action
+  }
+}
+
+/// The seam through which every change to the host's kernel state goes.
+///
+/// The real writer gets its errno from the kernel; the fake one (used for any root other
+/// than `/`) models the kernel's refusals on a fake tree: offlining the last online CPU and
+/// marking every CPU paravirt fail with EINVAL, removing a cgroup with tasks fails with
+/// EBUSY, and derived files (`cpu/online`, `cpuset.cpus.effective`, `/proc/PID/cgroup`)
+/// follow the writes the way the kernel's would.
+package protocol SysfsWriter: Sendable {
+  /// Writes `value` to the host file `path` in one write call.
+  func write(_ value: String, to path: String) throws(KernelError)
+  /// Creates a cgroup directory.
+  func makeDirectory(_ path: String) throws(KernelError)
+  /// Removes an empty cgroup directory.
+  func removeDirectory(_ path: String) throws(KernelError)
+  /// Loads a kernel module with `name=value` parameters (modprobe).
+  func loadModule(_ name: String, parameters: [(String, String)]) throws(KernelError)
+  /// Unloads a kernel module (rmmod).
+  func unloadModule(_ name: String) throws(KernelError)
+  /// True when `modprobe name` could find the module for this kernel.
+  func moduleAvailable(_ name: String, kernelRelease: String) -> Bool
+  /// True when the module is loaded now (`/sys/module/NAME` exists).
+  func moduleLoaded(_ name: String) -> Bool
+}
+
+/// Writes to the real kernel's files; errno comes from the kernel.
+package struct KernelSysfsWriter: SysfsWriter {
+  package init() {}
+
+  package func write(_ value: String, to path: String) throws(KernelError) {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    if fd < 0 { throw KernelError(errno: errno, path: path, action: "write '\(value)'") }
+    defer { close(fd) }
+    let bytes = Array(value.utf8)
+    while true {
+      let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if written >= 0 { return }
+      if errno != EINTR { throw KernelError(errno: errno, path: path, action: "write '\(value)'") }
+    }
+  }
+
+  package func makeDirectory(_ path: String) throws(KernelError) {
+    if mkdir(path, 0o755) != 0 && errno != EEXIST {
+      throw KernelError(errno: errno, path: path, action: "mkdir")
+    }
+  }
+
+  package func removeDirectory(_ path: String) throws(KernelError) {
+    if rmdir(path) != 0 { throw KernelError(errno: errno, path: path, action: "rmdir") }
+  }
+
+  package func loadModule(_ name: String, parameters: [(String, String)]) throws(KernelError) {
+    let status = runTool(["modprobe", name] + parameters.map { "\($0.0)=\($0.1)" })
+    if status != 0 {
+      throw KernelError(errno: EIO, path: "/sys/module/\(name)", action: "modprobe")
+    }
+  }
+
+  package func unloadModule(_ name: String) throws(KernelError) {
+    if runTool(["rmmod", name]) != 0 {
+      throw KernelError(errno: EBUSY, path: "/sys/module/\(name)", action: "rmmod")
+    }
+  }
+
+  package func moduleAvailable(_ name: String, kernelRelease: String) -> Bool {
+    moduleLoaded(name) || runTool(["modinfo", "-k", kernelRelease, "-n", name]) == 0
+  }
+
+  package func moduleLoaded(_ name: String) -> Bool {
+    FileManager.default.fileExists(atPath: "/sys/module/\(name)")
+  }
+
+  private func runTool(_ arguments: [String]) -> Int32 {
+    let path =
+      "/usr/sbin:/sbin:/usr/bin:/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+    return ChildProcess.run("/usr/bin/env", arguments, environment: ["PATH": path], timeout: 120)
+      .status
+  }
+
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// How QEMU runs guest code.
+package enum QEMUAccelerator: String, Sendable, Codable, CaseIterable {
+  /// Hardware virtualization through /dev/kvm.
+  case kvm
+  /// QEMU's portable binary translator (slow, but runs anywhere).
+  case tcg
+}
+
+/// Which device carries the agent's line channel inside the guest.
+package enum GuestChannelKind: String, Sendable, Codable, CaseIterable {
+  /// A virtio-serial port named `org.pvbench.agent` (needs the virtio modules).
+  case virtio
+  /// The guest's second serial port, /dev/ttyS1 (no modules needed; slower).
+  case serial
+}
+
+/// Everything needed to start one QEMU guest.
+package struct QEMUGuestConfiguration: Sendable, Equatable {
+  /// A short name used in cgroup and folder names (letters, digits, `-`, `_`).
+  package var name: String
+  /// Number of vCPUs (`-smp N,maxcpus=N`).
+  package var vcpus: Int
+  /// Guest memory in MiB.
+  package var memoryMiB: Int
+  /// The kernel image.
+  package var kernelPath: String
+  /// The initramfs.
+  package var initrdPath: String
+  /// KVM or TCG.
+  package var accelerator: QEMUAccelerator
+  /// Where the agent's channel is.
+  package var channel: GuestChannelKind = .virtio
+  /// Extra kernel command line words appended after pvbench's own.
+  package var extraKernelArguments: String = ""
+  /// The QEMU executable (a name looked up in PATH, or a path).
+  package var qemu: String = "qemu-system-x86_64"
+
+  /// The kernel command line: serial console, quiet, and no reboot on panic.
+  package var kernelCommandLine: String {
+    var line = "console=ttyS0 quiet panic=-1 rdinit=/init"
+    if channel == .serial { line += " pvbench.channel=serial" }
+    if !extraKernelArguments.isEmpty { line += " " + extraKernelArguments }
+    return line
+  }
+
+  /// QEMU's arguments (without the executable) for a guest whose files live in `directory`.
+  package func arguments(directory: String) -> [String] {
+    var args = [
+      "-name", "pvbench-\(name),debug-threads=on", "-nodefaults", "-nographic", "-no-reboot",
+      "-machine", "q35", "-smp", "\(vcpus),maxcpus=\(vcpus)", "-m", "\(memoryMiB)M",
+      "-kernel", kernelPath, "-initrd", initrdPath, "-append", kernelCommandLine,
+      "-chardev", "file,id=console,path=\(directory)/console.log",
+      "-serial", "chardev:console",
+      "-chardev", "socket,id=agent,path=\(directory)/agent.sock,server=on,wait=off",
+    ]
+    switch accelerator {
+    case .kvm: args += ["-accel", "kvm", "-cpu", "host"]
+    // qemu64 rather than max: fewer emulated features for the guest kernel to set up, and in
+    // bench/vm runs on a loaded 2-CPU host it reached init sooner (docs/benchmarks.md, "VM").
+    case .tcg: args += ["-accel", "tcg", "-cpu", "qemu64"]
+    }
+    switch channel {
+    case .virtio:
+      args += [
+        "-device", "virtio-serial-pci,id=vser0",
+        "-device", "virtserialport,bus=vser0.0,chardev=agent,name=\(GuestInit.portName)",
+      ]
+    case .serial:
+      args += ["-serial", "chardev:agent"]
+    }
+    return args
+  }
+
+  /// Memberwise.
+  package init(
+    name: String,
+    vcpus: Int,
+    memoryMiB: Int,
+    kernelPath: String,
+    initrdPath: String,
+    accelerator: QEMUAccelerator,
+    channel: GuestChannelKind = .virtio,
+    extraKernelArguments: String = "",
+    qemu: String = "qemu-system-x86_64"
+  ) {
+    self.name = name
+    self.vcpus = vcpus
+    self.memoryMiB = memoryMiB
+    self.kernelPath = kernelPath
+    self.initrdPath = initrdPath
+    self.accelerator = accelerator
+    self.channel = channel
+    self.extraKernelArguments = extraKernelArguments
+    self.qemu = qemu
+  }
+}

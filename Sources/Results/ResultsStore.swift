@@ -1,0 +1,218 @@
+import Foundation
+
+/// The folder of one run: `results/<experiment>/<run-id>/` (docs/results-format.md).
+///
+/// Every file is written to a temporary name and renamed into place, so a reader
+/// never sees half a file; a cell's `cell.json` is written last, and a cell whose
+/// status is `complete` is never written again. A new run never reuses a folder.
+package struct ResultsStore: Sendable {
+  package let runDirectory: URL
+
+  package var cellsDirectory: URL { runDirectory.appendingPathComponent("cells") }
+  package var manifestURL: URL { runDirectory.appendingPathComponent("manifest.json") }
+
+  /// Creates a new, empty run folder under `results/<experiment>/`.
+  /// - Throws: `StoreError` when the folder cannot be created.
+  package static func create(resultsRoot: URL, experiment: String, now: Date = Date()) throws
+    -> ResultsStore
+  {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    let base = resultsRoot.appendingPathComponent(experiment)
+    let stamp = formatter.string(from: now)
+    let manager = FileManager.default
+    do {
+      try manager.createDirectory(at: base, withIntermediateDirectories: true)
+    } catch {
+      throw StoreError("cannot create \(base.path): \(error.localizedDescription)")
+    }
+    // createDirectory without intermediates fails if the folder exists: never reuse one.
+    for suffix in 0..<100 {
+      let name = suffix == 0 ? stamp : "\(stamp)-\(suffix)"
+      let url = base.appendingPathComponent(name)
+      if (try? manager.createDirectory(at: url, withIntermediateDirectories: false)) != nil {
+        try? manager.createDirectory(
+          at: url.appendingPathComponent("cells"), withIntermediateDirectories: false)
+        return ResultsStore(runDirectory: url)
+      }
+    }
+    throw StoreError("cannot find a free run folder name under \(base.path)")
+  }
+
+  /// Opens an existing run folder for `--resume`.
+  package static func open(_ path: String) throws -> ResultsStore {
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path)
+    else {
+      throw StoreError(
+        "\(path) is not a pvbench run folder (it has no manifest.json); give the folder "
+          + "'pvbench run' printed")
+    }
+    return ResultsStore(runDirectory: url)
+  }
+
+  // MARK: Files
+
+  /// Writes `data` to `url` atomically: a temporary file in the same folder, fsync, rename.
+  package static func writeAtomically(_ data: Data, to url: URL) throws {
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(
+      ".\(url.lastPathComponent).tmp-\(getpid())")
+    guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
+      throw StoreError("cannot write \(temporary.path)")
+    }
+    let fd = Foundation.open(temporary.path, O_RDONLY)
+    if fd >= 0 {
+      fsync(fd)
+      close(fd)
+    }
+    if rename(temporary.path, url.path) != 0 {
+      let reason = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(at: temporary)
+      throw StoreError("cannot move \(temporary.path) to \(url.path): \(reason)")
+    }
+  }
+
+  package static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
+
+  package static let prettyEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    return encoder
+  }()
+
+  package func writeManifest(_ manifest: RunManifest) throws {
+    try Self.writeAtomically(try Self.prettyEncoder.encode(manifest), to: manifestURL)
+  }
+
+  package func readManifest() throws -> RunManifest {
+    do {
+      return try JSONDecoder().decode(RunManifest.self, from: Data(contentsOf: manifestURL))
+    } catch {
+      throw StoreError("cannot read \(manifestURL.path): \(error)")
+    }
+  }
+
+  package func write(_ data: Data, named name: String) throws {
+    try Self.writeAtomically(data, to: runDirectory.appendingPathComponent(name))
+  }
+
+  // MARK: Cells
+
+  package func cellDirectory(_ id: String) -> URL { cellsDirectory.appendingPathComponent(id) }
+
+  /// The summary of a cell that ended, or nil when it never started or was cut short
+  /// before its summary was written.
+  package func summary(ofCell id: String) -> CellSummary? {
+    let url = cellDirectory(id).appendingPathComponent("cell.json")
+    guard let data = try? Data(contentsOf: url) else { return nil }
+    return try? JSONDecoder().decode(CellSummary.self, from: data)
+  }
+
+  /// Cells `--resume` must run again: never finished, or finished as invalid, failed
+  /// or partial. Complete cells are kept as they are.
+  package func cellsToRun(of ids: [String]) -> [String] {
+    ids.filter { summary(ofCell: $0)?.status != .complete }
+  }
+
+  /// Prepares an empty folder for a cell. An earlier attempt (failed, invalid, partial)
+  /// is kept under `attempts/` rather than overwritten.
+  package func startCell(_ id: String) throws -> CellWriter {
+    let directory = cellDirectory(id)
+    let manager = FileManager.default
+    if manager.fileExists(atPath: directory.path) {
+      if summary(ofCell: id)?.status == .complete {
+        throw StoreError("cell \(id) is complete and is never rewritten")
+      }
+      let attempts = runDirectory.appendingPathComponent("attempts")
+      try? manager.createDirectory(at: attempts, withIntermediateDirectories: true)
+      var index = 1
+      while manager.fileExists(atPath: attempts.appendingPathComponent("\(id)-\(index)").path) {
+        index += 1
+      }
+      try manager.moveItem(at: directory, to: attempts.appendingPathComponent("\(id)-\(index)"))
+    }
+    try manager.createDirectory(at: directory, withIntermediateDirectories: true)
+    return try CellWriter(directory: directory)
+  }
+
+  /// Memberwise.
+  package init(
+    runDirectory: URL
+  ) {
+    self.runDirectory = runDirectory
+  }
+}
+
+/// Appends a cell's intervals, events and samples as they arrive, so that an
+/// interrupted cell keeps everything measured up to the interruption.
+package final class CellWriter: @unchecked Sendable {
+  package let directory: URL
+  private let lock = NSLock()
+  private let intervals: FileHandle
+  private let events: FileHandle
+  private let samples: FileHandle
+
+  package init(directory: URL) throws {
+    self.directory = directory
+    func open(_ name: String, header: String? = nil) throws -> FileHandle {
+      let url = directory.appendingPathComponent(name)
+      FileManager.default.createFile(atPath: url.path, contents: header.map { Data($0.utf8) })
+      guard let handle = try? FileHandle(forWritingTo: url) else {
+        throw StoreError("cannot open \(url.path) for writing")
+      }
+      handle.seekToEndOfFile()
+      return handle
+    }
+    intervals = try open("intervals.jsonl")
+    events = try open("events.jsonl")
+    samples = try open(
+      "samples.csv", header: "time_ns,host,cpu,user,nice,system,idle,iowait,irq,softirq,steal\n")
+  }
+
+  private func appendLine(_ data: Data, to handle: FileHandle) {
+    lock.lock()
+    defer { lock.unlock() }
+    handle.write(data + Data("\n".utf8))
+  }
+
+  package func append(_ record: IntervalRecord) {
+    if let data = try? ResultsStore.encoder.encode(record) { appendLine(data, to: intervals) }
+  }
+
+  package func append(_ record: EventRecord) {
+    if let data = try? ResultsStore.encoder.encode(record) { appendLine(data, to: events) }
+  }
+
+  package func appendSample(_ line: String) {
+    appendLine(Data(line.utf8), to: samples)
+  }
+
+  package func writeFile(_ name: String, _ data: Data) throws {
+    try ResultsStore.writeAtomically(data, to: directory.appendingPathComponent(name))
+  }
+
+  /// Writes `cell.json` last: after this the cell has ended.
+  package func finish(_ summary: CellSummary) throws {
+    lock.lock()
+    for handle in [intervals, events, samples] {
+      handle.synchronizeFile()
+      handle.closeFile()
+    }
+    lock.unlock()
+    try ResultsStore.writeAtomically(
+      try ResultsStore.prettyEncoder.encode(summary),
+      to: directory.appendingPathComponent("cell.json"))
+  }
+}
+
+/// A results store that cannot be written or read.
+package struct StoreError: Error, CustomStringConvertible, Sendable {
+  package var description: String
+  package init(_ description: String) { self.description = description }
+}

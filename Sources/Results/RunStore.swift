@@ -1,0 +1,223 @@
+import Foundation
+import Vocabulary
+
+/// One line of `intervals.jsonl` as the report reads it: histograms stay sparse.
+///
+/// Same keys as `IntervalRecord`; decoding into `SparseHistogram` instead of
+/// `LatencyHistogram` avoids building a dense HDR counts array per interval.
+public struct StoredInterval: Codable, Sendable, Equatable {
+  public var index: Int
+  public var startNanoseconds: UInt64
+  public var endNanoseconds: UInt64
+  public var phase: Phase
+  public var wakeup: SparseHistogram
+  public var request: SparseHistogram
+  public var rps: Double
+  public var stealPercent: Double?
+  public var stealSource: StealSource
+  public var noiseBusyPercent: Double?
+  public var modeApplied: Bool
+
+  /// Memberwise.
+  package init(
+    index: Int,
+    startNanoseconds: UInt64,
+    endNanoseconds: UInt64,
+    phase: Phase,
+    wakeup: SparseHistogram,
+    request: SparseHistogram,
+    rps: Double,
+    stealPercent: Double? = nil,
+    stealSource: StealSource,
+    noiseBusyPercent: Double? = nil,
+    modeApplied: Bool
+  ) {
+    self.index = index
+    self.startNanoseconds = startNanoseconds
+    self.endNanoseconds = endNanoseconds
+    self.phase = phase
+    self.wakeup = wakeup
+    self.request = request
+    self.rps = rps
+    self.stealPercent = stealPercent
+    self.stealSource = stealSource
+    self.noiseBusyPercent = noiseBusyPercent
+    self.modeApplied = modeApplied
+  }
+}
+
+/// One cell folder of a run as read from disk.
+public struct StoredCell: Sendable {
+  /// The folder name under `cells/`.
+  public var id: String
+  /// `cell.json`; nil when the cell never ended (no summary written).
+  public var summary: CellSummary?
+  public var intervals: [StoredInterval]
+  public var events: [EventRecord]
+
+  /// Memberwise.
+  package init(
+    id: String,
+    summary: CellSummary? = nil,
+    intervals: [StoredInterval],
+    events: [EventRecord]
+  ) {
+    self.id = id
+    self.summary = summary
+    self.intervals = intervals
+    self.events = events
+  }
+}
+
+/// A run folder `results/<experiment>/<run-id>/` read into memory.
+public struct RunStore: Sendable {
+  /// The run folder.
+  public var url: URL
+  public var manifest: RunManifest
+  /// Every cell folder found, in plan order first, then any others by name.
+  public var cells: [StoredCell]
+
+  /// Reads a run folder.
+  ///
+  /// - Throws: `ResultsError.notARun` when `manifest.json` is missing;
+  ///   `ResultsError.unreadable` when a file does not decode. A cell folder
+  ///   without `cell.json` is not an error: it is an unfinished cell.
+  public static func load(from url: URL) throws -> RunStore {
+    let manifestURL = url.appendingPathComponent("manifest.json")
+    guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
+      throw ResultsError.notARun(path: url.path)
+    }
+    let decoder = JSONDecoder()
+    let manifest: RunManifest
+    do {
+      manifest = try decoder.decode(RunManifest.self, from: manifestData)
+    } catch {
+      throw ResultsError.unreadable(path: manifestURL.path, line: nil, reason: describe(error))
+    }
+    let cellsURL = url.appendingPathComponent("cells")
+    let found =
+      (try? FileManager.default.contentsOfDirectory(atPath: cellsURL.path))?.filter {
+        !$0.hasPrefix(".")
+      } ?? []
+    let planned = manifest.plannedCells.filter { Set(found).contains($0) }
+    let others = Set(found).subtracting(planned).sorted()
+    // Cells are independent files: read them on every core, keep plan order.
+    let ids = planned + others
+    let results = LoadResults(count: ids.count)
+    DispatchQueue.concurrentPerform(iterations: ids.count) { index in
+      results.set(
+        index,
+        Result { try loadCell(id: ids[index], folder: cellsURL.appendingPathComponent(ids[index])) }
+      )
+    }
+    let cells = try results.values.map { try $0!.get() }
+    return RunStore(url: url, manifest: manifest, cells: cells)
+  }
+
+  package static func loadCell(id: String, folder: URL) throws -> StoredCell {
+    let decoder = JSONDecoder()
+    var summary: CellSummary?
+    let summaryURL = folder.appendingPathComponent("cell.json")
+    if let data = FileManager.default.contents(atPath: summaryURL.path) {
+      do {
+        summary = try decoder.decode(CellSummary.self, from: data)
+      } catch {
+        throw ResultsError.unreadable(path: summaryURL.path, line: nil, reason: describe(error))
+      }
+    }
+    let intervalsURL = folder.appendingPathComponent("intervals.jsonl")
+    let intervals: [StoredInterval]
+    if let data = FileManager.default.contents(atPath: intervalsURL.path),
+      let fast = IntervalLineParser.parse(data)
+    {
+      intervals = fast
+    } else {
+      intervals = try readLines(StoredInterval.self, url: intervalsURL)
+    }
+    let events = try readLines(
+      EventRecord.self, url: folder.appendingPathComponent("events.jsonl"))
+    return StoredCell(id: id, summary: summary, intervals: intervals, events: events)
+  }
+
+  /// Decodes a JSON-lines file in one pass; a missing file is empty.
+  ///
+  /// The lines are joined into one JSON array, which decodes several times faster
+  /// than one decoder call per line; only on failure is the file decoded line by
+  /// line, to name the line that is wrong. A torn last line (a crash mid-write)
+  /// is dropped, since cells are written append-only.
+  package static func readLines<T: Decodable>(_ type: T.Type, url: URL) throws -> [T] {
+    guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+    var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+    if let last = lines.last, data.last != UInt8(ascii: "\n"),
+      (try? JSONSerialization.jsonObject(with: Data(last))) == nil
+    {
+      lines.removeLast()
+    }
+    var joined = Data([UInt8(ascii: "[")])
+    joined.reserveCapacity(data.count + 2)
+    for (index, line) in lines.enumerated() {
+      if index > 0 { joined.append(UInt8(ascii: ",")) }
+      joined.append(contentsOf: line)
+    }
+    joined.append(UInt8(ascii: "]"))
+    let decoder = JSONDecoder()
+    if let all = try? decoder.decode([T].self, from: joined) { return all }
+    for (index, line) in lines.enumerated() {
+      do {
+        _ = try decoder.decode(T.self, from: Data(line))
+      } catch {
+        throw ResultsError.unreadable(path: url.path, line: index + 1, reason: describe(error))
+      }
+    }
+    throw ResultsError.unreadable(path: url.path, line: nil, reason: "not JSON lines")
+  }
+
+  package static func describe(_ error: any Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, let context):
+      return
+        "missing key '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+    case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+      return
+        "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': "
+        + context.debugDescription
+    case DecodingError.dataCorrupted(let context):
+      return "invalid JSON: \(context.debugDescription)"
+    default:
+      return "\(error)"
+    }
+  }
+
+  /// Memberwise.
+  package init(
+    url: URL,
+    manifest: RunManifest,
+    cells: [StoredCell]
+  ) {
+    self.url = url
+    self.manifest = manifest
+    self.cells = cells
+  }
+}
+
+/// Per-index results of a concurrent load, written under a lock.
+package final class LoadResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [Result<StoredCell, any Error>?]
+
+  package init(count: Int) {
+    slots = Array(repeating: nil, count: count)
+  }
+
+  package func set(_ index: Int, _ result: Result<StoredCell, any Error>) {
+    lock.lock()
+    slots[index] = result
+    lock.unlock()
+  }
+
+  package var values: [Result<StoredCell, any Error>?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return slots
+  }
+}

@@ -35,11 +35,14 @@ package enum ModeSupport {
     func needs(_ file: String, _ alternatives: String) -> String {
       "\(host): mode \(request.kind.rawValue) needs \(file); this kernel has none — \(alternatives)."
     }
-    var entitled = request.entitledCores
-    if entitled == nil, let capacity = facts.entitledCapacity {
-      entitled = Int(capacity.rounded(.up))
+    if request.kind == .governor {
+      check.code = .badParams
+      check.problem =
+        "\(host): the governor is pvbench's own loop in the controller; an agent applies the mode it acts through (hotplug, paravirt or cpuset)."
+      return check
     }
-    if request.kind != .outOfBox && request.kind != .preferred {
+    let entitled = request.entitledCores ?? facts.entitledCores
+    if request.kind.avoidsCPUs {
       guard let cpus = request.cpus.resolve(cores: facts.cores, entitledCores: entitled) else {
         check.code = .badParams
         check.problem =
@@ -50,7 +53,7 @@ package enum ModeSupport {
     }
     let avoided = check.avoided ?? []
     switch request.kind {
-    case .outOfBox:
+    case .outOfBox, .governor:
       break
     case .hotplug:
       let stuck = avoided.filter { facts.online.contains($0) && !facts.hotpluggable.contains($0) }

@@ -3,21 +3,28 @@ import Experiments
 import Vocabulary
 
 extension ModeRequest {
-  /// The agent requests an experiment's modes need (the governor acts through one of them).
-  package static func requests(for modes: [ModeSpec], entitled: Int?) -> [ModeRequest] {
-    modes.compactMap { mode in
-      let kind: ModeRequest.Kind?
-      switch mode.kind {
-      case .governor: kind = ModeRequest.Kind(rawValue: (mode.governorAction ?? .cpuset).rawValue)
-      default: kind = ModeRequest.Kind(rawValue: mode.kind.rawValue)
-      }
-      guard let kind else { return nil }
-      var request = ModeRequest(
-        kind: kind, cpus: mode.cpus ?? .nonEntitled, entitledCores: entitled)
-      if let interface = mode.paravirtInterface {
-        request.interface = ModeRequest.Interface(rawValue: interface.rawValue) ?? .auto
-      }
-      return request
+  /// The agent request that applies `mode` on `host` (the governor's is the mode it acts
+  /// through, over the CPUs `mode` names).
+  ///
+  /// The one conversion of an experiment's mode into the agent's request: thresholds
+  /// become the steal governor module's percent×100, rounded; intervals milliseconds.
+  package init(_ mode: ModeSpec, host: String, entitledCores: Int?) {
+    let kind = mode.kind == .governor ? (mode.governorAction ?? .cpuset).modeKind : mode.kind
+    self.init(kind: kind, cpus: mode.cpus ?? .nonEntitled, entitledCores: entitledCores)
+    hostName = host
+    interface = mode.paravirtInterface ?? .auto
+    if let interval = mode.interval {
+      intervalMilliseconds = Int(interval.nanoseconds / 1_000_000)
     }
+    if let high = mode.high { highThreshold = Int((high.percent * 100).rounded()) }
+    if let low = mode.low { lowThreshold = Int((low.percent * 100).rounded()) }
+  }
+
+  /// The agent requests an experiment's modes need, as `doctor` and a run's preflight
+  /// check them.
+  package static func requests(for modes: [ModeSpec], host: String, entitled: Int?)
+    -> [ModeRequest]
+  {
+    modes.map { ModeRequest($0, host: host, entitledCores: entitled) }
   }
 }

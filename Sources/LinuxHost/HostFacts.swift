@@ -17,6 +17,11 @@ package struct HostFacts: Sendable, Hashable {
   package var threadsPerCore: Int
   /// Entitled capacity in processors from /proc/powerpc/lparcfg, nil when absent.
   package var entitledCapacity: Double?
+
+  /// The cores the platform guarantees, from `entitledCapacity`, rounded up: a partly
+  /// entitled core is still paid for, so no mode ever folds it. The one conversion of
+  /// lparcfg's capacity into cores; nil when the platform reports none.
+  package var entitledCores: Int? { entitledCapacity.map { Int($0.rounded(.up)) } }
   package var cgroupVersion: CgroupVersion
   package var cpusetUsable: Bool
   /// True when /proc/stat's per-CPU lines carry the steal column.

@@ -41,6 +41,17 @@ package struct HostPaths: Sendable, Hashable {
   /// `/sys/devices/system/cpu/cpuN/online`.
   package static func cpuOnline(_ cpu: Int) -> String { "\(cpuDirectory)/cpu\(cpu)/online" }
 
+  /// The CPUs present (`/sys/devices/system/cpu/present`); for the real host the
+  /// processor count when the file cannot be read.
+  package func presentCPUs() -> CPUSet {
+    if let text = read(Self.cpuDirectory + "/present"), let list = CPUSet(parsing: text),
+      !list.isEmpty
+    {
+      return list
+    }
+    return CPUSet(0..<ProcessInfo.processInfo.processorCount)
+  }
+
   /// Reads a whole file under the root, or nil when it does not exist or cannot be read.
   package func read(_ absolute: String) -> String? {
     guard let data = FileManager.default.contents(atPath: resolve(absolute)) else { return nil }

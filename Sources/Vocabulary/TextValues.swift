@@ -20,7 +20,8 @@ extension TextCodable {
   }
 }
 
-/// A duration written `500ms`, `10s`, `2m`, `1h` or `100us` in an experiment file.
+/// A duration written `500ms`, `10s`, `2m`, `1h` or `100us` (`µs` too): the one duration
+/// grammar of experiment files and of every command-line option that takes a duration.
 package struct DurationValue: Sendable, Hashable, Comparable, TextCodable {
   package var nanoseconds: UInt64
 
@@ -28,7 +29,7 @@ package struct DurationValue: Sendable, Hashable, Comparable, TextCodable {
   package init(seconds: Double) { nanoseconds = UInt64(seconds * 1e9) }
 
   private static let units: [(suffix: String, nanoseconds: UInt64)] = [
-    ("ns", 1), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
+    ("ns", 1), ("µs", 1_000), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
     ("m", 60_000_000_000), ("h", 3_600_000_000_000),
   ]
 

@@ -22,7 +22,9 @@ private func load(_ text: String, name: String = "exp.yaml") throws(SpecError) -
   let path = dir.appendingPathComponent(name).path
   FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
   do {
-    return try ExperimentLoader.load(path: path, localCPUs: CPUSet(0...1))
+    return try ExperimentLoader.load(path: path) {
+      $0 == "/" ? CPUSet(0...1) : HostPaths(root: $0).presentCPUs()
+    }
   } catch {
     // Report paths relative to the temporary folder so the expected text is stable.
     throw SpecError(
@@ -142,9 +144,11 @@ private let valid = """
         == [
           "exp.yaml:1:1: error: this is not a text file (a NUL byte at offset 7); give a YAML file"
         ])
-    #expect(throws: SpecError.self) { try ExperimentLoader.load(path: "/nonexistent/x.yaml") }
+    #expect(throws: SpecError.self) {
+      try ExperimentLoader.load(path: "/nonexistent/x.yaml") { _ in CPUSet(0...1) }
+    }
     do {
-      _ = try ExperimentLoader.load(path: "/nonexistent/x.yaml")
+      _ = try ExperimentLoader.load(path: "/nonexistent/x.yaml") { _ in CPUSet(0...1) }
     } catch {
       #expect(error.description == "/nonexistent/x.yaml: error: no such file")
     }

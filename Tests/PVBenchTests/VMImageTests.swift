@@ -141,15 +141,4 @@ import Workloads
       try GuestImageBuilder(kernel: kernel, binaryPath: "/nonexistent/pvbench").makePlan()
     }
   }
-
-  @Test func sizesAndDurations() {
-    #expect(VMSizes.mebibytes("512M") == 512)
-    #expect(VMSizes.mebibytes("1g") == 1024)
-    #expect(VMSizes.mebibytes("0M") == nil)
-    #expect(VMSizes.mebibytes("big") == nil)
-    #expect(VMSizes.duration("60s") == .seconds(60))
-    #expect(VMSizes.duration("500ms") == .milliseconds(500))
-    #expect(VMSizes.duration("2m") == .seconds(120))
-    #expect(VMSizes.duration("2h") == nil)
-  }
 }

@@ -15,8 +15,9 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   private let continuation: AsyncStream<HostEvent>.Continuation
   private let lock = NSLock()
   private var closing = false
-  private var coreLists: [[Int]] = []
-  package var cores: [[Int]] { lock.withLock { coreLists } }
+  private var hostFacts: HostFacts?
+  package var cores: [[Int]] { lock.withLock { hostFacts?.cores ?? [] } }
+  package var entitledCores: Int? { entitled ?? lock.withLock { hostFacts?.entitledCores } }
   /// Extra work when the session ends (a guest to shut down, a steal sampler to stop).
   private let onClose: @Sendable () async -> Void
 
@@ -95,26 +96,20 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   // MARK: HostSession
 
   package func facts(role: String) async throws -> HostRecord {
-    let facts = try await client.request("facts")
-    let cores = facts["cores"]?.arrayValue ?? []
-    let lists = cores.compactMap { $0.stringValue.flatMap(CPUSet.parse) }
-    lock.withLock { coreLists = lists }
-    var entitledCores = entitled
-    if entitledCores == nil, let capacity = facts["entitled_capacity"]?.doubleValue {
-      entitledCores = Int(capacity.rounded(.down))
+    let reply = try await client.request("facts")
+    guard let facts = HostFacts(json: reply) else {
+      throw HostError(host: name, message: "the agent's facts reply could not be read.")
     }
+    lock.withLock { hostFacts = facts }
     // Watch the kernel log for the validity gate; a host without /dev/kmsg access is
     // still usable, so a refusal here is not fatal.
     _ = try? await client.request("kmsg.watch")
     return HostRecord(
-      name: name, role: role, transport: transport,
-      kernelRelease: facts["kernel_release"]?.stringValue ?? "",
-      kernelCmdline: facts["cmdline"]?.stringValue ?? "",
-      cpusPresent: facts["cpus_present"]?.stringValue ?? "",
-      cpusOnline: facts["cpus_online"]?.stringValue ?? "", cores: cores.count,
-      threadsPerCore: Int(facts["threads_per_core"]?.intValue ?? 1), entitled: entitledCores,
-      interfaces: facts["interfaces"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-      stealAccounting: facts["steal_column"]?.boolValue ?? false)
+      name: name, role: role, transport: transport, kernelRelease: facts.kernelRelease,
+      kernelCmdline: facts.cmdline, cpusPresent: CPUSet.format(facts.present),
+      cpusOnline: CPUSet.format(facts.online), cores: facts.cores.count,
+      threadsPerCore: facts.threadsPerCore, entitled: entitledCores,
+      interfaces: facts.interfaces, stealAccounting: facts.stealColumn)
   }
 
   package func monotonicNanoseconds() async throws -> UInt64 {
@@ -125,23 +120,8 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
     return UInt64(value)
   }
 
-  package func apply(_ mode: ModeSpec, entitled: Int?, measureEvacuation: Bool) async throws
-    -> ModeChange
-  {
-    var params: [String: JSON] = [
-      "mode": .string(mode.kind == .governor ? "out-of-box" : mode.kind.rawValue),
-      "host": .string(name), "evacuation": .bool(measureEvacuation),
-      "evacuation_timeout_ms": 10_000,
-    ]
-    if let cpus = mode.cpus { params["cpus"] = .string(cpus.description) }
-    if let entitled = entitled ?? self.entitled { params["entitled"] = .int(Int64(entitled)) }
-    if let interface = mode.paravirtInterface { params["interface"] = .string(interface.rawValue) }
-    if let interval = mode.interval {
-      params["interval_ms"] = .int(Int64(interval.nanoseconds / 1_000_000))
-    }
-    if let high = mode.high { params["high_threshold"] = .int(Int64(high.percent * 100)) }
-    if let low = mode.low { params["low_threshold"] = .int(Int64(low.percent * 100)) }
-    let reply = try await client.request("mode.apply", .object(params))
+  package func apply(_ request: ModeRequest) async throws -> ModeChange {
+    let reply = try await client.request("mode.apply", request.params)
     var timing = ModeChange(
       milliseconds: reply["apply_ms"]?.doubleValue ?? 0, verified: true,
       evacuationMilliseconds: reply["evacuation_ms"]?.doubleValue,

@@ -1,3 +1,4 @@
+import AgentProtocol
 import Experiments
 import LinuxHost
 import Results
@@ -14,10 +15,13 @@ package protocol HostSession: AnyObject, Sendable {
   func facts(role: String) async throws -> HostRecord
   /// CPUs of each core (SMT siblings), as `facts` found them.
   var cores: [[Int]] { get }
+  /// The cores this host is entitled to: the experiment file's `entitled:`, else the
+  /// platform's (lparcfg) as `facts` found it; nil when neither says.
+  var entitledCores: Int? { get }
   /// The host's monotonic clock in nanoseconds, for offset estimation.
   func monotonicNanoseconds() async throws -> UInt64
-  /// Applies and verifies a mode; measures evacuation when `measureEvacuation`.
-  func apply(_ mode: ModeSpec, entitled: Int?, measureEvacuation: Bool) async throws -> ModeChange
+  /// Applies and verifies a mode; measures evacuation when the request asks.
+  func apply(_ request: ModeRequest) async throws -> ModeChange
   /// Restores the baseline (every mode undone) and verifies it.
   func restore() async throws -> ModeChange
   func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws

@@ -108,7 +108,8 @@ package final class RunController: @unchecked Sendable {
     guard let session = lock.withLock({ sessions[name] }) as? AgentHostSession,
       let host = plan.experiment.host(named: name)
     else { return }
-    let requests = ModeRequest.requests(for: plan.experiment.modes, entitled: host.entitled)
+    let requests = ModeRequest.requests(
+      for: plan.experiment.modes, host: name, entitled: host.entitled)
     let report = await HostDoctor().examine(
       client: session.client, host: name, transport: host.transport.kind, modes: requests)
     if !report.fit { throw PreflightError(report: report.description) }
@@ -303,10 +304,12 @@ package final class RunController: @unchecked Sendable {
     stop: StopFlag
   ) -> Task<Void, Never>? {
     guard mode.kind != .outOfBox else { return nil }
-    let entitled = point.host(named: point.measure.host)?.entitled
-    let apply: @Sendable () async -> Void = {
+    var request = ModeRequest(
+      mode, host: point.measure.host, entitledCores: measure.entitledCores)
+    request.measureEvacuation = true
+    let apply: @Sendable () async -> Void = { [request] in
       do {
-        let timing = try await measure.apply(mode, entitled: entitled, measureEvacuation: true)
+        let timing = try await measure.apply(request)
         recorder.recordMode(applied: true, modeID: mode.id, timing: timing, at: recorder.now())
       } catch {
         recorder.fail("\(point.measure.host): applying \(mode.id) failed: \(error)")
@@ -361,13 +364,13 @@ package final class RunController: @unchecked Sendable {
     stop: StopFlag
   ) async {
     let cores = measure.cores
-    let entitled = point.host(named: point.measure.host)?.entitled ?? 1
+    // Never below the entitled cores; with no entitlement known, keep one core.
+    let entitled = measure.entitledCores ?? 1
     let policy = GovernorPolicy(
       highPercent: mode.high?.percent ?? 5, lowPercent: mode.low?.percent ?? 2,
       foldableCores: max(0, cores.count - entitled))
     let interval = mode.interval ?? DurationValue(seconds: 1)
-    var action = mode
-    action.kind = ModeKind(rawValue: (mode.governorAction ?? .cpuset).rawValue) ?? .cpuset
+    var action = ModeRequest(mode, host: point.measure.host, entitledCores: entitled)
     var folded = 0
     while !stop.isStopped {
       // Sleep in short slices so that a stop is prompt.
@@ -393,7 +396,7 @@ package final class RunController: @unchecked Sendable {
           timing = try await measure.restore()
         } else {
           action.cpus = .list(avoided)
-          timing = try await measure.apply(action, entitled: entitled, measureEvacuation: false)
+          timing = try await measure.apply(action)
         }
         recorder.recordMode(applied: next > 0, modeID: mode.id, timing: timing, at: recorder.now())
         folded = next

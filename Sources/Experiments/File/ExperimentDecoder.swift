@@ -9,6 +9,8 @@ package struct ExperimentDecoder {
   package let sink: DiagnosticSink
   /// CPUs of the machine pvbench runs on: local hosts and the qemu pool live there.
   package let localCPUs: CPUSet
+  /// The CPUs present under a `local` host's `root:`.
+  package let presentCPUs: (_ root: String) -> CPUSet
 
   package static let topKeys = [
     "name", "description", "hosts", "pool", "measure", "noise", "modes", "trigger", "settle",
@@ -398,7 +400,7 @@ package struct ExperimentDecoder {
     let hostCPUs: CPUSet?
     switch host.transport {
     case .qemu(let qemu): hostCPUs = CPUSet(0..<qemu.vcpus)
-    case .local(let root): hostCPUs = root.map { HostCPUs.present(root: $0) } ?? localCPUs
+    case .local(let root): hostCPUs = root.map(presentCPUs) ?? localCPUs
     case .ssh: hostCPUs = nil  // known once connected; checked again at run time
     }
     let items = reader?.sequence() ?? []
@@ -551,10 +553,10 @@ package struct ExperimentDecoder {
 
   /// Memberwise.
   package init(
-    sink: DiagnosticSink,
-    localCPUs: CPUSet
+    sink: DiagnosticSink, localCPUs: CPUSet, presentCPUs: @escaping (_ root: String) -> CPUSet
   ) {
     self.sink = sink
     self.localCPUs = localCPUs
+    self.presentCPUs = presentCPUs
   }
 }

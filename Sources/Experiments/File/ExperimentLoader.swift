@@ -48,9 +48,12 @@ package struct LoadedExperiment: Sendable {
 /// Reads an experiment file and reports every problem in it at once.
 package enum ExperimentLoader {
   /// Loads, decodes and checks `path`, resolving every sweep point.
-  /// - Parameter localCPUs: CPUs of this machine; defaults to `/sys/devices/system/cpu/present`.
+  /// - Parameters:
+  ///   - presentCPUs: the CPUs present under a root (`/` for this machine, or a `local`
+  ///     host's `root:`); the caller reads them, so decoding never probes the machine.
   /// - Throws: `SpecError` with one diagnostic per problem. Nothing else is thrown.
-  package static func load(path: String, localCPUs: CPUSet? = nil) throws(SpecError)
+  package static func load(path: String, presentCPUs: @escaping (_ root: String) -> CPUSet)
+    throws(SpecError)
     -> LoadedExperiment
   {
     let sink = DiagnosticSink(file: path)
@@ -98,8 +101,8 @@ package enum ExperimentLoader {
       throw fail("cannot parse the file: \(error)")
     }
 
-    let cpus = localCPUs ?? HostCPUs.present()
-    let decoder = ExperimentDecoder(sink: sink, localCPUs: cpus)
+    let decoder = ExperimentDecoder(
+      sink: sink, localCPUs: presentCPUs("/"), presentCPUs: presentCPUs)
     let base = decoder.decode(root)
     var points: [SweepPoint] = []
     if let base {
@@ -248,19 +251,5 @@ package enum ExperimentLoader {
   package static func normalise(_ value: String) -> String {
     if let duration = DurationValue(parsing: value) { return duration.description }
     return value.trimmingWhitespace()
-  }
-}
-
-/// The CPUs of the machine pvbench runs on.
-package enum HostCPUs {
-  /// `/sys/devices/system/cpu/present`, falling back to the processor count.
-  package static func present(root: String = "/") -> CPUSet {
-    let path = (root as NSString).appendingPathComponent("sys/devices/system/cpu/present")
-    if let text = try? String(contentsOfFile: path, encoding: .utf8),
-      let list = CPUSet(parsing: text), !list.isEmpty
-    {
-      return list
-    }
-    return CPUSet(0..<ProcessInfo.processInfo.processorCount)
   }
 }

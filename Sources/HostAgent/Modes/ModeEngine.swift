@@ -58,12 +58,11 @@ package final class ModeEngine: @unchecked Sendable {
     var result = try applyLocked(request)
     let applied = pvb_monotonic_ns()
     result["apply_ms"] = .double(Double(applied - start) / 1e6)
-    if params["evacuation"]?.boolValue == true, let avoided = result["avoided"]?.stringValue {
-      let timeout = Double(params["evacuation_timeout_ms"]?.intValue ?? 30_000) / 1000
-      let window = Double(params["evacuation_window_ms"]?.intValue ?? 200) / 1000
+    if request.measureEvacuation, let avoided = result["avoided"]?.stringValue {
       let outcome = EvacuationMeter(paths: paths).measure(
         cpus: CPUSet.cpus(parsing: avoided) ?? [], baseline: before, start: start,
-        timeout: .seconds(timeout), window: .seconds(window))
+        timeout: .milliseconds(request.evacuationTimeoutMilliseconds),
+        window: .milliseconds(request.evacuationWindowMilliseconds))
       result["evacuation_ms"] = outcome.milliseconds.map(JSON.double) ?? .null
       result["evacuation_timeout"] = .bool(outcome.milliseconds == nil)
       result["evacuation_busy_percent"] = .object(
@@ -91,7 +90,8 @@ package final class ModeEngine: @unchecked Sendable {
     do {
       let expected: JSON
       switch request.kind {
-      case .outOfBox: expected = .null
+      // ModeSupport.check refuses the governor above: it is the controller's loop.
+      case .outOfBox, .governor: expected = .null
       case .hotplug: expected = try applyHotplug(request, avoided: avoided, facts: facts)
       case .paravirt: expected = try applyParavirt(request, avoided: avoided, facts: facts)
       case .preferred: expected = try applyPreferred(request, facts: facts)
@@ -108,11 +108,8 @@ package final class ModeEngine: @unchecked Sendable {
   }
 
   private func resolve(_ request: ModeRequest, facts: HostFacts) throws(AgentError) -> [Int] {
-    if request.kind == .outOfBox || request.kind == .preferred { return [] }
-    var entitled = request.entitledCores
-    if entitled == nil, let capacity = facts.entitledCapacity {
-      entitled = Int(capacity.rounded(.up))
-    }
+    if !request.kind.avoidsCPUs { return [] }
+    let entitled = request.entitledCores ?? facts.entitledCores
     guard let cpus = request.cpus.resolve(cores: facts.cores, entitledCores: entitled) else {
       throw AgentError(
         code: .badParams,
@@ -328,7 +325,7 @@ package final class ModeEngine: @unchecked Sendable {
     var problems: [String] = []
     let host = active?.request.hostName ?? ModeEngine.localHostName
     switch active?.request.kind ?? .outOfBox {
-    case .outOfBox:
+    case .outOfBox, .governor:
       let offline = facts.present.filter { !facts.online.contains($0) }
       if !offline.isEmpty { problems.append("CPUs \(CPUSet.format(offline)) are offline") }
       if let marked = paths.readTrimmed(HostPaths.paravirt), !marked.isEmpty {

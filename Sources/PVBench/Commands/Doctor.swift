@@ -49,8 +49,8 @@ extension PVBench {
       if [file != nil, local, ssh != nil].filter({ $0 }).count != 1 {
         throw ValidationError("Give exactly one of an experiment FILE, '--local' or '--ssh HOST'.")
       }
-      for mode in modes where ModeRequest.Kind(rawValue: mode) == nil {
-        let known = ModeRequest.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+      for mode in modes where !ModeKind.hostModes.contains(where: { $0.rawValue == mode }) {
+        let known = ModeKind.hostModes.map(\.rawValue).joined(separator: ", ")
         throw ValidationError("'--mode' must be one of \(known), got '\(mode)'.")
       }
       if CPUSelection(cpus) == nil {
@@ -65,7 +65,7 @@ extension PVBench {
         return
       }
       let kinds =
-        modes.isEmpty ? ModeRequest.Kind.allCases : modes.compactMap(ModeRequest.Kind.init)
+        modes.isEmpty ? ModeKind.hostModes : modes.compactMap(ModeKind.init)
       let selection = CPUSelection(cpus) ?? .nonEntitled
       let requests = kinds.map { ModeRequest(kind: $0, cpus: selection, entitledCores: entitled) }
       let host: String
@@ -121,7 +121,9 @@ extension PVBench {
         guard let host = experiment.host(named: name) else { continue }
         // Modes act on the measure host; the noise host only needs to be reachable.
         let requests =
-          isMeasure ? ModeRequest.requests(for: experiment.modes, entitled: host.entitled) : []
+          isMeasure
+          ? ModeRequest.requests(for: experiment.modes, host: host.name, entitled: host.entitled)
+          : []
         let session: any HostSession
         do {
           session = try await connector.connect(host)

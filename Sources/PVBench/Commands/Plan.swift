@@ -33,7 +33,7 @@ extension PVBench {
 /// Loads an experiment file, or prints every problem in it and exits with code 2.
 func loadExperimentOrExit(_ path: String) throws -> LoadedExperiment {
   do {
-    return try ExperimentLoader.load(path: path)
+    return try ExperimentLoader.load(path: path) { HostPaths(root: $0).presentCPUs() }
   } catch {
     printError(error.description)
     throw ExitStatus.invalidInput.exitCode

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LinuxHost
 import LocalVMs
+import Vocabulary
 
 extension PVBench {
   struct VM: AsyncParsableCommand {
@@ -81,14 +82,25 @@ extension PVBench.VM {
     @Option(help: "Copy the guest console log to this file.")
     var console: String?
 
+    /// `512M`, `1G` (the experiment files' sizes) or a bare number of MiB; nil otherwise.
+    static func mebibytes(_ text: String) -> Int? {
+      if let value = Int(text) { return value > 0 ? value : nil }
+      return ByteSize(parsing: text).map { Int($0.megabytes) }.flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// A positive duration in the experiment files' grammar (`500ms`, `60s`, `2m`).
+    static func timeout(_ text: String) -> Duration? {
+      DurationValue(parsing: text).flatMap { $0.nanoseconds > 0 ? $0.duration : nil }
+    }
+
     func validate() throws {
       guard vcpus >= 1 && vcpus <= 64 else {
         throw ValidationError("'--vcpus' must be between 1 and 64, got '\(vcpus)'.")
       }
-      guard VMSizes.mebibytes(memory) != nil else {
+      guard Self.mebibytes(memory) != nil else {
         throw ValidationError("'--memory' must be a size such as 512M or 1G, got '\(memory)'.")
       }
-      guard VMSizes.duration(timeout) != nil else {
+      guard Self.timeout(timeout) != nil else {
         throw ValidationError("'--timeout' must be a duration such as 60s or 2m, got '\(timeout)'.")
       }
       guard ["auto", "kvm", "tcg"].contains(accel) else {
@@ -111,12 +123,12 @@ extension PVBench.VM {
           accelerator = verdict.accelerator
         }
         let configuration = QEMUGuestConfiguration(
-          name: "boot", vcpus: vcpus, memoryMiB: VMSizes.mebibytes(memory)!,
+          name: "boot", vcpus: vcpus, memoryMiB: Self.mebibytes(memory)!,
           kernelPath: kernel.path, initrdPath: built.path, accelerator: accelerator,
           channel: channel)
         let guest = try QEMUGuest.launch(configuration)
         defer { guest.shutdown(grace: .seconds(5), keepConsoleAt: console) }
-        let hello = try guest.waitForAgent(timeout: VMSizes.duration(timeout)!)
+        let hello = try guest.waitForAgent(timeout: Self.timeout(timeout)!)
         let ready = GuestImageBuilder.seconds(ContinuousClock.now - guest.launchedAt)
         let threads = guest.vcpuThreads()
         print(

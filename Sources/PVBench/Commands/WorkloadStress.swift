@@ -2,6 +2,7 @@ import AgentProtocol
 import ArgumentParser
 import Foundation
 import LinuxHost
+import Vocabulary
 import Workloads
 
 extension PVBench.Workload {
@@ -97,21 +98,15 @@ extension PVBench.Workload {
         stressNGControl: control)
     }
 
-    /// Parses `300ms`, `1.5s`, `2m`, `500us`, `100ns` into nanoseconds.
+    /// Parses `300ms`, `1.5s`, `2m`, `500us`, `100ns` (or a bare `0`) into nanoseconds,
+    /// with the experiment files' duration grammar.
     static func duration(_ text: String, flag: String) throws -> UInt64 {
-      let units: [(String, Double)] = [
-        ("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9),
-      ]
-      for (suffix, scale) in units where text.hasSuffix(suffix) {
-        let number = text.dropLast(suffix.count)
-        if let value = Double(number), value >= 0, value.isFinite, value * scale < 1e18 {
-          return UInt64((value * scale).rounded())
-        }
-        break
-      }
       if text == "0" { return 0 }
-      throw WorkloadError.invalidOption(
-        "'\(flag)' must be a duration such as '300ms' or '2s', got '\(text)'.")
+      guard let value = DurationValue(parsing: text) else {
+        throw WorkloadError.invalidOption(
+          "'\(flag)' must be a duration such as '300ms' or '2s', got '\(text)'.")
+      }
+      return value.nanoseconds
     }
 
     func run() throws {

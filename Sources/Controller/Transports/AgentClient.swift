@@ -1,5 +1,4 @@
 import AgentProtocol
-import CPVBenchShims
 import Foundation
 import LinuxHost
 
@@ -225,51 +224,5 @@ package final class AgentClient: @unchecked Sendable {
       }
       throw CancellationError()
     }
-  }
-}
-
-extension AgentClient {
-  /// The agent's clock relative to this process's, from the tightest of several round trips.
-  package struct ClockOffset: Sendable, Hashable {
-    /// Agent monotonic minus controller monotonic, at the midpoint of the best round trip.
-    package var monotonicOffsetNs: Int64
-    /// Agent realtime minus controller realtime, same round trip.
-    package var realtimeOffsetNs: Int64
-    /// That round trip's duration: the offsets are good to half of it.
-    package var roundTripNs: Int64
-
-    /// Memberwise.
-    package init(
-      monotonicOffsetNs: Int64,
-      realtimeOffsetNs: Int64,
-      roundTripNs: Int64
-    ) {
-      self.monotonicOffsetNs = monotonicOffsetNs
-      self.realtimeOffsetNs = realtimeOffsetNs
-      self.roundTripNs = roundTripNs
-    }
-  }
-
-  /// Sends `clock` `rounds` times and keeps the round trip with the smallest delay.
-  ///
-  /// - Throws: `HostError` when a request fails.
-  package func estimateClockOffset(rounds: Int = 8) async throws -> ClockOffset {
-    var best: ClockOffset?
-    for _ in 0..<max(1, rounds) {
-      let sentMono = Int64(bitPattern: pvb_monotonic_ns())
-      let sentReal = Int64(bitPattern: pvb_realtime_ns())
-      let reply = try await request("clock", timeout: .seconds(30))
-      let rtt = Int64(bitPattern: pvb_monotonic_ns()) - sentMono
-      guard let mono = reply["monotonic_ns"]?.intValue, let real = reply["realtime_ns"]?.intValue
-      else {
-        throw HostError(host: host, code: .malformed, message: "the clock reply has no times.")
-      }
-      let candidate = ClockOffset(
-        monotonicOffsetNs: mono - (sentMono + rtt / 2),
-        realtimeOffsetNs: real - (sentReal + rtt / 2),
-        roundTripNs: rtt)
-      if best == nil || rtt < best!.roundTripNs { best = candidate }
-    }
-    return best!
   }
 }

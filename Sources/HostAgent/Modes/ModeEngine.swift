@@ -16,11 +16,12 @@ package final class ModeEngine: @unchecked Sendable {
   package let kernel: any SysfsWriter
   /// The journal's host path.
   package let journalPath: String
-  private let journal: RestoreJournal
+  let journal: RestoreJournal
   private let lock = NSLock()
-  private var active: Active?
+  /// The mode in force; its `expected` is what verify reads back.
+  var active: Active?
 
-  private struct Active {
+  struct Active {
     var request: ModeRequest
     var avoided: [Int]
     var expected: JSON
@@ -128,7 +129,7 @@ package final class ModeEngine: @unchecked Sendable {
     return cpus
   }
 
-  private func unsupported(_ request: ModeRequest, needs file: String, alternatives: String)
+  func unsupported(_ request: ModeRequest, needs file: String, alternatives: String)
     -> AgentError
   {
     AgentError(
@@ -138,7 +139,8 @@ package final class ModeEngine: @unchecked Sendable {
     )
   }
 
-  private func change(_ value: String, _ path: String) throws(AgentError) {
+  /// Journals, then writes, one kernel file.
+  func change(_ value: String, _ path: String) throws(AgentError) {
     var entry = JournalEntry(.write)
     entry.path = path
     entry.original = paths.readTrimmed(path) ?? ""
@@ -147,168 +149,12 @@ package final class ModeEngine: @unchecked Sendable {
     try kernelCall { () throws(KernelError) in try kernel.write(value, to: path) }
   }
 
-  private func kernelCall(_ body: () throws(KernelError) -> Void) throws(AgentError) {
+  /// Runs a kernel change, turning its errno into the agent's `kernel-refused`.
+  func kernelCall(_ body: () throws(KernelError) -> Void) throws(AgentError) {
     do { try body() } catch {
       throw AgentError(
         code: .kernelRefused, message: "The kernel refused: \(error) The host was restored.")
     }
-  }
-
-  // MARK: hotplug
-
-  private func applyHotplug(_ request: ModeRequest, avoided: [Int], facts: HostFacts)
-    throws(AgentError) -> JSON
-  {
-    let remaining = facts.online.filter { !avoided.contains($0) }
-    if remaining.isEmpty {
-      throw AgentError(
-        code: .badParams,
-        message:
-          "\(request.hostName): hotplug of \(CPUSet.format(avoided)) would leave no CPU online; keep at least one."
-      )
-    }
-    for cpu in avoided where facts.online.contains(cpu) && !paths.exists(HostPaths.cpuOnline(cpu)) {
-      throw unsupported(
-        request, needs: HostPaths.cpuOnline(cpu),
-        alternatives:
-          "cpu\(cpu) cannot be taken offline here; leave it out of the set or use cpuset")
-    }
-    for cpu in avoided where facts.online.contains(cpu) {
-      try change("0", HostPaths.cpuOnline(cpu))
-    }
-    return .string(CPUSet.format(remaining))
-  }
-
-  // MARK: paravirt
-
-  private func applyParavirt(_ request: ModeRequest, avoided: [Int], facts: HostFacts)
-    throws(AgentError) -> JSON
-  {
-    var interface = request.interface
-    if interface == .auto {
-      interface =
-        paths.exists(HostPaths.paravirt)
-        ? .sysfs : paths.exists(HostPaths.vpManualHint) ? .powerpcDebugfs : .sysfs
-    }
-    if interface == .sysfs {
-      guard paths.exists(HostPaths.paravirt) else {
-        throw unsupported(
-          request, needs: HostPaths.paravirt,
-          alternatives: "use cpuset, or boot a kernel with the series")
-      }
-      try change(CPUSet.format(avoided), HostPaths.paravirt)
-      return .string(CPUSet.format(avoided))
-    }
-    guard paths.exists(HostPaths.vpManualHint) else {
-      throw unsupported(
-        request, needs: HostPaths.vpManualHint,
-        alternatives: "mount debugfs and boot a powerpc kernel with the series, or use cpuset")
-    }
-    let first = avoided.min() ?? (facts.possible.max() ?? 0) + 1
-    let tail = Array(first...max(first, facts.possible.max() ?? first))
-    if !avoided.isEmpty && Set(avoided) != Set(tail) {
-      throw AgentError(
-        code: .badParams,
-        message:
-          "\(request.hostName): vp_manual_hint marks every CPU from its number up, so the set must run to the last CPU (\(CPUSet.format(tail))); got \(CPUSet.format(avoided))."
-      )
-    }
-    try change("\(first)", HostPaths.vpManualHint)
-    return .string("\(first)")
-  }
-
-  // MARK: preferred
-
-  private func applyPreferred(_ request: ModeRequest, facts: HostFacts) throws(AgentError) -> JSON {
-    guard facts.interfaces.contains("steal-governor-module") else {
-      throw unsupported(
-        request,
-        needs: "the \(StealGovernor.moduleName) module (for \(HostPaths.preferred))",
-        alternatives: "use paravirt or cpuset, or build the module for \(facts.kernelRelease)")
-    }
-    if kernel.moduleLoaded(StealGovernor.moduleName) {
-      throw AgentError(
-        code: .busy,
-        message:
-          "\(request.hostName): \(StealGovernor.moduleName) is already loaded by someone else; unload it (rmmod \(StealGovernor.moduleName)) and retry."
-      )
-    }
-    var entry = JournalEntry(.moduleLoad)
-    entry.name = StealGovernor.moduleName
-    try journal.append(entry)
-    let parameters = [
-      ("interval_ms", "\(request.intervalMilliseconds)"),
-      ("high_threshold", "\(request.highThreshold)"),
-      ("low_threshold", "\(request.lowThreshold)"),
-    ]
-    try kernelCall { () throws(KernelError) in
-      try kernel.loadModule(StealGovernor.moduleName, parameters: parameters)
-    }
-    return .null
-  }
-
-  // MARK: cpuset
-
-  private func applyCpuset(
-    _ request: ModeRequest, avoided: [Int], facts: HostFacts, result: inout [String: JSON]
-  ) throws(AgentError) -> JSON {
-    guard facts.cpusetUsable else {
-      throw unsupported(
-        request,
-        needs:
-          "the cpuset controller in \(HostPaths.cgroupRoot)/cgroup.controllers (or a v1 cpuset mount)",
-        alternatives: "enable cpuset, or use hotplug")
-    }
-    let allowed = facts.online.filter { !avoided.contains($0) }
-    if allowed.isEmpty {
-      throw AgentError(
-        code: .badParams,
-        message:
-          "\(request.hostName): a cpuset without \(CPUSet.format(avoided)) would hold no CPU.")
-    }
-    let v1 = facts.cgroupVersion == .v1
-    let hierarchy = v1 ? HostPaths.cgroupRoot + "/cpuset" : HostPaths.cgroupRoot
-    let slice = "\(hierarchy)/pvbench.slice-\(getpid())"
-    if !v1 {
-      let control = "\(hierarchy)/cgroup.subtree_control"
-      let enabled = (paths.read(control) ?? "").split(whereSeparator: \.isWhitespace)
-      if !enabled.contains("cpuset") {
-        var entry = JournalEntry(.subtreeAdd)
-        entry.path = control
-        entry.name = "cpuset"
-        try journal.append(entry)
-        try kernelCall { () throws(KernelError) in try kernel.write("+cpuset", to: control) }
-      }
-    }
-    var entry = JournalEntry(.mkdir)
-    entry.path = slice
-    entry.fallback = "\(hierarchy)/cgroup.procs"
-    try journal.append(entry)
-    try kernelCall { () throws(KernelError) in try kernel.makeDirectory(slice) }
-    if v1 {
-      try change(paths.readTrimmed("\(hierarchy)/cpuset.mems") ?? "0", "\(slice)/cpuset.mems")
-    }
-    try change(CPUSet.format(allowed), "\(slice)/cpuset.cpus")
-    var moved = 0
-    var unmovable: [JSON] = []
-    for task in TaskList(paths: paths).userTasks(hierarchy: hierarchy, v1: v1) {
-      var move = JournalEntry(.move)
-      move.pid = task.pid
-      move.from = "\(hierarchy)\(task.cgroup == "/" ? "" : task.cgroup)/cgroup.procs"
-      try journal.append(move)
-      do {
-        try kernel.write("\(task.pid)", to: "\(slice)/cgroup.procs")
-        moved += 1
-      } catch  where error.errno == ESRCH {
-        continue
-      } catch {
-        unmovable.append(.int(Int64(task.pid)))
-      }
-    }
-    result["cgroup"] = .string(slice)
-    result["tasks_moved"] = .int(Int64(moved))
-    result["tasks_unmovable"] = .array(unmovable)
-    return .string(CPUSet.format(allowed))
   }
 
   // MARK: verify and restore
@@ -335,52 +181,10 @@ package final class ModeEngine: @unchecked Sendable {
         problems.append("\(StealGovernor.moduleName) is loaded")
       }
       result["online"] = .string(CPUSet.format(facts.online))
-    case .hotplug:
-      let expected = active?.expected.stringValue ?? ""
-      result["online"] = .string(CPUSet.format(facts.online))
-      if CPUSet.format(facts.online) != expected {
-        problems.append(
-          "\(HostPaths.cpuDirectory)/online reads \(CPUSet.format(facts.online)), expected \(expected)"
-        )
-      }
-    case .paravirt:
-      let expected = active?.expected.stringValue ?? ""
-      let file =
-        paths.exists(HostPaths.paravirt) && active?.request.interface != .powerpcDebugfs
-        ? HostPaths.paravirt : HostPaths.vpManualHint
-      let now = paths.readTrimmed(file) ?? ""
-      result["read"] = .string(now)
-      if now != expected && CPUSet.cpus(parsing: now) != CPUSet.cpus(parsing: expected) {
-        problems.append("\(file) reads '\(now)', expected '\(expected)'")
-      }
-    case .preferred:
-      if !kernel.moduleLoaded(StealGovernor.moduleName) {
-        problems.append("\(StealGovernor.moduleName) is not loaded")
-      }
-      guard let preferred = paths.readTrimmed(HostPaths.preferred) else {
-        problems.append("\(HostPaths.preferred) is missing")
-        break
-      }
-      result["preferred"] = .string(preferred)
-    case .cpuset:
-      let expected = active?.expected.stringValue ?? ""
-      let v1 = facts.cgroupVersion == .v1
-      let hierarchy = v1 ? HostPaths.cgroupRoot + "/cpuset" : HostPaths.cgroupRoot
-      let slice = "\(hierarchy)/pvbench.slice-\(getpid())"
-      let effective = paths.readTrimmed("\(slice)/cpuset.cpus.effective") ?? ""
-      result["effective"] = .string(effective)
-      if CPUSet.cpus(parsing: effective) != CPUSet.cpus(parsing: expected) {
-        problems.append(
-          "\(slice)/cpuset.cpus.effective reads '\(effective)', expected '\(expected)'")
-      }
-      let outside = TaskList(paths: paths).userTasks(hierarchy: hierarchy, v1: v1)
-        .filter { hierarchy + $0.cgroup != slice }
-      result["tasks_outside"] = .int(Int64(outside.count))
-      if !outside.isEmpty {
-        problems.append(
-          "\(outside.count) user tasks are outside \(slice) (first: \(outside.prefix(5).map { String($0.pid) }.joined(separator: ", ")))"
-        )
-      }
+    case .hotplug: verifyHotplug(facts: facts, result: &result, problems: &problems)
+    case .paravirt: verifyParavirt(result: &result, problems: &problems)
+    case .preferred: verifyPreferred(result: &result, problems: &problems)
+    case .cpuset: verifyCpuset(facts: facts, result: &result, problems: &problems)
     }
     result["verify_ms"] = .double(Double(pvb_monotonic_ns() - start) / 1e6)
     if !problems.isEmpty {
@@ -428,16 +232,4 @@ package final class ModeEngine: @unchecked Sendable {
       "restore_ms": .double(Double(pvb_monotonic_ns() - start) / 1e6),
     ]
   }
-}
-
-/// Makes the writer for `paths`: the kernel's own files under `paths.root`.
-///
-/// A debug build (the one the tests run) emulates the kernel under a root other than
-/// `/` with `FakeKernelSysfsWriter`; a release build writes the files under any root
-/// as they are, so `--root` works for a chroot or a mounted image.
-package func makeSysfsWriter(paths: HostPaths) -> any SysfsWriter {
-  #if ENABLE_MOCKING
-    if !paths.isRealHost { return FakeKernelSysfsWriter(paths: paths) }
-  #endif
-  return KernelSysfsWriter()
 }

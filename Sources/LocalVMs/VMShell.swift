@@ -1,4 +1,5 @@
 import Foundation
+import LinuxHost
 
 /// Runs short helper programs (`ldd`, `xz`, `zstd`) and captures their output.
 ///
@@ -59,8 +60,7 @@ package enum VMShell {
         group.leave()
       }
     }
-    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-    if group.wait(timeout: .now() + seconds) == .timedOut {
+    if group.wait(timeout: .now() + timeout.secondsDouble) == .timedOut {
       kill(process.processIdentifier, SIGKILL)
       group.wait()
       process.waitUntilExit()

@@ -82,11 +82,6 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
     }
   }
 
-  /// Whole milliseconds of a duration, as the agent protocol's `*_ms` parameters take them.
-  package static func milliseconds(_ duration: Duration) -> Int64 {
-    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-  }
-
   package static func decode<T: Decodable>(_ json: JSON?, _ type: T.Type) -> T? {
     guard let json else { return nil }
     return try? JSONDecoder().decode(T.self, from: Data(json.serialized.utf8))
@@ -170,7 +165,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws {
-    let milliseconds = Self.milliseconds(streamInterval)
+    let milliseconds = streamInterval.wholeMilliseconds
     _ = try await client.request(
       "workload.start",
       ["options": JSON.encode(options), "stream_interval_ms": .int(milliseconds)])
@@ -187,7 +182,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func startSampling(interval: Duration) async throws {
-    let milliseconds = Self.milliseconds(interval)
+    let milliseconds = interval.wholeMilliseconds
     _ = try await client.request("sample.start", ["interval_ms": .int(milliseconds)])
   }
 

@@ -43,12 +43,8 @@ package struct EvacuationMeter: Sendable {
   ) -> Outcome {
     let watched = Set(cpus)
     var previous = Dictionary(uniqueKeysWithValues: baseline.map { ($0.cpu, $0) })
-    let deadline =
-      start + UInt64(timeout.components.seconds) * 1_000_000_000
-      + UInt64(timeout.components.attoseconds / 1_000_000_000)
-    let windowNs =
-      UInt64(window.components.seconds) * 1_000_000_000
-      + UInt64(window.components.attoseconds / 1_000_000_000)
+    let deadline = start + timeout.nanosecondsClamped
+    let windowNs = window.nanosecondsClamped
     var last: [Int: Double] = [:]
     while true {
       pvb_sleep_ns(max(windowNs, 10_000_000))

@@ -74,18 +74,10 @@ package enum VMShell {
       stderr: String(decoding: errBox.get(), as: UTF8.self))
   }
 
-  /// Finds `name` in the directories of `PATH` (plus the sbin folders), or returns nil.
+  /// Finds `name` on `PATH`, then in the sbin folders and /usr/bin (image tools such as
+  /// `strip` and QEMU may sit outside a minimal `PATH`), or returns nil.
   package static func which(_ name: String) -> String? {
-    if name.hasPrefix("/") {
-      return FileManager.default.isExecutableFile(atPath: name) ? name : nil
-    }
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin"]
-    for dir in dirs {
-      let candidate = dir + "/" + name
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
+    Executables.find(name, extraDirectories: Executables.systemDirectories + ["/usr/bin"])
   }
 }
 

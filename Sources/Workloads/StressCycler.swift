@@ -20,6 +20,8 @@ public final class StressCycler: @unchecked Sendable {
   /// The number of burners.
   public let workers: Int
   private let procRoot: String
+  /// The resolved stress-ng executable, when the engine is stress-ng.
+  private let stressNGPath: String?
   private let stopWord = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
   private var burner: (any Burner)?
   private var control: OSThread?
@@ -44,7 +46,7 @@ public final class StressCycler: @unchecked Sendable {
     self.options = options
     self.procRoot = procRoot
     workers = options.workers ?? SchbenchOptions.onlineCPUCount
-    let stressNG = StressCycler.findOnPath("stress-ng")
+    let stressNG = Executables.find("stress-ng")
     switch options.engine {
     case .auto: engine = stressNG != nil ? .stressNG : .builtin
     case .stressNG:
@@ -56,6 +58,7 @@ public final class StressCycler: @unchecked Sendable {
       engine = .stressNG
     case .builtin: engine = .builtin
     }
+    stressNGPath = engine == .stressNG ? stressNG : nil
     stopWord.initialize(to: 0)
   }
 
@@ -63,16 +66,6 @@ public final class StressCycler: @unchecked Sendable {
     stop()
     wait()
     stopWord.deallocate()
-  }
-
-  /// Finds an executable on PATH.
-  static func findOnPath(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for directory in path.split(separator: ":") {
-      let candidate = "\(directory)/\(name)"
-      if access(candidate, X_OK) == 0 { return candidate }
-    }
-    return nil
   }
 
   private var stopping: Bool { pvb_atomic_load_u32(stopWord) != 0 }
@@ -92,7 +85,9 @@ public final class StressCycler: @unchecked Sendable {
     let burner: any Burner
     switch engine {
     case .stressNG:
-      burner = StressNGBurner(workers: workers, control: options.stressNGControl)
+      burner = StressNGBurner(
+        executable: stressNGPath ?? "stress-ng", workers: workers,
+        control: options.stressNGControl, procRoot: procRoot)
     default:
       burner = SpinnerBurner(workers: workers)
     }
@@ -317,15 +312,20 @@ final class SpinnerBurner: Burner, @unchecked Sendable {
 
 /// `stress-ng --cpu N` in its own process group, switched by signals or restarts.
 final class StressNGBurner: Burner, @unchecked Sendable {
+  /// The path `Executables.find` resolved, so the program checked is the program run.
+  private let executable: String
   private let workers: Int
   private let control: StressNGControl
+  private let procRoot: String
   private var group: pid_t = 0
   /// CPU time of burners already terminated (restart mode).
   private var retired: UInt64 = 0
 
-  init(workers: Int, control: StressNGControl) {
+  init(executable: String, workers: Int, control: StressNGControl, procRoot: String) {
+    self.executable = executable
     self.workers = workers
     self.control = control
+    self.procRoot = procRoot
   }
 
   var arguments: [String] {
@@ -348,7 +348,7 @@ final class StressNGBurner: Burner, @unchecked Sendable {
     defer { for pointer in cStrings { free(pointer) } }
     var pid: Int32 = 0
     let rc = cStrings.withUnsafeBufferPointer { buffer in
-      pvb_spawn_in_new_group("stress-ng", buffer.baseAddress!, &pid)
+      pvb_spawn_in_new_group(executable, buffer.baseAddress!, &pid)
     }
     guard rc == 0 else {
       throw WorkloadError.spawn(command: arguments.joined(separator: " "), errno: rc)

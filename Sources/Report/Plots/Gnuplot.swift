@@ -1,4 +1,5 @@
 import Foundation
+import LinuxHost
 
 #if canImport(Glibc)
   import Glibc
@@ -9,15 +10,10 @@ public struct Gnuplot: Sendable {
   /// The executable, or nil when none was found.
   public var executable: String?
 
-  /// Uses `path` when given, else the first `gnuplot` on `PATH`.
+  /// Uses `path` when given (a path, or a name searched on `PATH`), else the first
+  /// `gnuplot` on `PATH`.
   public init(path: String? = nil) {
-    if let path {
-      executable = FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    } else {
-      let search = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        .split(separator: ":").map { "\($0)/gnuplot" }
-      executable = search.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    executable = Executables.find(path ?? "gnuplot")
   }
 
   /// `pngcairo` when this gnuplot has it (sharper, anti-aliased), else `png`.

@@ -89,7 +89,7 @@ public final class StressCycler: @unchecked Sendable {
         executable: stressNGPath ?? "stress-ng", workers: workers,
         control: options.stressNGControl, procRoot: procRoot)
     default:
-      burner = SpinnerBurner(workers: workers)
+      burner = SpinnerBurner(workers: workers, procRoot: procRoot)
     }
     try burner.prepare()
     self.burner = burner
@@ -224,25 +224,19 @@ protocol Burner: AnyObject, Sendable {
   func cpuNanoseconds() -> UInt64?
 }
 
-/// The first field of a schedstat file: time spent on the CPU, ns.
-func schedstatRuntime(_ path: String) -> UInt64? {
-  guard let data = FileManager.default.contents(atPath: path) else { return nil }
-  return String(decoding: data, as: UTF8.self).split(separator: " ").first.flatMap {
-    UInt64($0)
-  }
-}
-
 /// One spinning OS thread per worker, parked on a shared futex word while idle.
 final class SpinnerBurner: Burner, @unchecked Sendable {
   private let workers: Int
+  private let procRoot: String
   /// 0 = parked, 1 = spin, 2 = exit.
   private let phase = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
   private var threads: [OSThread] = []
   private var finished = false
   private let tids: UnsafeMutablePointer<UInt32>
 
-  init(workers: Int) {
+  init(workers: Int, procRoot: String) {
     self.workers = workers
+    self.procRoot = procRoot
     phase.initialize(to: 0)
     tids = .allocate(capacity: workers)
     tids.initialize(repeating: 0, count: workers)
@@ -257,10 +251,9 @@ final class SpinnerBurner: Burner, @unchecked Sendable {
     var sum: UInt64 = 0
     for index in 0..<workers {
       let tid = pvb_atomic_load_u32(tids + index)
-      guard tid != 0, let runtime = schedstatRuntime("/proc/self/task/\(tid)/schedstat") else {
-        return nil
-      }
-      sum += runtime
+      let path = SchedStat.path(process: "self", thread: Int32(bitPattern: tid), procRoot: procRoot)
+      guard tid != 0, let stat = try? SchedStat.read(path: path) else { return nil }
+      sum += stat.runNanoseconds
     }
     return sum
   }
@@ -359,7 +352,7 @@ final class StressNGBurner: Burner, @unchecked Sendable {
   /// Children of the stress-ng parent, from /proc/PID/task/PID/children.
   private func children() -> [Int] {
     guard group > 0 else { return [] }
-    let path = "/proc/\(group)/task/\(group)/children"
+    let path = "\(procRoot)/\(group)/task/\(group)/children"
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     return String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
       .compactMap { Int($0) }
@@ -368,7 +361,9 @@ final class StressNGBurner: Burner, @unchecked Sendable {
   private func childCount() -> Int { children().count }
 
   private func liveCPUNanoseconds() -> UInt64 {
-    children().reduce(UInt64(0)) { $0 + (schedstatRuntime("/proc/\($1)/schedstat") ?? 0) }
+    children().reduce(UInt64(0)) {
+      $0 + (SchedStat.read(pid: Int32($1), procRoot: procRoot)?.runNanoseconds ?? 0)
+    }
   }
 
   func cpuNanoseconds() -> UInt64? { retired + liveCPUNanoseconds() }

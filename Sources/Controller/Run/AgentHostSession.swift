@@ -57,24 +57,11 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
       return decode(json["edge"], PhaseEdge.self).map(HostEvent.edge)
     case "phase":
       return decode(json["report"], PhaseReport.self).map(HostEvent.phase)
-    case "samples":
-      guard let time = json["monotonic_ns"]?.intValue, let cpus = json["cpus"]?.objectValue else {
-        return nil
+    case CPUSample.eventName:
+      return CPUSample(event: json).map {
+        .cpuSample(
+          monotonicNanoseconds: $0.monotonicNanoseconds, total: $0.total, perCPU: $0.perCPU)
       }
-      var perCPU: [Int: CPUTimes] = [:]
-      var total = CPUTimes()
-      for (key, value) in cpus {
-        guard let cpu = Int(key), let fields = value.arrayValue?.compactMap(\.intValue),
-          fields.count >= 8
-        else { continue }
-        let u = fields.map { UInt64(max(0, $0)) }
-        let times = CPUTimes(
-          user: u[0], nice: u[1], system: u[2], idle: u[3], iowait: u[4], irq: u[5],
-          softirq: u[6], steal: u[7])
-        perCPU[cpu] = times
-        total = total + times
-      }
-      return .cpuSample(monotonicNanoseconds: UInt64(time), total: total, perCPU: perCPU)
     case "kernel-warning":
       return .kernelWarning(json["message"]?.stringValue ?? json.serialized)
     default:

@@ -71,7 +71,7 @@ let package = Package(
       ]
     ),
     // Statistics, tables, plots and HTML over a results store; no knowledge of hosts.
-    .target(name: "Report", dependencies: ["Results", "Vocabulary"]),
+    .target(name: "Report", dependencies: ["Results", "Vocabulary", "LinuxHost"]),
     .executableTarget(
       name: "PVBench",
       dependencies: [

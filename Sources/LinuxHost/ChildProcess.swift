@@ -7,10 +7,19 @@ import Foundation
 
 /// A child process with pipes for stdin/stdout and its stderr collected for error messages.
 ///
+/// The one runner of child programs that pvbench talks to or collects output from (agents,
+/// ssh, scp, kmod tools, image tools, gnuplot); `run` is the run-and-collect entry point.
 /// Spawned with posix_spawn and reaped with waitpid by this class itself, so a grandchild
 /// that keeps a pipe open (ssh's control master) never hides the child's exit. Its
 /// lifetime is scoped: `finish()` waits a bounded time after stdin is closed, then sends
 /// SIGTERM, then SIGKILL, so no child outlives its owner.
+///
+/// The child starts with every signal at its default disposition and none blocked: the
+/// controller and the agent ignore SIGINT, SIGTERM, SIGHUP and SIGPIPE to handle them
+/// their own way, and a child inheriting that would ignore `finish()`'s SIGTERM (ssh keeps
+/// an inherited SIG_IGN) and never see a closed pipe. The child gets its own process
+/// group, so a Ctrl-C at the terminal reaches only pvbench, which then stops its children
+/// in order (restoring hosts first) instead of losing its ssh sessions and agents at once.
 package final class ChildProcess: @unchecked Sendable {
   /// The child's pid.
   package let pid: pid_t
@@ -40,9 +49,15 @@ package final class ChildProcess: @unchecked Sendable {
 
   /// Starts `executable arguments…` with `environment` added to this process's environment.
   ///
-  /// - Throws: `SpawnError` when the file is missing or not executable.
-  package init(executable: String, arguments: [String], environment: [String: String] = [:]) throws
-  {
+  /// - Parameters:
+  ///   - executable: an absolute path (`Executables.find` resolves names).
+  ///   - workingDirectory: the child's working directory; this process's when nil.
+  /// - Throws: `SpawnError` when the file is missing or not executable, or the working
+  ///   directory does not exist.
+  package init(
+    executable: String, arguments: [String], environment: [String: String] = [:],
+    workingDirectory: String? = nil
+  ) throws(SpawnError) {
     var input: [Int32] = [0, 0]
     var output: [Int32] = [0, 0]
     var error: [Int32] = [0, 0]
@@ -58,6 +73,26 @@ package final class ChildProcess: @unchecked Sendable {
     posix_spawn_file_actions_adddup2(&actions, input[0], 0)
     posix_spawn_file_actions_adddup2(&actions, output[1], 1)
     posix_spawn_file_actions_adddup2(&actions, error[1], 2)
+    if let workingDirectory {
+      guard let addChdir = Self.addChdir else {
+        for fd in input + output + error { close(fd) }
+        throw SpawnError(executable: executable, errno: ENOSYS)
+      }
+      _ = addChdir(&actions, workingDirectory)
+    }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var all = sigset_t()
+    sigfillset(&all)
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(
+      &attributes,
+      Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
     var merged = ProcessInfo.processInfo.environment
     for (key, value) in environment { merged[key] = value }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -67,7 +102,7 @@ package final class ChildProcess: @unchecked Sendable {
       for pointer in envp { free(pointer) }
     }
     var child: pid_t = 0
-    let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
+    let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
     close(input[0])
     close(output[1])
     close(error[1])
@@ -102,7 +137,21 @@ package final class ChildProcess: @unchecked Sendable {
 
   deinit { close(stdoutRead) }
 
-  /// What the child wrote on stderr so far (the last 8 KiB).
+  /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later). Swift's Glibc module
+  /// does not import it (it sits behind _GNU_SOURCE), so it is looked up once by name.
+  private static let addChdir:
+    (
+      @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) ->
+        Int32
+    )? = {
+      guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
+      return unsafeBitCast(
+        symbol,
+        to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>)
+          -> Int32).self)
+    }()
+
+  /// What the child wrote on stderr so far (the last 32 to 64 KiB: enough for a message).
   package var stderr: String { errors.text }
 
   /// True until the child has exited (reaps it when it has).
@@ -127,40 +176,117 @@ package final class ChildProcess: @unchecked Sendable {
   }
 
   /// Waits up to `grace` seconds for the child to exit, then SIGTERM, then SIGKILL.
-  package func finish(grace: Double = 15) {
+  /// - Returns: true when the child had to be signalled, false when it exited in time.
+  @discardableResult
+  package func finish(grace: Double = 15) -> Bool {
     let deadline = Date().addingTimeInterval(grace)
     while isRunning && Date() < deadline { usleep(5_000) }
+    guard isRunning else { return false }
+    kill(pid, SIGTERM)
+    let hard = Date().addingTimeInterval(5)
+    while isRunning && Date() < hard { usleep(5_000) }
     if isRunning {
-      kill(pid, SIGTERM)
-      let hard = Date().addingTimeInterval(5)
-      while isRunning && Date() < hard { usleep(5_000) }
-      if isRunning {
-        kill(pid, SIGKILL)
-        while isRunning { usleep(5_000) }
-      }
+      kill(pid, SIGKILL)
+      while isRunning { usleep(5_000) }
+    }
+    return true
+  }
+
+  /// What a command run to completion left behind.
+  package struct Output: Sendable {
+    /// The exit code, or 128 + the signal number for a killed child; 127 when it could not
+    /// start.
+    package var status: Int32
+    /// Everything the command wrote to standard output.
+    package var stdoutData: Data
+    /// The end of what it wrote to standard error (or why it could not start).
+    package var stderr: String
+    /// True when the command outlived its time limit and was terminated.
+    package var timedOut: Bool
+
+    /// Standard output decoded as UTF-8.
+    package var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
+
+    /// Memberwise.
+    package init(status: Int32, stdoutData: Data, stderr: String, timedOut: Bool = false) {
+      self.status = status
+      self.stdoutData = stdoutData
+      self.stderr = stderr
+      self.timedOut = timedOut
     }
   }
 
-  /// Runs a command to completion with a time limit; returns status, stdout and stderr.
+  /// Runs a command to completion with a time limit and collects its output.
   ///
-  /// A non-zero exit status is a result, not an error; a command that cannot start
-  /// returns status 127.
+  /// Standard output is kept whole (`xz -dc` of an image is binary and large); standard
+  /// error keeps its end. After `timeout` seconds the command gets SIGTERM, then SIGKILL.
+  /// - Parameters:
+  ///   - input: written to the command's standard input, which is then closed; with nil the
+  ///     command sees end of file at once. A command that exits without reading it all is
+  ///     not an error (what it did is in the status).
+  ///   - workingDirectory: the command's working directory; this process's when nil.
+  /// - Returns: the outcome. A non-zero exit status is a result, not an error; a command
+  ///   that cannot start returns status 127 and the reason in `stderr`, as a shell would
+  ///   (`collect` throws instead).
   package static func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    timeout: Double = 60
-  ) -> (status: Int32, stdout: String, stderr: String) {
-    let child: ChildProcess
+    input: Data? = nil, workingDirectory: String? = nil, timeout: Double = 60
+  ) -> Output {
     do {
-      child = try ChildProcess(
-        executable: executable, arguments: arguments, environment: environment)
+      return try collect(
+        executable, arguments, environment: environment, input: input,
+        workingDirectory: workingDirectory, timeout: timeout)
     } catch {
-      return (127, "", "\(error)")
+      return Output(status: 127, stdoutData: Data(), stderr: "\(error)")
     }
-    close(child.stdinWrite)
-    let collected = Collected()
+  }
+
+  /// `run`, for callers that report a command that cannot start differently from one that
+  /// fails.
+  /// - Throws: `SpawnError` when the command cannot start; a non-zero exit status or a
+  ///   timeout is a result, not an error.
+  package static func collect(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+    input: Data? = nil, workingDirectory: String? = nil, timeout: Double = 60
+  ) throws(SpawnError) -> Output {
+    let child = try ChildProcess(
+      executable: executable, arguments: arguments, environment: environment,
+      workingDirectory: workingDirectory)
+    // Write on a thread of its own while the output is drained: a child that answers
+    // before reading everything would otherwise fill one pipe while we block on the other.
+    let writeFD = child.stdinWrite
+    if let input, !input.isEmpty {
+      let writer = Thread {
+        // A child gone early closes the pipe. Blocked in this thread only, the SIGPIPE of
+        // that write stays pending here and dies with the thread, and write returns EPIPE;
+        // the process's own dispositions are left alone.
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
+        input.withUnsafeBytes { bytes in
+          var offset = 0
+          while offset < bytes.count {
+            let count = write(writeFD, bytes.baseAddress! + offset, bytes.count - offset)
+            if count > 0 {
+              offset += count
+            } else if count < 0 && errno == EINTR {
+              continue
+            } else {
+              break
+            }
+          }
+        }
+        close(writeFD)
+      }
+      writer.start()
+    } else {
+      close(writeFD)
+    }
+    let collected = Collected(keepingAll: true)
     let fd = child.stdoutRead
     let thread = Thread {
-      var buffer = [UInt8](repeating: 0, count: 4096)
+      var buffer = [UInt8](repeating: 0, count: 65536)
       while true {
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count > 0 {
@@ -174,32 +300,41 @@ package final class ChildProcess: @unchecked Sendable {
       collected.finish()
     }
     thread.start()
-    child.finish(grace: timeout)
+    let timedOut = child.finish(grace: timeout)
     // A process the child left behind (ssh's control master) may hold the pipe open:
     // wait briefly for end of file, not for that process.
     let drain = Date().addingTimeInterval(1)
     while !(collected.isFinished && child.errors.isFinished) && Date() < drain { usleep(2_000) }
-    return (child.terminationStatus, collected.text, child.stderr)
+    return Output(
+      status: child.terminationStatus, stdoutData: collected.data, stderr: child.stderr,
+      timedOut: timedOut)
   }
 }
 
 /// Bytes a reader thread collects, readable from another thread.
 package final class Collected: @unchecked Sendable {
   private let lock = NSLock()
-  private var data = Data()
+  private var bytes = Data()
   private var finished = false
+  private let keepingAll: Bool
 
-  /// Appends a chunk, keeping the last 64 KiB.
+  /// A collector that keeps everything, or (by default) only the end: between 32 and 64 KiB,
+  /// enough for an error message from a chatty child.
+  package init(keepingAll: Bool = false) { self.keepingAll = keepingAll }
+
+  /// Appends a chunk.
   package func append(_ chunk: Data) {
     lock.withLock {
-      data.append(chunk)
-      if data.count > 65536 { data = data.suffix(32768) }
+      bytes.append(chunk)
+      if !keepingAll && bytes.count > 65536 { bytes = bytes.suffix(32768) }
     }
   }
+  /// The bytes so far.
+  package var data: Data { lock.withLock { bytes } }
   /// Marks end of file.
   package func finish() { lock.withLock { finished = true } }
   /// True after end of file.
   package var isFinished: Bool { lock.withLock { finished } }
   /// The bytes as UTF-8 text.
-  package var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+  package var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
 }

@@ -24,9 +24,10 @@ package struct HostFacts: Sendable, Hashable {
   package var entitledCores: Int? { entitledCapacity.map { Int($0.rounded(.up)) } }
   package var cgroupVersion: CgroupVersion
   package var cpusetUsable: Bool
-  /// True when /proc/stat's per-CPU lines carry the steal column.
+  /// True when /proc/stat carries the steal column.
   package var stealColumn: Bool
-  /// Total steal ticks across CPUs at the time of reading (0 when the hypervisor reports none).
+  /// Steal ticks summed over the online CPUs' lines at the time of reading (0 when the
+  /// hypervisor reports none).
   package var stealTicks: Int64
   /// Mode interfaces found: `hotplug`, `paravirt-sysfs`, `paravirt-powerpc-debugfs`,
   /// `preferred`, `steal-governor-module`, `cpuset`.
@@ -66,11 +67,12 @@ package struct HostFacts: Sendable, Hashable {
     }
     var stealColumn = false
     var stealTicks: Int64 = 0
-    if let stat = paths.read("/proc/stat") {
-      for row in ProcStat.parse(stat) {
-        stealColumn = stealColumn || row.hasSteal
-        stealTicks += row.steal
-      }
+    let statPath = paths.resolve("/proc/stat")
+    if let text = paths.read("/proc/stat"),
+      let stat = try? ProcStatSnapshot(parsing: text, path: statPath)
+    {
+      stealColumn = stat.stealColumn
+      stealTicks = Int64(clamping: stat.cpus.values.reduce(0) { $0 + $1.steal })
     }
     var interfaces: [String] = []
     if online.contains(where: { paths.exists(HostPaths.cpuOnline($0)) }) {

@@ -59,13 +59,21 @@ public struct CPUTimes: Codable, Sendable, Equatable {
 }
 
 /// One reading of /proc/stat: the aggregate `cpu` line and every `cpuN` line.
+///
+/// The one parser of the file: the agent's sampler, the evacuation meter, the host facts and
+/// the stress cycler all read it through here.
 public struct ProcStatSnapshot: Codable, Sendable, Equatable {
-  /// The aggregate line over all online CPUs.
+  /// The aggregate line. The kernel sums it over every possible CPU, so unlike a sum of the
+  /// `cpuN` lines it does not drop when a CPU goes offline.
   public var total: CPUTimes
   /// Per-CPU lines keyed by CPU number (offline CPUs have no line).
   public var cpus: [Int: CPUTimes]
   /// When it was read (CLOCK_MONOTONIC, ns); 0 for parsed text.
   public var monotonicNanoseconds: UInt64
+  /// True when the aggregate line has the steal column (the 8th counter); kernels before
+  /// 2.6.11 print fewer, and then `steal` is 0 because it is unknown, not because none
+  /// was stolen.
+  public var stealColumn: Bool
 
   /// Parses the text of /proc/stat.
   /// - Throws: `HostFileError.unreadable` when there is no `cpu` line or a number is bad;
@@ -74,32 +82,89 @@ public struct ProcStatSnapshot: Codable, Sendable, Equatable {
   public init(parsing text: String, monotonicNanoseconds: UInt64 = 0, path: String = "/proc/stat")
     throws
   {
+    var text = text
+    self = try text.withUTF8 {
+      try ProcStatSnapshot(
+        parsing: UnsafeRawBufferPointer($0), monotonicNanoseconds: monotonicNanoseconds, path: path)
+    }
+  }
+
+  /// Parses the bytes of /proc/stat (the sampler's path: no `String` in between).
+  ///
+  /// The same rules as `init(parsing:monotonicNanoseconds:path:)` for text.
+  /// - Throws: `HostFileError.unreadable` when there is no `cpu` line or a number is bad.
+  public init(
+    parsing bytes: UnsafeRawBufferPointer, monotonicNanoseconds: UInt64 = 0,
+    path: String = "/proc/stat"
+  ) throws {
+    let space = UInt8(ascii: " ")
+    let newline = UInt8(ascii: "\n")
     var total: CPUTimes?
+    var stealColumn = false
     var cpus: [Int: CPUTimes] = [:]
-    for (number, line) in text.split(separator: "\n").enumerated() {
-      guard line.hasPrefix("cpu") else { continue }
-      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-      let name = fields[0]
+    var lineNumber = 0
+    var index = 0
+    while index < bytes.count {
+      lineNumber += 1
+      var end = index
+      while end < bytes.count && bytes[end] != newline { end += 1 }
+      defer { index = end + 1 }
+      guard end - index >= 3, bytes[index] == UInt8(ascii: "c"),
+        bytes[index + 1] == UInt8(ascii: "p"),
+        bytes[index + 2] == UInt8(ascii: "u")
+      else { continue }
+      // The name: "cpu" for the aggregate, "cpuN" for one CPU; any other "cpu…" line is
+      // not a CPU's.
+      var cursor = index + 3
+      var cpu: Int? = nil
+      var isCPULine = true
+      while cursor < end && bytes[cursor] != space {
+        let digit = bytes[cursor] &- UInt8(ascii: "0")
+        if digit >= 10 || cursor - index > 12 { isCPULine = false }
+        cpu = (cpu ?? 0) &* 10 &+ Int(digit)
+        cursor += 1
+      }
+      guard isCPULine else { continue }
       var values: [UInt64] = []
-      for field in fields.dropFirst().prefix(8) {
-        guard let value = UInt64(field) else {
+      values.reserveCapacity(8)
+      while values.count < 8 {
+        while cursor < end && bytes[cursor] == space { cursor += 1 }
+        if cursor >= end { break }
+        let start = cursor
+        var value: UInt64 = 0
+        var valid = true
+        while cursor < end && bytes[cursor] != space {
+          let digit = bytes[cursor] &- UInt8(ascii: "0")
+          if digit >= 10 { valid = false }
+          if valid {
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times.addingReportingOverflow(UInt64(digit))
+            if overflow || carry { valid = false }
+            value = sum
+          }
+          cursor += 1
+        }
+        guard valid else {
+          let field = String(decoding: bytes[start..<cursor], as: UTF8.self)
           throw HostFileError.unreadable(
-            path: path, reason: "line \(number + 1) has '\(field)' where a number belongs")
+            path: path, reason: "line \(lineNumber) has '\(field)' where a number belongs")
         }
         values.append(value)
       }
       guard values.count >= 4 else {
         throw HostFileError.unreadable(
-          path: path, reason: "line \(number + 1) has fewer than 4 counters")
+          path: path, reason: "line \(lineNumber) has fewer than 4 counters")
       }
+      let counted = values.count
       while values.count < 8 { values.append(0) }
       let times = CPUTimes(
         user: values[0], nice: values[1], system: values[2], idle: values[3],
         iowait: values[4], irq: values[5], softirq: values[6], steal: values[7])
-      if name == "cpu" {
-        total = times
-      } else if let cpu = Int(name.dropFirst(3)) {
+      if let cpu {
         cpus[cpu] = times
+      } else {
+        total = times
+        stealColumn = counted >= 8
       }
     }
     guard let total else {
@@ -108,6 +173,7 @@ public struct ProcStatSnapshot: Codable, Sendable, Equatable {
     self.total = total
     self.cpus = cpus
     self.monotonicNanoseconds = monotonicNanoseconds
+    self.stealColumn = stealColumn
   }
 
   /// Reads `<procRoot>/stat` now.
@@ -118,8 +184,9 @@ public struct ProcStatSnapshot: Codable, Sendable, Equatable {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw HostFileError.unreadable(path: path, reason: "the file is missing or unreadable")
     }
-    return try ProcStatSnapshot(
-      parsing: String(decoding: data, as: UTF8.self), monotonicNanoseconds: time, path: path)
+    return try data.withUnsafeBytes {
+      try ProcStatSnapshot(parsing: $0, monotonicNanoseconds: time, path: path)
+    }
   }
 
   /// The aggregate counters from `earlier` to `self`.

@@ -100,11 +100,13 @@ package struct KernelSysfsWriter: SysfsWriter {
     FileManager.default.fileExists(atPath: "/sys/module/\(name)")
   }
 
+  /// Runs a kmod tool (`modprobe`, `rmmod`, `modinfo`); 127 when it is not installed, as
+  /// a shell would report.
   private func runTool(_ arguments: [String]) -> Int32 {
-    let path =
-      "/usr/sbin:/sbin:/usr/bin:/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
-    return ChildProcess.run("/usr/bin/env", arguments, environment: ["PATH": path], timeout: 120)
-      .status
+    // The sbin folders are searched too: a non-root PATH often lacks them.
+    guard let tool = Executables.find(arguments[0], extraDirectories: Executables.systemDirectories)
+    else { return 127 }
+    return ChildProcess.run(tool, Array(arguments.dropFirst()), timeout: 120).status
   }
 
 }

@@ -374,7 +374,6 @@ package struct GuestImageBuilder: Sendable {
     return String(repeating: "0", count: 16 - hex.count) + hex
   }
 
-  package static func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-  }
+  /// Seconds of `duration`, for the image's `buildSeconds`.
+  package static func seconds(_ duration: Duration) -> Double { duration.secondsDouble }
 }

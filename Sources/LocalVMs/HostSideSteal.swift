@@ -1,40 +1,6 @@
 import Foundation
+import LinuxHost
 import Synchronization
-
-/// The three fields of `/proc/<pid>/task/<tid>/schedstat`.
-package struct SchedStat: Sendable, Equatable {
-  /// Time spent running on a CPU, ns.
-  package var runNanoseconds: UInt64
-  /// Time spent runnable but waiting on a run queue, ns (the host-side steal of a vCPU).
-  package var waitNanoseconds: UInt64
-  /// Number of timeslices run.
-  package var timeslices: UInt64
-
-  /// Parses `run wait slices`; nil when malformed.
-  package static func parse(_ text: String) -> SchedStat? {
-    let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
-    guard fields.count >= 3 else { return nil }
-    return SchedStat(runNanoseconds: fields[0], waitNanoseconds: fields[1], timeslices: fields[2])
-  }
-
-  /// Reads one thread's schedstat; nil when the thread is gone.
-  package static func read(pid: Int32, tid: Int32, procRoot: String = "/proc") -> SchedStat? {
-    let path = "\(procRoot)/\(pid)/task/\(tid)/schedstat"
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-    return parse(text)
-  }
-
-  /// Memberwise.
-  package init(
-    runNanoseconds: UInt64,
-    waitNanoseconds: UInt64,
-    timeslices: UInt64
-  ) {
-    self.runNanoseconds = runNanoseconds
-    self.waitNanoseconds = waitNanoseconds
-    self.timeslices = timeslices
-  }
-}
 
 /// Steal % of each vCPU over one sampling interval, seen from the host.
 package struct HostStealSample: Sendable, Equatable {
@@ -78,12 +44,11 @@ package final class HostSideSteal: Sendable {
   ///   - pid: QEMU's process id.
   ///   - threads: its vCPU threads (`QEMUGuest.vcpuThreads()`).
   ///   - procRoot: `/proc`, or a fake tree in tests.
-  ///   - clock: monotonic nanoseconds (injectable for tests).
+  ///   - clock: CLOCK_MONOTONIC nanoseconds, the clock of every other timestamp in a run
+  ///     (injectable for tests).
   package init(
     pid: Int32, threads: [VCPUThread], procRoot: String = "/proc",
-    clock: @escaping @Sendable () -> UInt64 = {
-      UInt64(DispatchTime.now().uptimeNanoseconds)
-    }
+    clock: @escaping @Sendable () -> UInt64 = monotonicNow
   ) {
     self.pid = pid
     self.threads = threads

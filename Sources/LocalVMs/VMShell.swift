@@ -1,4 +1,5 @@
 import Foundation
+import LinuxHost
 
 /// Runs short helper programs (`ldd`, `xz`, `zstd`) and captures their output.
 ///
@@ -7,11 +8,11 @@ import Foundation
 package enum VMShell {
   /// The outcome of a finished helper command.
   package struct Output: Sendable {
-    /// The exit status (or the terminating signal number when it was killed).
+    /// The exit status, or 128 + the signal number when it was killed.
     package var status: Int32
     /// Everything the command wrote to standard output.
     package var stdout: Data
-    /// Everything the command wrote to standard error, decoded as UTF-8.
+    /// The end of what the command wrote to standard error (32 to 64 KiB), decoded as UTF-8.
     package var stderr: String
 
     /// Memberwise.
@@ -33,76 +34,23 @@ package enum VMShell {
   package static func run(
     _ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)
   ) throws -> Output {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let result: ChildProcess.Output
     do {
-      try process.run()
+      result = try ChildProcess.collect(executable, arguments, timeout: timeout.secondsDouble)
     } catch {
-      throw VMError(
-        "Could not start '\(executable)': \(error.localizedDescription). "
-          + "Install it or check the PATH.")
+      throw VMError("Could not start '\(executable)': \(error). Install it or check the PATH.")
     }
-    // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-    let outBox = DataBox()
-    let errBox = DataBox()
-    let group = DispatchGroup()
-    for (pipe, box) in [(out, outBox), (err, errBox)] {
-      group.enter()
-      DispatchQueue.global().async {
-        box.set(pipe.fileHandleForReading.readDataToEndOfFile())
-        group.leave()
-      }
-    }
-    let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-    if group.wait(timeout: .now() + seconds) == .timedOut {
-      kill(process.processIdentifier, SIGKILL)
-      group.wait()
-      process.waitUntilExit()
+    if result.timedOut {
       throw VMError(
         "'\(executable) \(arguments.joined(separator: " "))' did not finish within \(timeout); "
           + "it was killed.")
     }
-    process.waitUntilExit()
-    return Output(
-      status: process.terminationStatus, stdout: outBox.get(),
-      stderr: String(decoding: errBox.get(), as: UTF8.self))
+    return Output(status: result.status, stdout: result.stdoutData, stderr: result.stderr)
   }
 
-  /// Finds `name` in the directories of `PATH` (plus the sbin folders), or returns nil.
+  /// Finds `name` on `PATH`, then in the sbin folders and /usr/bin (image tools such as
+  /// `strip` and QEMU may sit outside a minimal `PATH`), or returns nil.
   package static func which(_ name: String) -> String? {
-    if name.hasPrefix("/") {
-      return FileManager.default.isExecutableFile(atPath: name) ? name : nil
-    }
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin"]
-    for dir in dirs {
-      let candidate = dir + "/" + name
-      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
-  }
-}
-
-/// A lock-protected `Data` slot filled by a reader thread.
-private final class DataBox: @unchecked Sendable {
-  private let lock = NSLock()
-  private var data = Data()
-
-  func set(_ value: Data) {
-    lock.lock()
-    data = value
-    lock.unlock()
-  }
-
-  func get() -> Data {
-    lock.lock()
-    defer { lock.unlock() }
-    return data
+    Executables.find(name, extraDirectories: Executables.systemDirectories + ["/usr/bin"])
   }
 }

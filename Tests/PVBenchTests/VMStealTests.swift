@@ -14,13 +14,6 @@ import Workloads
 @testable import PVBench
 
 @Suite struct VMStealTests {
-  @Test func schedstatParses() {
-    #expect(
-      SchedStat.parse("123 456 7\n")
-        == SchedStat(runNanoseconds: 123, waitNanoseconds: 456, timeslices: 7))
-    #expect(SchedStat.parse("garbage") == nil)
-  }
-
   @Test func stealIsWaitDeltaOverWallDelta() throws {
     let root = try VMTestSupport.temporaryFolder("proc")
     defer { VMTestSupport.remove(root) }

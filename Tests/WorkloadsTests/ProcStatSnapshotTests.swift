@@ -54,6 +54,19 @@ import Testing
     let snapshot = try ProcStatSnapshot(parsing: "cpu  1 2 3 4\ncpu0 1 2 3 4\n")
     #expect(snapshot.total.steal == 0)
     #expect(snapshot.total.total == 10)
+    #expect(!snapshot.stealColumn)
+    // Seven counters: irq and softirq but no steal yet.
+    #expect(!(try ProcStatSnapshot(parsing: "cpu 1 2 3 4 5 6 7\n")).stealColumn)
+    #expect(try ProcStatSnapshot(parsing: Self.before).stealColumn)
+    #expect(try ProcStatSnapshot(parsing: "cpu 1 2 3 4 5 6 7 0\n").stealColumn)
+  }
+
+  @Test func otherCPULinesAndBlankLinesAreIgnored() throws {
+    let snapshot = try ProcStatSnapshot(
+      parsing: "\ncpu 1 2 3 4 5 6 7 8\ncpufreq 9\ncpu12 1 1 1 1 1 1 1 1\n\nintr 1\n")
+    #expect(snapshot.cpus.keys.sorted() == [12])
+    #expect(snapshot.cpus[12]?.total == 8)
+    #expect(snapshot.total.steal == 8)
   }
 
   @Test func malformedTextIsASentence() {
@@ -65,6 +78,19 @@ import Testing
         path: "/proc/stat", reason: "line 1 has 'x' where a number belongs")
     ) {
       try ProcStatSnapshot(parsing: "cpu 1 x 3 4\n")
+    }
+    #expect(
+      throws: HostFileError.unreadable(
+        path: "/p/stat", reason: "line 2 has '18446744073709551616' where a number belongs")
+    ) {
+      try ProcStatSnapshot(
+        parsing: "cpu 1 2 3 4\ncpu0 18446744073709551616 2 3 4\n", path: "/p/stat")
+    }
+    #expect(
+      throws: HostFileError.unreadable(
+        path: "/proc/stat", reason: "line 1 has fewer than 4 counters")
+    ) {
+      try ProcStatSnapshot(parsing: "cpu 1 2 3\n")
     }
   }
 

@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.serialized) struct StressCyclerTests {
   static var engines: [StressEngine] {
-    StressCycler.findOnPath("stress-ng") != nil ? [.builtin, .stressNG] : [.builtin]
+    Executables.find("stress-ng") != nil ? [.builtin, .stressNG] : [.builtin]
   }
 
   /// 300 ms busy / 300 ms idle, 2 cycles, 2 burners: five edges on schedule (generous

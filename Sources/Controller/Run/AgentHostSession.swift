@@ -58,34 +58,16 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
       return decode(json["edge"], PhaseEdge.self).map(HostEvent.edge)
     case "phase":
       return decode(json["report"], PhaseReport.self).map(HostEvent.phase)
-    case "samples":
-      guard let time = json["monotonic_ns"]?.intValue, let cpus = json["cpus"]?.objectValue else {
-        return nil
+    case CPUSample.eventName:
+      return CPUSample(event: json).map {
+        .cpuSample(
+          monotonicNanoseconds: $0.monotonicNanoseconds, total: $0.total, perCPU: $0.perCPU)
       }
-      var perCPU: [Int: CPUTimes] = [:]
-      var total = CPUTimes()
-      for (key, value) in cpus {
-        guard let cpu = Int(key), let fields = value.arrayValue?.compactMap(\.intValue),
-          fields.count >= 8
-        else { continue }
-        let u = fields.map { UInt64(max(0, $0)) }
-        let times = CPUTimes(
-          user: u[0], nice: u[1], system: u[2], idle: u[3], iowait: u[4], irq: u[5],
-          softirq: u[6], steal: u[7])
-        perCPU[cpu] = times
-        total = total + times
-      }
-      return .cpuSample(monotonicNanoseconds: UInt64(time), total: total, perCPU: perCPU)
     case "kernel-warning":
       return .kernelWarning(json["message"]?.stringValue ?? json.serialized)
     default:
       return nil
     }
-  }
-
-  /// Whole milliseconds of a duration, as the agent protocol's `*_ms` parameters take them.
-  package static func milliseconds(_ duration: Duration) -> Int64 {
-    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
   }
 
   package static func decode<T: Decodable>(_ json: JSON?, _ type: T.Type) -> T? {
@@ -150,7 +132,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws {
-    let milliseconds = Self.milliseconds(streamInterval)
+    let milliseconds = streamInterval.wholeMilliseconds
     _ = try await client.request(
       "workload.start",
       ["options": JSON.encode(options), "stream_interval_ms": .int(milliseconds)])
@@ -167,7 +149,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func startSampling(interval: Duration) async throws {
-    let milliseconds = Self.milliseconds(interval)
+    let milliseconds = interval.wholeMilliseconds
     _ = try await client.request("sample.start", ["interval_ms": .int(milliseconds)])
   }
 

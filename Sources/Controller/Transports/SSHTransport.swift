@@ -53,13 +53,12 @@ package struct SSHTransport: Sendable {
     "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  private func fail(_ host: String, _ what: String, _ result: (Int32, String, String)) -> HostError
-  {
-    let said = result.2.trimmingCharacters(in: .whitespacesAndNewlines)
+  private func fail(_ host: String, _ what: String, _ result: ChildProcess.Output) -> HostError {
+    let said = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
     return HostError(
       host: host,
       message:
-        "\(what) failed (ssh \(destination), exit \(result.0)): \(said.isEmpty ? "ssh printed nothing" : said). Check that 'ssh \(destination)' works without a password prompt."
+        "\(what) failed (ssh \(destination), exit \(result.status)): \(said.isEmpty ? "ssh printed nothing" : said). Check that 'ssh \(destination)' works without a password prompt."
     )
   }
 

@@ -54,7 +54,7 @@ package final class ModeEngine: @unchecked Sendable {
   package func apply(params: JSON, monitors: MonitorSet) throws(AgentError) -> JSON {
     var request = try ModeRequest(params: params)
     if request.hostName.isEmpty { request.hostName = ModeEngine.localHostName }
-    let before = paths.read("/proc/stat").map(ProcStat.parse) ?? []
+    let before = EvacuationMeter(paths: paths).read()
     let start = pvb_monotonic_ns()
     var result = try applyLocked(request)
     let applied = pvb_monotonic_ns()

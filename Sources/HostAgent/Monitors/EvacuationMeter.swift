@@ -31,41 +31,49 @@ package struct EvacuationMeter: Sendable {
     }
   }
 
+  /// The counters now; nil when /proc/stat cannot be read or is malformed.
+  package func read() -> ProcStatSnapshot? {
+    guard let text = readStat() else { return nil }
+    return try? ProcStatSnapshot(parsing: text, monotonicNanoseconds: monotonicNow())
+  }
+
   /// Polls /proc/stat every `window` until every CPU of `cpus` is under `thresholdPercent` busy.
   ///
   /// Busy is `Δ(user..steal − idle − iowait) / Δ(user..steal)`. A CPU that went offline, or
   /// that accrued no ticks in a window, counts as evacuated. The first window starts from
   /// `baseline` (read just before the apply), so the result is an upper bound with the
-  /// window as its resolution.
+  /// window as its resolution. A reading that fails proves nothing: that window does not
+  /// count, and the next one starts from the last good reading (or from that one, when the
+  /// baseline failed).
   package func measure(
-    cpus: [Int], baseline: [ProcStatRow], start: UInt64, timeout: Duration, window: Duration,
-    thresholdPercent: Double = 5
+    cpus: [Int], baseline: ProcStatSnapshot?, start: UInt64, timeout: Duration,
+    window: Duration, thresholdPercent: Double = 5
   ) -> Outcome {
     let watched = Set(cpus)
-    var previous = Dictionary(uniqueKeysWithValues: baseline.map { ($0.cpu, $0) })
-    let deadline =
-      start + UInt64(timeout.components.seconds) * 1_000_000_000
-      + UInt64(timeout.components.attoseconds / 1_000_000_000)
-    let windowNs =
-      UInt64(window.components.seconds) * 1_000_000_000
-      + UInt64(window.components.attoseconds / 1_000_000_000)
+    var previous = baseline
+    let deadline = start + timeout.nanosecondsClamped
+    let windowNanoseconds = window.nanosecondsClamped
     var last: [Int: Double] = [:]
     while true {
-      pvb_sleep_ns(max(windowNs, 10_000_000))
-      let rows = readStat().map(ProcStat.parse) ?? []
-      var allBelow = true
-      last = [:]
-      for row in rows where watched.contains(row.cpu) {
-        guard let before = previous[row.cpu] else { continue }
-        let total = row.total - before.total
-        let busy = total > 0 ? 100 * Double(row.busy - before.busy) / Double(total) : 0
-        last[row.cpu] = busy
-        if busy >= thresholdPercent { allBelow = false }
+      pvb_sleep_ns(max(windowNanoseconds, 10_000_000))
+      let current = read()
+      if let current, let previous {
+        var allBelow = true
+        last = [:]
+        for (cpu, delta) in current.cpuDeltas(since: previous) where watched.contains(cpu) {
+          let busy = delta.total > 0 ? 100 * Double(delta.busy) / Double(delta.total) : 0
+          last[cpu] = busy
+          if busy >= thresholdPercent { allBelow = false }
+        }
+        let now = pvb_monotonic_ns()
+        if allBelow {
+          return Outcome(milliseconds: Double(now - start) / 1e6, lastBusyPercent: last)
+        }
       }
-      previous = Dictionary(uniqueKeysWithValues: rows.map { ($0.cpu, $0) })
-      let now = pvb_monotonic_ns()
-      if allBelow { return Outcome(milliseconds: Double(now - start) / 1e6, lastBusyPercent: last) }
-      if now >= deadline { return Outcome(milliseconds: nil, lastBusyPercent: last) }
+      previous = current ?? previous
+      if pvb_monotonic_ns() >= deadline {
+        return Outcome(milliseconds: nil, lastBusyPercent: last)
+      }
     }
   }
 }

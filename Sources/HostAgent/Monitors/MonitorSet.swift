@@ -21,8 +21,9 @@ package final class MonitorSet: @unchecked Sendable {
 
   /// Starts emitting `samples` events every `interval_ms` (default 1000, at least 10).
   ///
-  /// Each event: `{"event":"samples","monotonic_ns":…,"fields":[…],"cpus":{"0":[…],…}}`
-  /// with cumulative USER_HZ ticks user, nice, system, idle, iowait, irq, softirq, steal.
+  /// Each event is a `CPUSample` (its `eventLine`): cumulative USER_HZ ticks of the
+  /// aggregate line and of each online CPU. A reading that fails (the file is unreadable or
+  /// malformed) sends no event rather than a wrong one.
   package func startSampling(params: JSON, emitLine: @escaping @Sendable (String) -> Void)
     throws(AgentError) -> JSON
   {
@@ -36,13 +37,14 @@ package final class MonitorSet: @unchecked Sendable {
     lock.lock()
     samplerStop = flag
     lock.unlock()
-    let reader = ProcStatReader(path: paths.resolve("/proc/stat"))
+    let procRoot = paths.resolve("/proc")
     let intervalNs = UInt64(interval) * 1_000_000
     let thread = Thread {
       var next = pvb_monotonic_ns()
       while !flag.isStopped {
-        let now = pvb_monotonic_ns()
-        if let line = reader.sampleEventLine(monotonicNs: now) { emitLine(line) }
+        if let snapshot = try? ProcStatSnapshot.read(procRoot: procRoot) {
+          emitLine(CPUSample(snapshot).eventLine)
+        }
         next += intervalNs
         // Sleep in slices so stop is prompt; skip missed ticks rather than bursting.
         while !flag.isStopped {
@@ -56,7 +58,7 @@ package final class MonitorSet: @unchecked Sendable {
     }
     thread.name = "pvbench-sampler"
     thread.start()
-    return ["interval_ms": .int(interval), "fields": ProcStatReader.fieldNames]
+    return ["interval_ms": .int(interval), "fields": CPUSample.fieldNames]
   }
 
   /// Stops the sampler (no error when none runs).
@@ -155,100 +157,5 @@ package enum KernelLog {
       return String(message)
     }
     return nil
-  }
-}
-
-/// Reads /proc/stat with one read into a reused buffer (the sampler's hot path).
-package final class ProcStatReader: @unchecked Sendable {
-  private let path: String
-  private var buffer = [UInt8](repeating: 0, count: 1 << 16)
-
-  /// The field order of every sample array.
-  package static let fieldNames: JSON = [
-    "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal",
-  ]
-
-  /// A reader of the file at `path` (already resolved under the root).
-  package init(path: String) { self.path = path }
-
-  /// The `samples` event line for the file's contents now, built straight from the bytes.
-  ///
-  /// Same text as `AgentProtocol.event("samples", …)` (keys sorted), without building a
-  /// JSON tree: on a 720-CPU LPAR this is the agent's whole steady-state cost.
-  package func sampleEventLine(monotonicNs: UInt64) -> String? {
-    guard let length = fill() else { return nil }
-    var out = [UInt8]()
-    out.reserveCapacity(length + 64)
-    out.append(contentsOf: Array(#"{"cpus":{"#.utf8))
-    var first = true
-    buffer.withUnsafeBufferPointer { bytes in
-      var index = 0
-      while index < length {
-        // A line "cpuN v v v …"; the aggregate "cpu " line and others are skipped.
-        let isCPU =
-          index + 3 < length && bytes[index] == 0x63 && bytes[index + 1] == 0x70
-          && bytes[index + 2] == 0x75 && bytes[index + 3] >= 0x30 && bytes[index + 3] <= 0x39
-        if isCPU {
-          var cursor = index + 3
-          if !first { out.append(0x2C) }
-          first = false
-          out.append(0x22)
-          while cursor < length && bytes[cursor] != 0x20 {
-            out.append(bytes[cursor])
-            cursor += 1
-          }
-          out.append(contentsOf: [0x22, 0x3A, 0x5B])
-          var fields = 0
-          while fields < 8 {
-            while cursor < length && bytes[cursor] == 0x20 { cursor += 1 }
-            if cursor >= length || bytes[cursor] == 0x0A { break }
-            if fields > 0 { out.append(0x2C) }
-            while cursor < length && bytes[cursor] >= 0x30 && bytes[cursor] <= 0x39 {
-              out.append(bytes[cursor])
-              cursor += 1
-            }
-            fields += 1
-          }
-          while fields < 8 {
-            out.append(contentsOf: fields > 0 ? [0x2C, 0x30] : [0x30])
-            fields += 1
-          }
-          out.append(0x5D)
-          index = cursor
-        }
-        while index < length && bytes[index] != 0x0A { index += 1 }
-        index += 1
-      }
-    }
-    out.append(contentsOf: Array(#"},"event":"samples","monotonic_ns":\#(monotonicNs)}"#.utf8))
-    return String(decoding: out, as: UTF8.self)
-  }
-
-  /// Reads the whole file into the buffer; returns its length, or nil when unreadable.
-  private func fill() -> Int? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { return nil }
-    defer { close(fd) }
-    var length = 0
-    while true {
-      if length == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
-      let count = buffer.withUnsafeMutableBytes {
-        Glibc.read(fd, $0.baseAddress! + length, $0.count - length)
-      }
-      if count > 0 {
-        length += count
-      } else if count < 0 && errno == EINTR {
-        continue
-      } else {
-        break
-      }
-    }
-    return length
-  }
-
-  /// The per-CPU rows now, or nil when the file cannot be read.
-  package func read() -> [ProcStatRow]? {
-    guard let length = fill() else { return nil }
-    return ProcStat.parse(String(decoding: buffer[0..<length], as: UTF8.self))
   }
 }

@@ -80,10 +80,7 @@ public final class SchbenchRun: @unchecked Sendable {
   ) throws {
     guard !started else { throw WorkloadError.alreadyStarted }
     started = true
-    let streamNanoseconds = max(
-      1_000_000,
-      UInt64(streamInterval.components.seconds) * 1_000_000_000
-        + UInt64(streamInterval.components.attoseconds / 1_000_000_000))
+    let streamNanoseconds = max(1_000_000, streamInterval.nanosecondsClamped)
     for messageIndex in 0..<options.messageThreads {
       let message = MessageSlot()
       messages.append(message)

@@ -20,6 +20,8 @@ public final class StressCycler: @unchecked Sendable {
   /// The number of burners.
   public let workers: Int
   private let procRoot: String
+  /// The resolved stress-ng executable, when the engine is stress-ng.
+  private let stressNGPath: String?
   private let stopWord = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
   private var burner: (any Burner)?
   private var control: OSThread?
@@ -44,7 +46,7 @@ public final class StressCycler: @unchecked Sendable {
     self.options = options
     self.procRoot = procRoot
     workers = options.workers ?? SchbenchOptions.onlineCPUCount
-    let stressNG = StressCycler.findOnPath("stress-ng")
+    let stressNG = Executables.find("stress-ng")
     switch options.engine {
     case .auto: engine = stressNG != nil ? .stressNG : .builtin
     case .stressNG:
@@ -56,6 +58,7 @@ public final class StressCycler: @unchecked Sendable {
       engine = .stressNG
     case .builtin: engine = .builtin
     }
+    stressNGPath = engine == .stressNG ? stressNG : nil
     stopWord.initialize(to: 0)
   }
 
@@ -63,16 +66,6 @@ public final class StressCycler: @unchecked Sendable {
     stop()
     wait()
     stopWord.deallocate()
-  }
-
-  /// Finds an executable on PATH.
-  static func findOnPath(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for directory in path.split(separator: ":") {
-      let candidate = "\(directory)/\(name)"
-      if access(candidate, X_OK) == 0 { return candidate }
-    }
-    return nil
   }
 
   private var stopping: Bool { pvb_atomic_load_u32(stopWord) != 0 }
@@ -92,9 +85,11 @@ public final class StressCycler: @unchecked Sendable {
     let burner: any Burner
     switch engine {
     case .stressNG:
-      burner = StressNGBurner(workers: workers, control: options.stressNGControl)
+      burner = StressNGBurner(
+        executable: stressNGPath ?? "stress-ng", workers: workers,
+        control: options.stressNGControl, procRoot: procRoot)
     default:
-      burner = SpinnerBurner(workers: workers)
+      burner = SpinnerBurner(workers: workers, procRoot: procRoot)
     }
     try burner.prepare()
     self.burner = burner
@@ -229,25 +224,19 @@ protocol Burner: AnyObject, Sendable {
   func cpuNanoseconds() -> UInt64?
 }
 
-/// The first field of a schedstat file: time spent on the CPU, ns.
-func schedstatRuntime(_ path: String) -> UInt64? {
-  guard let data = FileManager.default.contents(atPath: path) else { return nil }
-  return String(decoding: data, as: UTF8.self).split(separator: " ").first.flatMap {
-    UInt64($0)
-  }
-}
-
 /// One spinning OS thread per worker, parked on a shared futex word while idle.
 final class SpinnerBurner: Burner, @unchecked Sendable {
   private let workers: Int
+  private let procRoot: String
   /// 0 = parked, 1 = spin, 2 = exit.
   private let phase = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
   private var threads: [OSThread] = []
   private var finished = false
   private let tids: UnsafeMutablePointer<UInt32>
 
-  init(workers: Int) {
+  init(workers: Int, procRoot: String) {
     self.workers = workers
+    self.procRoot = procRoot
     phase.initialize(to: 0)
     tids = .allocate(capacity: workers)
     tids.initialize(repeating: 0, count: workers)
@@ -262,10 +251,9 @@ final class SpinnerBurner: Burner, @unchecked Sendable {
     var sum: UInt64 = 0
     for index in 0..<workers {
       let tid = pvb_atomic_load_u32(tids + index)
-      guard tid != 0, let runtime = schedstatRuntime("/proc/self/task/\(tid)/schedstat") else {
-        return nil
-      }
-      sum += runtime
+      let path = SchedStat.path(process: "self", thread: Int32(bitPattern: tid), procRoot: procRoot)
+      guard tid != 0, let stat = try? SchedStat.read(path: path) else { return nil }
+      sum += stat.runNanoseconds
     }
     return sum
   }
@@ -317,15 +305,20 @@ final class SpinnerBurner: Burner, @unchecked Sendable {
 
 /// `stress-ng --cpu N` in its own process group, switched by signals or restarts.
 final class StressNGBurner: Burner, @unchecked Sendable {
+  /// The path `Executables.find` resolved, so the program checked is the program run.
+  private let executable: String
   private let workers: Int
   private let control: StressNGControl
+  private let procRoot: String
   private var group: pid_t = 0
   /// CPU time of burners already terminated (restart mode).
   private var retired: UInt64 = 0
 
-  init(workers: Int, control: StressNGControl) {
+  init(executable: String, workers: Int, control: StressNGControl, procRoot: String) {
+    self.executable = executable
     self.workers = workers
     self.control = control
+    self.procRoot = procRoot
   }
 
   var arguments: [String] {
@@ -348,7 +341,7 @@ final class StressNGBurner: Burner, @unchecked Sendable {
     defer { for pointer in cStrings { free(pointer) } }
     var pid: Int32 = 0
     let rc = cStrings.withUnsafeBufferPointer { buffer in
-      pvb_spawn_in_new_group("stress-ng", buffer.baseAddress!, &pid)
+      pvb_spawn_in_new_group(executable, buffer.baseAddress!, &pid)
     }
     guard rc == 0 else {
       throw WorkloadError.spawn(command: arguments.joined(separator: " "), errno: rc)
@@ -359,7 +352,7 @@ final class StressNGBurner: Burner, @unchecked Sendable {
   /// Children of the stress-ng parent, from /proc/PID/task/PID/children.
   private func children() -> [Int] {
     guard group > 0 else { return [] }
-    let path = "/proc/\(group)/task/\(group)/children"
+    let path = "\(procRoot)/\(group)/task/\(group)/children"
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     return String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
       .compactMap { Int($0) }
@@ -368,7 +361,9 @@ final class StressNGBurner: Burner, @unchecked Sendable {
   private func childCount() -> Int { children().count }
 
   private func liveCPUNanoseconds() -> UInt64 {
-    children().reduce(UInt64(0)) { $0 + (schedstatRuntime("/proc/\($1)/schedstat") ?? 0) }
+    children().reduce(UInt64(0)) {
+      $0 + (SchedStat.read(pid: Int32($1), procRoot: procRoot)?.runNanoseconds ?? 0)
+    }
   }
 
   func cpuNanoseconds() -> UInt64? { retired + liveCPUNanoseconds() }

@@ -5,35 +5,6 @@ import Synchronization
   import Glibc
 #endif
 
-/// One vCPU thread of a QEMU process.
-package struct VCPUThread: Sendable, Equatable {
-  /// The vCPU number inside the guest (`CPU 3/TCG` → 3).
-  package var index: Int
-  /// The host thread id (a directory under `/proc/<pid>/task`).
-  package var tid: Int32
-
-  /// Memberwise.
-  package init(
-    index: Int,
-    tid: Int32
-  ) {
-    self.index = index
-    self.tid = tid
-  }
-}
-
-/// How a guest's QEMU process ended.
-package enum GuestShutdown: String, Sendable, Equatable {
-  /// QEMU exited on its own within the grace period (the guest powered off).
-  case poweredOff
-  /// QEMU exited after SIGTERM.
-  case terminated
-  /// QEMU had to be killed with SIGKILL.
-  case killed
-  /// QEMU had already exited before shutdown was asked for.
-  case alreadyExited
-}
-
 /// A running QEMU guest: its process, its temporary folder, its console and agent socket.
 ///
 /// `launch` starts QEMU; `waitForAgent` connects to the agent socket and waits for the hello
@@ -414,42 +385,5 @@ package final class QEMUGuest: Sendable {
       throw VMError("Cannot start '\(executable)': \(String(cString: strerror(result))).")
     }
     return pid
-  }
-}
-
-/// Every QEMU process this pvbench started and has not yet ended, so a signal handler can
-/// end them all.
-package final class QEMUGuestRegistry: Sendable {
-  /// The process-wide registry.
-  package static let shared = QEMUGuestRegistry()
-  private let guests = Mutex<[Int32: String]>([:])
-
-  /// Records a started QEMU process and its folder.
-  package func register(pid: Int32, directory: String) {
-    guests.withLock { $0[pid] = directory }
-  }
-
-  /// Forgets a QEMU process that has been shut down.
-  package func unregister(pid: Int32) {
-    _ = guests.withLock { $0.removeValue(forKey: pid) }
-  }
-
-  /// The process ids of the guests still running.
-  package var pids: [Int32] { guests.withLock { Array($0.keys).sorted() } }
-
-  /// Kills every registered QEMU process with SIGKILL and removes its folder (for SIGINT
-  /// handlers and fatal paths; the `QEMUGuest` objects then find their process gone).
-  package func terminateAll() {
-    let all = guests.withLock { guests in
-      let copy = guests
-      guests.removeAll()
-      return copy
-    }
-    for (pid, directory) in all {
-      kill(pid, SIGKILL)
-      var status: Int32 = 0
-      _ = waitpid(pid, &status, 0)
-      try? FileManager.default.removeItem(atPath: directory)
-    }
   }
 }

@@ -13,7 +13,8 @@ package final class CellWriter: @unchecked Sendable {
     self.directory = directory
     func open(_ name: String, header: String? = nil) throws -> FileHandle {
       let url = directory.appendingPathComponent(name)
-      FileManager.default.createFile(atPath: url.path, contents: header.map { Data($0.utf8) })
+      // A file that cannot be created is reported by the open just below.
+      _ = FileManager.default.createFile(atPath: url.path, contents: header.map { Data($0.utf8) })
       guard let handle = try? FileHandle(forWritingTo: url) else {
         throw StoreError("cannot open \(url.path) for writing")
       }
@@ -26,22 +27,54 @@ package final class CellWriter: @unchecked Sendable {
       "samples.csv", header: "time_ns,host,cpu,user,nice,system,idle,iowait,irq,softirq,steal\n")
   }
 
-  private func appendLine(_ data: Data, to handle: FileHandle) {
+  /// Encodes `record` as one JSON line and appends it under the lock.
+  ///
+  /// - Throws: `StoreError` naming the file and `what` when the record does not encode
+  ///   (a NaN or infinite number has no JSON form) or the line cannot be written, so a
+  ///   lost record is never silent.
+  private func appendLine(
+    _ record: some Encodable, to handle: FileHandle, file: String, what: String
+  ) throws {
+    let path = directory.appendingPathComponent(file).path
+    let data: Data
+    do {
+      data = try ResultsStore.encoder.encode(record)
+    } catch {
+      throw StoreError("cannot store \(what) in \(path): \(Self.describe(error))")
+    }
     lock.lock()
     defer { lock.unlock() }
-    handle.write(data + Data("\n".utf8))
+    do {
+      try handle.write(contentsOf: data + Data("\n".utf8))
+    } catch {
+      throw StoreError("cannot store \(what) in \(path): \(error.localizedDescription)")
+    }
   }
 
-  package func append(_ record: IntervalRecord) {
-    if let data = try? ResultsStore.encoder.encode(record) { appendLine(data, to: intervals) }
+  /// The key path and reason of an encoding failure, in a sentence fragment.
+  private static func describe(_ error: any Error) -> String {
+    guard case EncodingError.invalidValue(_, let context) = error else { return "\(error)" }
+    let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+    return "'\(path)' has no JSON form (\(context.debugDescription))"
   }
 
-  package func append(_ record: EventRecord) {
-    if let data = try? ResultsStore.encoder.encode(record) { appendLine(data, to: events) }
+  /// Appends one line to `intervals.jsonl`.
+  /// - Throws: `StoreError` when the record cannot be encoded or written.
+  package func append(_ record: IntervalRecord) throws {
+    try appendLine(
+      record, to: intervals, file: "intervals.jsonl", what: "interval \(record.index)")
+  }
+
+  /// Appends one line to `events.jsonl`.
+  /// - Throws: `StoreError` when the record cannot be encoded or written.
+  package func append(_ record: EventRecord) throws {
+    try appendLine(record, to: events, file: "events.jsonl", what: "a \(record.kind) event")
   }
 
   package func appendSample(_ line: String) {
-    appendLine(Data(line.utf8), to: samples)
+    lock.lock()
+    defer { lock.unlock() }
+    samples.write(Data((line + "\n").utf8))
   }
 
   package func writeFile(_ name: String, _ data: Data) throws {

@@ -1,6 +1,11 @@
 import Vocabulary
 
 /// One line of `cells/<id>/intervals.jsonl`: one measurement interval of the measure host.
+///
+/// The run engine writes it and the report reads it. Histograms stay sparse, so a
+/// report reading tens of thousands of intervals never builds a dense HDR counts array
+/// per interval. `IntervalLineParser` is a faster reader of the same lines and takes
+/// its keys from `CodingKeys`.
 public struct IntervalRecord: Codable, Sendable, Equatable {
   public var index: Int
   /// Interval start and end in nanoseconds since the cell started, on the controller's clock.
@@ -17,6 +22,12 @@ public struct IntervalRecord: Codable, Sendable, Equatable {
   public var noiseBusyPercent: Double?
   /// Whether the mode was applied on the measure host during this interval.
   public var modeApplied: Bool
+
+  /// The keys of a line, shared by the `Codable` conformance and `IntervalLineParser`.
+  package enum CodingKeys: String, CodingKey, CaseIterable {
+    case index, startNanoseconds, endNanoseconds, phase, wakeup, request, rps, stealPercent
+    case stealSource, noiseBusyPercent, modeApplied
+  }
 
   public init(
     index: Int, startNanoseconds: UInt64, endNanoseconds: UInt64, phase: Phase,

@@ -4,14 +4,14 @@ public struct StoredCell: Sendable {
   public var id: String
   /// `cell.json`; nil when the cell never ended (no summary written).
   public var summary: CellSummary?
-  public var intervals: [StoredInterval]
+  public var intervals: [IntervalRecord]
   public var events: [EventRecord]
 
   /// Memberwise.
   package init(
     id: String,
     summary: CellSummary? = nil,
-    intervals: [StoredInterval],
+    intervals: [IntervalRecord],
     events: [EventRecord]
   ) {
     self.id = id

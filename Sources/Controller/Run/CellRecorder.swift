@@ -76,13 +76,13 @@ package final class CellRecorder: @unchecked Sendable {
       let phase: Phase = edge.phase == "busy" ? .busy : .idle
       locked { edges.append((time, phase)) }
       let late = Double(edge.lateNanoseconds) / 1e6
-      writer.append(
+      append(
         EventRecord(
           timeNanoseconds: time, host: host, kind: "phase-edge",
           detail: edge.phase == "end" ? "end" : phase.rawValue, milliseconds: late))
     case .phase(let report) where host == noiseHost:
       locked { phaseReports.append(report) }
-      writer.append(
+      append(
         EventRecord(
           timeNanoseconds: relative(host: host, report.endMonotonicNanoseconds), host: host,
           kind: "noise-phase",
@@ -100,17 +100,17 @@ package final class CellRecorder: @unchecked Sendable {
       let relativeTime = time > start ? time - start : 0
       locked { hostSteal.append((relativeTime, percent)) }
     case .governor(let time, let detail):
-      writer.append(
+      append(
         EventRecord(
           timeNanoseconds: relative(host: host, time), host: host, kind: "governor",
           detail: detail))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }
-      writer.append(
+      append(
         EventRecord(timeNanoseconds: now(), host: host, kind: "kernel-warning", detail: line))
     case .disconnected(let why):
       locked { failure = failure ?? "\(host): \(why)" }
-      writer.append(
+      append(
         EventRecord(timeNanoseconds: now(), host: host, kind: "host-failed", detail: why))
     default:
       break
@@ -125,12 +125,12 @@ package final class CellRecorder: @unchecked Sendable {
   /// Records a mode change on the measure host, with its timing.
   package func recordMode(applied: Bool, modeID: String, timing: ModeChange, at time: UInt64) {
     locked { modeChanges.append((time, applied)) }
-    writer.append(
+    append(
       EventRecord(
         timeNanoseconds: time, host: measureHost, kind: applied ? "mode-apply" : "mode-restore",
         detail: "\(modeID): \(timing.detail)", milliseconds: timing.milliseconds))
     if let evacuation = timing.evacuationMilliseconds {
-      writer.append(
+      append(
         EventRecord(
           timeNanoseconds: time, host: measureHost, kind: "evacuated", detail: modeID,
           milliseconds: evacuation))
@@ -162,6 +162,16 @@ package final class CellRecorder: @unchecked Sendable {
 
   package func fail(_ reason: String) { locked { failure = failure ?? reason } }
   package func invalidate(_ reason: String) { locked { reasons.append(reason) } }
+
+  /// Appends an event to the cell's `events.jsonl`; one that cannot be stored
+  /// invalidates the cell rather than vanish from it.
+  package func append(_ event: EventRecord) {
+    do {
+      try writer.append(event)
+    } catch {
+      invalidate("\(error)")
+    }
+  }
 
   // MARK: Results
 
@@ -216,7 +226,7 @@ package final class CellRecorder: @unchecked Sendable {
     let hasHostSteal = locked { !hostSteal.isEmpty }
     let stealSource: StealSource = useGuestSteal ? .guest : hasHostSteal ? .host : .none
     var records: [IntervalRecord] = []
-    for interval in locked({ intervals }) {
+    for (index, interval) in locked({ intervals }).enumerated() {
       let start = relative(host: measureHost, interval.startMonotonicNanoseconds)
       let end = relative(host: measureHost, interval.endMonotonicNanoseconds)
       let measureShare = cpuShare(host: measureHost, from: start, to: end)
@@ -227,14 +237,20 @@ package final class CellRecorder: @unchecked Sendable {
         case .none: nil
         }
       let record = IntervalRecord(
-        index: records.count, startNanoseconds: start, endNanoseconds: end,
+        index: index, startNanoseconds: start, endNanoseconds: end,
         phase: tagger.phase(start: start, end: end), wakeup: SparseHistogram(interval.wakeup),
         request: SparseHistogram(interval.request), rps: interval.rps, stealPercent: steal,
         stealSource: stealSource,
         noiseBusyPercent: noiseHost.flatMap { cpuShare(host: $0, from: start, to: end)?.busy },
         modeApplied: modeApplied(at: start + (end - start) / 2))
-      records.append(record)
-      writer.append(record)
+      // An interval that cannot be stored (a NaN rps) invalidates the cell, and stays out
+      // of the summary so that cell.json describes what intervals.jsonl holds.
+      do {
+        try writer.append(record)
+        records.append(record)
+      } catch {
+        invalidate("\(error); the cell's intervals are incomplete")
+      }
     }
 
     var reasons = locked { self.reasons }

@@ -205,7 +205,7 @@ package final class RunController: @unchecked Sendable {
       cell: cell, writer: writer, measureHost: measureName, noiseHost: noiseName, start: start,
       offsets: offsets)
     for (name, offset) in offsets {
-      writer.append(
+      recorder.append(
         EventRecord(
           timeNanoseconds: 0, host: name, kind: "clock-offset",
           detail: "\(offset.offsetNanoseconds) ns ± \(offset.uncertaintyNanoseconds) ns"))

@@ -124,4 +124,18 @@ import Workloads
       IntervalRecord.self, url: directory.appendingPathComponent("intervals.jsonl"))
     #expect(stored.map(\.index) == [0, 2])
   }
+
+  @Test func summaryKeysKeepEveryDigitOfTheirPercentile() {
+    let record = IntervalRecord(
+      index: 0, startNanoseconds: 0, endNanoseconds: 1, phase: .busy,
+      wakeup: SparseHistogram(values: [1000, 2000], counts: [9999, 1]),
+      request: SparseHistogram(), rps: 1, stealPercent: nil, stealSource: .none,
+      noiseBusyPercent: nil, modeApplied: false)
+    let summary = CellRecorder.summarise([record], percentiles: [50, 99.9, 99.99, 99.995])
+    // "%.1f" wrote 99.99 and 99.995 as "100.0", one overwriting the other.
+    #expect(
+      summary.wakeupPercentilesMicroseconds == [
+        "50.0": 1, "99.9": 1, "99.99": 1, "99.995": 2,
+      ])
+  }
 }

@@ -298,7 +298,7 @@ package final class CellRecorder: @unchecked Sendable {
       guard histogram.total > 0 else { return [:] }
       var result: [String: Double] = [:]
       for percentile in percentiles {
-        result[String(format: "%.1f", percentile)] =
+        result[PercentileKey(percentile).key] =
           Double(histogram.value(atPercentile: percentile)) / 1000
       }
       return result

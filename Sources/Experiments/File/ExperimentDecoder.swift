@@ -511,7 +511,7 @@ package struct ExperimentDecoder {
             continue
           }
           if let number = value.double(in: 0...1e9) {
-            parsed[String(format: "%.1f", percentile)] = number
+            parsed[PercentileKey(percentile).key] = number
           }
         }
         published[modeID] = parsed

@@ -221,8 +221,10 @@ extension RunAnalysis {
       }
     var verdicts: [ExpectVerdict] = []
     for modeID in expect.wakeupMicroseconds.keys.sorted() {
-      let published = expect.wakeupMicroseconds[modeID]!
-      let keys = published.keys.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) }
+      // Keys are written by ExperimentDecoder; one that does not parse has no row.
+      let published = expect.wakeupMicroseconds[modeID]!.compactMap { text, value in
+        PercentileKey(key: text).map { (percentile: $0, microseconds: value) }
+      }.sorted { $0.percentile < $1.percentile }
       // Published tables have no sweep: compare with the first point that has this mode.
       let point = points.first { byKey[GroupKey(modeID: modeID, point: $0)] != nil }
       let cells = point.flatMap { byKey[GroupKey(modeID: modeID, point: $0)] } ?? []
@@ -230,16 +232,16 @@ extension RunAnalysis {
         cells.isEmpty
         ? []
         : estimate(
-          cells: cells, phase: phase, percentiles: keys.map { Double($0) ?? 0 },
+          cells: cells, phase: phase, percentiles: published.map(\.percentile.value),
           options: options, seed: SeededGenerator.derive(options.seed, "expect|\(modeID)")
         ).wakeup
-      for (index, key) in keys.enumerated() {
-        let theirs = published[key]!
+      for (index, row) in published.enumerated() {
+        let theirs = row.microseconds
         let ours = estimates.isEmpty ? nil : estimates[index]
         let difference = ours.map { theirs == 0 ? 0 : ($0.value - theirs) / theirs }
         verdicts.append(
           ExpectVerdict(
-            modeID: modeID, label: labels[modeID] ?? modeID, percentile: key,
+            modeID: modeID, label: labels[modeID] ?? modeID, percentile: row.percentile,
             published: theirs, ours: ours, difference: difference,
             reproduced: difference.map { abs($0) <= expect.tolerance } ?? false))
       }

@@ -122,7 +122,8 @@ public struct ExcludedCell: Codable, Sendable, Equatable {
 public struct ExpectVerdict: Codable, Sendable, Equatable {
   public var modeID: String
   public var label: String
-  public var percentile: String
+  /// Encoded as its results key (`"99.9"`), as before it was typed.
+  public var percentile: PercentileKey
   public var published: Double
   /// Ours: nil when the run has no valid cell for the mode.
   public var ours: Estimate?

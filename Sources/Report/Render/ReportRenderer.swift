@@ -1,5 +1,6 @@
 import Foundation
 import Results
+import Vocabulary
 
 /// Output formats of `pvbench report`.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -68,7 +69,7 @@ public struct ReportRenderer: Sendable {
           title: "Wakeup latency (usec), \(phase) phase, \(repetitionText)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
-            [Format.percentileLabel(analysis.percentiles[index])]
+            [PercentileKey(analysis.percentiles[index]).label]
               + groups.map { Format.micros($0.wakeup[index].value) }
           }))
       tables.append(
@@ -76,7 +77,7 @@ public struct ReportRenderer: Sendable {
           title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
-            [Format.percentileLabel(analysis.percentiles[index])]
+            [PercentileKey(analysis.percentiles[index]).label]
               + groups.map { Format.range($0.wakeup[index]) }
           }))
       tables.append(
@@ -84,7 +85,7 @@ public struct ReportRenderer: Sendable {
           title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
-            [Format.percentileLabel(analysis.percentiles[index])]
+            [PercentileKey(analysis.percentiles[index]).label]
               + groups.map { Format.micros($0.request[index].value) }
           }))
       let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
@@ -117,7 +118,7 @@ public struct ReportRenderer: Sendable {
       let modes = analysis.modesWithData
       for index in analysis.percentiles.indices
       where analysis.percentiles[index] >= 99 {
-        let label = Format.percentileLabel(analysis.percentiles[index])
+        let label = PercentileKey(analysis.percentiles[index]).label
         tables.append(
           TextTable(
             title: "Sweep: \(label) wakeup latency (usec), \(phase) phase",
@@ -157,8 +158,7 @@ public struct ReportRenderer: Sendable {
           rows: analysis.verdicts.map { verdict in
             [
               verdict.label,
-              (Double(verdict.percentile).map(Format.percentileLabel))
-                ?? verdict.percentile,
+              verdict.percentile.label,
               Format.micros(verdict.published),
               verdict.ours.map { Format.micros($0.value) } ?? "-",
               verdict.ours.map(Format.range) ?? "-",
@@ -226,7 +226,7 @@ public struct ReportRenderer: Sendable {
         title: "Wakeup latency (µs), \(analysis.phase.rawValue) phase\(pointSuffix(point))",
         header: ["percentile"] + groups.map(\.label),
         rows: analysis.percentiles.indices.map { index in
-          [Format.percentileLabel(analysis.percentiles[index])]
+          [PercentileKey(analysis.percentiles[index]).label]
             + groups.map { Format.withInterval($0.wakeup[index], Format.micros) }
         })
       out += "\n" + table.markdown()
@@ -264,10 +264,10 @@ public struct ReportRenderer: Sendable {
         lines.append((prefix + values).map(field).joined(separator: ","))
       }
       for (index, p) in analysis.percentiles.enumerated() {
-        row("wakeup_us", Format.percentileKey(p), group.wakeup[index])
+        row("wakeup_us", PercentileKey(p).key, group.wakeup[index])
       }
       for (index, p) in analysis.percentiles.enumerated() {
-        row("request_us", Format.percentileKey(p), group.request[index])
+        row("request_us", PercentileKey(p).key, group.request[index])
       }
       if let rps = group.rps { row("rps", "", rps) }
       for steal in group.steal {

@@ -6,13 +6,13 @@ public struct ExpectRecord: Codable, Sendable, Equatable {
   public var table: String
   /// Allowed relative difference, 0.25 for `25%`.
   public var tolerance: Double
-  /// The phase the published numbers describe (`busy` for the cover letter).
-  public var phase: Phase
+  /// The intervals the published numbers describe (`busy` for the cover letter).
+  public var phase: PhaseSelection
   /// Published wakeup latency in microseconds by mode id, then percentile key (`"99.0"`).
   public var wakeupMicroseconds: [String: [String: Double]]
 
   public init(
-    table: String, tolerance: Double, phase: Phase,
+    table: String, tolerance: Double, phase: PhaseSelection,
     wakeupMicroseconds: [String: [String: Double]]
   ) {
     self.table = table

@@ -90,6 +90,15 @@ private let valid = """
       ])
   }
 
+  @Test func reportPhaseIsAPhaseSelection() throws {
+    #expect(try load(valid).experiment.report.phase == .busy)
+    #expect(try load(valid + "\nreport: { phase: all }\n").experiment.report.phase == .all)
+    #expect(
+      errors(valid + "\nreport: { phase: transition }\n") == [
+        "exp.yaml:14:18: error: report.phase: expected one of 'busy', 'idle', 'all', got 'transition'"
+      ])
+  }
+
   @Test func syntaxErrorHasPosition() {
     #expect(
       errors("name: t\nhosts: [a, b\n")

@@ -73,7 +73,7 @@ package final class CellRecorder: @unchecked Sendable {
       locked { workloadDone = true }
     case .edge(let edge) where host == noiseHost:
       let time = relative(host: host, edge.monotonicNanoseconds)
-      let phase: Phase = edge.phase == "busy" ? .busy : .idle
+      let phase: Phase = edge.phase == Phase.busy.rawValue ? .busy : .idle
       locked { edges.append((time, phase)) }
       let late = Double(edge.lateNanoseconds) / 1e6
       append(
@@ -254,7 +254,7 @@ package final class CellRecorder: @unchecked Sendable {
     }
 
     var reasons = locked { self.reasons }
-    for report in locked({ phaseReports }) where report.phase == "busy" {
+    for report in locked({ phaseReports }) where report.phase == Phase.busy.rawValue {
       if report.busyFraction < busyGate {
         reasons.append(
           "\(noiseHost ?? "noise"): busy phase \(report.cycle) reached "
@@ -278,7 +278,7 @@ package final class CellRecorder: @unchecked Sendable {
       phases[phase.rawValue] = Self.summarise(
         records.filter { $0.phase == phase }, percentiles: percentiles)
     }
-    phases["all"] = Self.summarise(records, percentiles: percentiles)
+    phases[PhaseSelection.all.rawValue] = Self.summarise(records, percentiles: percentiles)
     let summary = CellSummary(
       id: cell.id, modeID: cell.modeID,
       point: Dictionary(uniqueKeysWithValues: cell.point.map { ($0.key, $0.value) }),

@@ -39,7 +39,7 @@ package struct ExperimentDecoder {
     let expect = map.optional("expect").flatMap { decodeExpect($0, modes: modes) }
     let report =
       map.optional("report").flatMap(decodeReport)
-      ?? ReportSpec(percentiles: [50, 90, 99, 99.9], phase: "busy")
+      ?? ReportSpec(percentiles: [50, 90, 99, 99.9], phase: .busy)
     let maxFailures = map.optional("max_consecutive_failures").map { $0.int(in: 1...1000) } ?? 3
 
     if let measure, let noise, measure.host == noise.host {
@@ -538,12 +538,15 @@ package struct ExperimentDecoder {
         return value
       }
     }
-    var phase = "busy"
+    var phase = PhaseSelection.busy
     if let node = map.optional("phase"), let text = node.scalarText("busy, idle or all") {
-      if ["busy", "idle", "all"].contains(text) {
-        phase = text
+      if let selection = PhaseSelection(rawValue: text) {
+        phase = selection
       } else {
-        node.error("expected one of 'busy', 'idle', 'all', got '\(text)'")
+        node.error(
+          "expected one of "
+            + PhaseSelection.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            + ", got '\(text)'")
       }
     }
     return ReportSpec(percentiles: percentiles, phase: phase)

@@ -168,7 +168,7 @@ extension PVBench {
       let expect = experiment.expect.map {
         ExpectRecord(
           table: $0.table, tolerance: $0.tolerance.fraction,
-          phase: Phase(rawValue: experiment.report.phase) ?? .busy,
+          phase: experiment.report.phase,
           wakeupMicroseconds: $0.wakeupMicroseconds)
       }
       return RunManifest(

@@ -194,10 +194,9 @@ extension RunAnalysis {
           ? cell.summary?.stealSource
           : cell.intervals.first { $0.stealSource != .none }?.stealSource
       }.first ?? .none
-    let phases: [(String, (Phase) -> Bool)] = [
-      ("busy", { $0 == .busy }), ("idle", { $0 == .idle }),
-      ("transition", { $0 == .transition }), ("all", { _ in true }),
-    ]
+    let phases: [(String, (Phase) -> Bool)] =
+      Phase.allCases.map { phase in (phase.rawValue, { $0 == phase }) }
+      + [(PhaseSelection.all.rawValue, { _ in true })]
     return phases.map { name, includes in
       let means = cells.compactMap { cell -> Double? in
         let values = cell.intervals.filter { includes($0.phase) }.compactMap(\.stealPercent)
@@ -213,12 +212,6 @@ extension RunAnalysis {
     expect: ExpectRecord, byKey: [GroupKey: [StoredCell]], points: [[String: String]],
     labels: [String: String], options: AnalysisOptions
   ) -> [ExpectVerdict] {
-    let phase: PhaseSelection =
-      switch expect.phase {
-      case .busy: .busy
-      case .idle: .idle
-      case .transition: .all
-      }
     var verdicts: [ExpectVerdict] = []
     for modeID in expect.wakeupMicroseconds.keys.sorted() {
       // Keys are written by ExperimentDecoder; one that does not parse has no row.
@@ -232,7 +225,7 @@ extension RunAnalysis {
         cells.isEmpty
         ? []
         : estimate(
-          cells: cells, phase: phase, percentiles: published.map(\.percentile.value),
+          cells: cells, phase: expect.phase, percentiles: published.map(\.percentile.value),
           options: options, seed: SeededGenerator.derive(options.seed, "expect|\(modeID)")
         ).wakeup
       for (index, row) in published.enumerated() {

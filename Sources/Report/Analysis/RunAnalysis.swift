@@ -2,20 +2,6 @@ import Foundation
 import Results
 import Vocabulary
 
-/// Which phase of the intervals a table describes.
-public enum PhaseSelection: String, Codable, Sendable, CaseIterable {
-  case busy, idle, all
-
-  /// Whether an interval of `phase` belongs to this selection.
-  public func includes(_ phase: Phase) -> Bool {
-    switch self {
-    case .busy: phase == .busy
-    case .idle: phase == .idle
-    case .all: true
-    }
-  }
-}
-
 /// Which bootstrap gives the 95 % intervals.
 public enum IntervalChoice: String, Codable, Sendable, CaseIterable {
   /// Repetitions when a group has two or more, otherwise intervals.
@@ -67,6 +53,7 @@ public struct GroupKey: Codable, Sendable, Hashable, Comparable {
 
 /// Steal of the measure host in one phase.
 public struct StealFigure: Codable, Sendable, Equatable {
+  /// One of `PhaseSelection.summaryKeys`: a phase, or `all`.
   public var phase: String
   /// Median across repetitions of each cell's mean steal %; nil when no source exists.
   public var percent: Double?

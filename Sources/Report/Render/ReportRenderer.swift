@@ -100,7 +100,7 @@ public struct ReportRenderer: Sendable {
                 group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
               },
           ]
-            + ["busy", "idle", "transition", "all"].map { name in
+            + PhaseSelection.summaryKeys.map { name in
               ["steal " + name]
                 + groups.map { group in
                   group.steal.first { $0.phase == name }?.percent.map(Format.percent) ?? "-"

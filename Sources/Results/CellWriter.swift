@@ -68,7 +68,8 @@ package final class CellWriter: @unchecked Sendable {
   /// Appends one line to `events.jsonl`.
   /// - Throws: `StoreError` when the record cannot be encoded or written.
   package func append(_ record: EventRecord) throws {
-    try appendLine(record, to: events, file: "events.jsonl", what: "a \(record.kind) event")
+    try appendLine(
+      record, to: events, file: "events.jsonl", what: "a \(record.kind.rawValue) event")
   }
 
   package func appendSample(_ line: String) {

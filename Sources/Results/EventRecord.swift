@@ -3,16 +3,14 @@ public struct EventRecord: Codable, Sendable, Equatable {
   /// Nanoseconds since the cell started, on the controller's clock.
   public var timeNanoseconds: UInt64
   public var host: String
-  /// `phase-edge`, `mode-apply`, `mode-verify`, `mode-restore`, `evacuated`,
-  /// `governor`, `kernel-warning`, `host-failed`, `interrupted`.
-  public var kind: String
+  public var kind: EventKind
   /// For `phase-edge`: `busy` or `idle`. For mode events: the mode id.
   public var detail: String
   /// Duration of the action in milliseconds (apply, restore, evacuation), when it has one.
   public var milliseconds: Double?
 
   public init(
-    timeNanoseconds: UInt64, host: String, kind: String, detail: String,
+    timeNanoseconds: UInt64, host: String, kind: EventKind, detail: String,
     milliseconds: Double? = nil
   ) {
     self.timeNanoseconds = timeNanoseconds

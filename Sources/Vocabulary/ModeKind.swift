@@ -1,4 +1,5 @@
-package enum ModeKind: String, Sendable, Codable, CaseIterable {
+/// The kind of a mode, as experiment files and the results store write it.
+public enum ModeKind: String, Sendable, Codable, CaseIterable {
   case outOfBox = "out-of-box"
   case hotplug, paravirt, preferred, cpuset, governor
 

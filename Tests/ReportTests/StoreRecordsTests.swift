@@ -28,6 +28,29 @@ import Workloads
   }
 }
 
+@Suite struct ClosedListsInTheStoreTests {
+  @Test func eventKindsAreTheDocumentedList() {
+    #expect(
+      EventKind.allCases.map(\.rawValue) == [
+        "phase-edge", "noise-phase", "clock-offset", "mode-apply", "mode-restore", "evacuated",
+        "governor", "kernel-warning", "host-failed",
+      ])
+  }
+
+  @Test func modeAndEventKindsKeepTheirJSON() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let mode = ModeRecord(id: "out-of-box", kind: .outOfBox, label: "Out of Box")
+    let modeJSON = #"{"id":"out-of-box","kind":"out-of-box","label":"Out of Box"}"#
+    #expect(String(decoding: try encoder.encode(mode), as: UTF8.self) == modeJSON)
+    #expect(try JSONDecoder().decode(ModeRecord.self, from: Data(modeJSON.utf8)) == mode)
+    let eventJSON = #"{"detail":"busy","host":"vm2","kind":"phase-edge","timeNanoseconds":5}"#
+    let event = try JSONDecoder().decode(EventRecord.self, from: Data(eventJSON.utf8))
+    #expect(event.kind == .phaseEdge)
+    #expect(String(decoding: try encoder.encode(event), as: UTF8.self) == eventJSON)
+  }
+}
+
 @Suite struct IntervalLinesTests {
   /// Lines the way the run engine writes them and the way a person might edit them:
   /// keys in another order, blanks, optional values null or absent, empty histograms.
@@ -104,7 +127,7 @@ import Workloads
         == "cannot store interval 2 in \(directory.path)/intervals.jsonl: 'rps' has no JSON "
         + "form (Unable to encode Double.nan directly in JSON.)")
     let event = EventRecord(
-      timeNanoseconds: 1, host: "lpar1", kind: "mode-apply", detail: "hotplug",
+      timeNanoseconds: 1, host: "lpar1", kind: .modeApply, detail: "hotplug",
       milliseconds: .infinity)
     let eventError = try #require(throws: StoreError.self) { try writer.append(event) }
     #expect(

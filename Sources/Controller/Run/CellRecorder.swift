@@ -78,14 +78,14 @@ package final class CellRecorder: @unchecked Sendable {
       let late = Double(edge.lateNanoseconds) / 1e6
       append(
         EventRecord(
-          timeNanoseconds: time, host: host, kind: "phase-edge",
+          timeNanoseconds: time, host: host, kind: .phaseEdge,
           detail: edge.phase == "end" ? "end" : phase.rawValue, milliseconds: late))
     case .phase(let report) where host == noiseHost:
       locked { phaseReports.append(report) }
       append(
         EventRecord(
           timeNanoseconds: relative(host: host, report.endMonotonicNanoseconds), host: host,
-          kind: "noise-phase",
+          kind: .noisePhase,
           detail: "\(report.phase) \(String(format: "%.1f", report.busyFraction * 100))% busy",
           milliseconds: Double(report.endMonotonicNanoseconds - report.startMonotonicNanoseconds)
             / 1e6))
@@ -102,16 +102,16 @@ package final class CellRecorder: @unchecked Sendable {
     case .governor(let time, let detail):
       append(
         EventRecord(
-          timeNanoseconds: relative(host: host, time), host: host, kind: "governor",
+          timeNanoseconds: relative(host: host, time), host: host, kind: .governor,
           detail: detail))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }
       append(
-        EventRecord(timeNanoseconds: now(), host: host, kind: "kernel-warning", detail: line))
+        EventRecord(timeNanoseconds: now(), host: host, kind: .kernelWarning, detail: line))
     case .disconnected(let why):
       locked { failure = failure ?? "\(host): \(why)" }
       append(
-        EventRecord(timeNanoseconds: now(), host: host, kind: "host-failed", detail: why))
+        EventRecord(timeNanoseconds: now(), host: host, kind: .hostFailed, detail: why))
     default:
       break
     }
@@ -127,12 +127,12 @@ package final class CellRecorder: @unchecked Sendable {
     locked { modeChanges.append((time, applied)) }
     append(
       EventRecord(
-        timeNanoseconds: time, host: measureHost, kind: applied ? "mode-apply" : "mode-restore",
+        timeNanoseconds: time, host: measureHost, kind: applied ? .modeApply : .modeRestore,
         detail: "\(modeID): \(timing.detail)", milliseconds: timing.milliseconds))
     if let evacuation = timing.evacuationMilliseconds {
       append(
         EventRecord(
-          timeNanoseconds: time, host: measureHost, kind: "evacuated", detail: modeID,
+          timeNanoseconds: time, host: measureHost, kind: .evacuated, detail: modeID,
           milliseconds: evacuation))
     }
     if !timing.verified {

@@ -207,7 +207,7 @@ package final class RunController: @unchecked Sendable {
     for (name, offset) in offsets {
       recorder.append(
         EventRecord(
-          timeNanoseconds: 0, host: name, kind: "clock-offset",
+          timeNanoseconds: 0, host: name, kind: .clockOffset,
           detail: "\(offset.offsetNanoseconds) ns ± \(offset.uncertaintyNanoseconds) ns"))
     }
     if let setupFailure {

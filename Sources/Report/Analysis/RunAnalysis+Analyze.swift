@@ -92,7 +92,7 @@ extension RunAnalysis {
     var timings: [ModeTimingSummary] = []
     for mode in manifest.modes {
       let cells = valid.filter { $0.summary!.modeID == mode.id }
-      for kind in ["mode-apply", "mode-restore", "evacuated"] {
+      for kind in [EventKind.modeApply, .modeRestore, .evacuated] {
         let values = cells.flatMap { cell in
           cell.events.filter { $0.kind == kind }.compactMap(\.milliseconds)
         }
@@ -114,7 +114,7 @@ extension RunAnalysis {
     let timeline =
       timelineCell
       ?? valid.first { cell in
-        manifest.modes.first { $0.id == cell.summary!.modeID }?.kind != "out-of-box"
+        manifest.modes.first { $0.id == cell.summary!.modeID }?.kind != .outOfBox
       }?.id ?? valid.first?.id
 
     var notes: [String] = []

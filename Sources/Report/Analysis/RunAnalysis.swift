@@ -91,7 +91,7 @@ public struct ModeTimingSummary: Codable, Sendable, Equatable {
   public var modeID: String
   public var label: String
   /// `mode-apply`, `mode-restore` or `evacuated`.
-  public var kind: String
+  public var kind: EventKind
   public var count: Int
   public var medianMilliseconds: Double
   public var maxMilliseconds: Double

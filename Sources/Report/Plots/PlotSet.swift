@@ -221,9 +221,9 @@ public enum PlotSet {
     }
     close()
     var arrow = 1
-    for event in cell.events where event.kind == "mode-apply" || event.kind == "mode-restore" {
+    for event in cell.events where event.kind == .modeApply || event.kind == .modeRestore {
       let x = dataNumber(Double(event.timeNanoseconds) / 1e9)
-      let dash = event.kind == "mode-apply" ? 2 : 3
+      let dash = event.kind == .modeApply ? 2 : 3
       objects.append(
         "set arrow \(arrow) from \(x), graph 0 to \(x), graph 1 nohead dt \(dash) lw 1 lc rgb '#000000'"
       )

@@ -33,7 +33,8 @@ public struct ReportRenderer: Sendable {
           + "\(host.cpusOnline))\(entitled)")
     }
     lines.append(
-      "modes: " + manifest.modes.map { "\($0.label) (\($0.kind))" }.joined(separator: ", "))
+      "modes: " + manifest.modes.map { "\($0.label) (\($0.kind.rawValue))" }.joined(separator: ", ")
+    )
     lines.append("schedule: \(manifest.scheduleDescription)")
     if !manifest.sweepKeys.isEmpty {
       lines.append("sweep: " + manifest.sweepKeys.joined(separator: ", "))
@@ -140,7 +141,7 @@ public struct ReportRenderer: Sendable {
           header: ["mode", "action", "count", "median", "max"],
           rows: analysis.timings.map {
             [
-              $0.label, $0.kind, "\($0.count)", Format.millis($0.medianMilliseconds),
+              $0.label, $0.kind.rawValue, "\($0.count)", Format.millis($0.medianMilliseconds),
               Format.millis($0.maxMilliseconds),
             ]
           },

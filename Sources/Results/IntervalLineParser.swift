@@ -5,10 +5,13 @@ import Vocabulary
 ///
 /// A run of 100 cells × 600 intervals holds a quarter of a gigabyte of
 /// `[[value, count], …]` arrays; `JSONDecoder` needs over a minute for that,
-/// this byte scanner about a second. It accepts exactly the shape the run
-/// engine writes (`IntervalRecord`, any key order, no string escapes in the
-/// values it reads); on anything else it returns nil and the caller falls back
-/// to `JSONDecoder`, so an unusual but valid file is still read correctly.
+/// this byte scanner about a second. It is a fast path of `IntervalRecord`'s
+/// `Codable` form, not a second definition of it: keys come from
+/// `IntervalRecord.CodingKeys`, so a key added there fails to compile here until
+/// it is read. It accepts exactly the shape the run engine writes (any key order,
+/// optional values absent or `null`, no string escapes in the values it reads); on
+/// anything else it returns nil and the caller falls back to `JSONDecoder`, so an
+/// unusual but valid file is still read correctly.
 package struct IntervalLineParser {
   package enum Failure: Error { case unexpected }
 
@@ -16,16 +19,17 @@ package struct IntervalLineParser {
   private var position: Int
 
   /// Parses every line of `data`; nil when any line has another shape.
-  package static func parse(_ data: Data) -> [StoredInterval]? {
-    data.withUnsafeBytes { raw -> [StoredInterval]? in
+  package static func parse(_ data: Data) -> [IntervalRecord]? {
+    data.withUnsafeBytes { raw -> [IntervalRecord]? in
       let buffer = raw.bindMemory(to: UInt8.self)
       var parser = IntervalLineParser(bytes: buffer, position: 0)
-      var out: [StoredInterval] = []
+      var out: [IntervalRecord] = []
       do {
         while true {
           parser.skipSpace()
           if parser.position >= buffer.count { break }
           out.append(try parser.interval())
+          try parser.endOfLine()
         }
       } catch {
         return nil
@@ -43,6 +47,17 @@ package struct IntervalLineParser {
     {
       position += 1
     }
+  }
+
+  /// One record per line, as `RunStore.readLines` reads them: only blanks may follow it.
+  private mutating func endOfLine() throws {
+    while position < bytes.count,
+      bytes[position] == 0x20 || bytes[position] == 0x09
+        || bytes[position] == 0x0D
+    {
+      position += 1
+    }
+    guard position >= bytes.count || bytes[position] == 0x0A else { throw Failure.unexpected }
   }
 
   private mutating func expect(_ byte: UInt8) throws {
@@ -87,6 +102,10 @@ package struct IntervalLineParser {
   private mutating func double() throws -> Double {
     skipSpace()
     let start = position
+    // `Double(_:)` also takes `+1` and `.5`, which are not JSON numbers.
+    guard current == UInt8(ascii: "-") || (current >= 0x30 && current <= 0x39) else {
+      throw Failure.unexpected
+    }
     while position < bytes.count,
       let byte = Optional(bytes[position]),
       (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
@@ -147,7 +166,32 @@ package struct IntervalLineParser {
     return SparseHistogram(values: values, counts: counts)
   }
 
-  private mutating func interval() throws -> StoredInterval {
+  private typealias Key = IntervalRecord.CodingKeys
+
+  /// Each key's UTF-8 bytes, so a key is matched without building a `String` per key.
+  private static let keyBytes: [(key: Key, bytes: [UInt8])] = Key.allCases.map {
+    ($0, Array($0.stringValue.utf8))
+  }
+
+  /// Reads a quoted key and finds it among `IntervalRecord`'s keys.
+  private mutating func key() throws -> Key {
+    try expect(UInt8(ascii: "\""))
+    let start = position
+    while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
+      if bytes[position] == UInt8(ascii: "\\") { throw Failure.unexpected }
+      position += 1
+    }
+    guard position < bytes.count else { throw Failure.unexpected }
+    let text = UnsafeBufferPointer(rebasing: bytes[start..<position])
+    position += 1
+    // An unknown key is not an error for JSONDecoder: leave it to the fallback.
+    guard let match = Self.keyBytes.first(where: { $0.bytes.elementsEqual(text) }) else {
+      throw Failure.unexpected
+    }
+    return match.key
+  }
+
+  private mutating func interval() throws -> IntervalRecord {
     try expect(UInt8(ascii: "{"))
     var index: Int?
     var start: UInt64?
@@ -161,21 +205,20 @@ package struct IntervalLineParser {
     var noise: Double?
     var applied: Bool?
     while true {
-      let key = try string()
+      let key = try key()
       try expect(UInt8(ascii: ":"))
       switch key {
-      case "index": index = Int(try unsigned())
-      case "startNanoseconds": start = try unsigned()
-      case "endNanoseconds": end = try unsigned()
-      case "phase": phase = Phase(rawValue: try string())
-      case "wakeup": wakeup = try histogram()
-      case "request": request = try histogram()
-      case "rps": rps = try double()
-      case "stealPercent": steal = try optionalDouble()
-      case "stealSource": stealSource = StealSource(rawValue: try string())
-      case "noiseBusyPercent": noise = try optionalDouble()
-      case "modeApplied": applied = try bool()
-      default: throw Failure.unexpected
+      case .index: index = Int(exactly: try unsigned())
+      case .startNanoseconds: start = try unsigned()
+      case .endNanoseconds: end = try unsigned()
+      case .phase: phase = Phase(rawValue: try string())
+      case .wakeup: wakeup = try histogram()
+      case .request: request = try histogram()
+      case .rps: rps = try double()
+      case .stealPercent: steal = try optionalDouble()
+      case .stealSource: stealSource = StealSource(rawValue: try string())
+      case .noiseBusyPercent: noise = try optionalDouble()
+      case .modeApplied: applied = try bool()
       }
       skipSpace()
       if current == UInt8(ascii: ",") {
@@ -185,10 +228,11 @@ package struct IntervalLineParser {
       try expect(UInt8(ascii: "}"))
       break
     }
+    // A missing required key or an unknown enum value: JSONDecoder names the problem.
     guard let index, let start, let end, let phase, let wakeup, let request, let rps,
       let stealSource, let applied
     else { throw Failure.unexpected }
-    return StoredInterval(
+    return IntervalRecord(
       index: index, startNanoseconds: start, endNanoseconds: end, phase: phase, wakeup: wakeup,
       request: request, rps: rps, stealPercent: steal, stealSource: stealSource,
       noiseBusyPercent: noise, modeApplied: applied)

@@ -1,74 +1,6 @@
 import Foundation
 import Vocabulary
 
-/// One line of `intervals.jsonl` as the report reads it: histograms stay sparse.
-///
-/// Same keys as `IntervalRecord`; decoding into `SparseHistogram` instead of
-/// `LatencyHistogram` avoids building a dense HDR counts array per interval.
-public struct StoredInterval: Codable, Sendable, Equatable {
-  public var index: Int
-  public var startNanoseconds: UInt64
-  public var endNanoseconds: UInt64
-  public var phase: Phase
-  public var wakeup: SparseHistogram
-  public var request: SparseHistogram
-  public var rps: Double
-  public var stealPercent: Double?
-  public var stealSource: StealSource
-  public var noiseBusyPercent: Double?
-  public var modeApplied: Bool
-
-  /// Memberwise.
-  package init(
-    index: Int,
-    startNanoseconds: UInt64,
-    endNanoseconds: UInt64,
-    phase: Phase,
-    wakeup: SparseHistogram,
-    request: SparseHistogram,
-    rps: Double,
-    stealPercent: Double? = nil,
-    stealSource: StealSource,
-    noiseBusyPercent: Double? = nil,
-    modeApplied: Bool
-  ) {
-    self.index = index
-    self.startNanoseconds = startNanoseconds
-    self.endNanoseconds = endNanoseconds
-    self.phase = phase
-    self.wakeup = wakeup
-    self.request = request
-    self.rps = rps
-    self.stealPercent = stealPercent
-    self.stealSource = stealSource
-    self.noiseBusyPercent = noiseBusyPercent
-    self.modeApplied = modeApplied
-  }
-}
-
-/// One cell folder of a run as read from disk.
-public struct StoredCell: Sendable {
-  /// The folder name under `cells/`.
-  public var id: String
-  /// `cell.json`; nil when the cell never ended (no summary written).
-  public var summary: CellSummary?
-  public var intervals: [StoredInterval]
-  public var events: [EventRecord]
-
-  /// Memberwise.
-  package init(
-    id: String,
-    summary: CellSummary? = nil,
-    intervals: [StoredInterval],
-    events: [EventRecord]
-  ) {
-    self.id = id
-    self.summary = summary
-    self.intervals = intervals
-    self.events = events
-  }
-}
-
 /// A run folder `results/<experiment>/<run-id>/` read into memory.
 public struct RunStore: Sendable {
   /// The run folder.
@@ -126,13 +58,13 @@ public struct RunStore: Sendable {
       }
     }
     let intervalsURL = folder.appendingPathComponent("intervals.jsonl")
-    let intervals: [StoredInterval]
+    let intervals: [IntervalRecord]
     if let data = FileManager.default.contents(atPath: intervalsURL.path),
       let fast = IntervalLineParser.parse(data)
     {
       intervals = fast
     } else {
-      intervals = try readLines(StoredInterval.self, url: intervalsURL)
+      intervals = try readLines(IntervalRecord.self, url: intervalsURL)
     }
     let events = try readLines(
       EventRecord.self, url: folder.appendingPathComponent("events.jsonl"))

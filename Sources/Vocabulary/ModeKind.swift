@@ -1,6 +1,6 @@
 /// A CPU mode an experiment compares (DESIGN §6), as experiment files, the agent
 /// protocol and the results store all name it.
-package enum ModeKind: String, Sendable, Codable, CaseIterable {
+public enum ModeKind: String, Sendable, Codable, CaseIterable {
   case outOfBox = "out-of-box"
   case hotplug, paravirt, preferred, cpuset, governor
 

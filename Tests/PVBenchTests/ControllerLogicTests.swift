@@ -1,9 +1,11 @@
 import Controller
 import Experiments
+import Foundation
 import HostAgent
 import LinuxHost
 import Results
 import Testing
+import Vocabulary
 import Workloads
 
 @testable import PVBench
@@ -60,5 +62,80 @@ import Workloads
     #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 1) == [3, 7])
     #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 2) == [2, 3, 6, 7])
     #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 0) == [])
+  }
+}
+
+@Suite struct CellRecorderStorageTests {
+  /// The keys of `SchbenchInterval`, to build one whose rps has no JSON form.
+  struct IntervalFields: Encodable {
+    var index: Int
+    var startMonotonicNanoseconds: UInt64
+    var endMonotonicNanoseconds: UInt64
+    var wakeup = LatencyHistogram()
+    var request = LatencyHistogram()
+    var requests: UInt64 = 0
+    var rps: Double
+    var warmup = false
+  }
+
+  static func interval(_ index: Int, rps: Double) throws -> SchbenchInterval {
+    let strategy = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let encoder = JSONEncoder()
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: strategy.positiveInfinity, negativeInfinity: strategy.negativeInfinity,
+      nan: strategy.nan)
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: strategy.positiveInfinity, negativeInfinity: strategy.negativeInfinity,
+      nan: strategy.nan)
+    let second: UInt64 = 1_000_000_000
+    let fields = IntervalFields(
+      index: index, startMonotonicNanoseconds: UInt64(index + 1) * second,
+      endMonotonicNanoseconds: UInt64(index + 2) * second, rps: rps)
+    return try decoder.decode(SchbenchInterval.self, from: encoder.encode(fields))
+  }
+
+  @Test func anIntervalThatCannotBeStoredInvalidatesTheCell() throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let cell = Cell(
+      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
+      estimatedSeconds: 1, pointIndex: 0)
+    let recorder = CellRecorder(
+      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
+      noiseHost: nil, start: 0, offsets: [:])
+    recorder.handle(.interval(try Self.interval(0, rps: 100)), from: "lpar1")
+    recorder.handle(.interval(try Self.interval(1, rps: .nan)), from: "lpar1")
+    recorder.handle(.interval(try Self.interval(2, rps: 300)), from: "lpar1")
+    let summary = try recorder.finish(
+      status: .complete, settle: DurationValue(nanoseconds: 0), stealAccounting: false,
+      percentiles: [99], busyGate: 0)
+    #expect(summary.status == .invalid)
+    #expect(
+      summary.reasons == [
+        "cannot store interval 1 in \(directory.path)/intervals.jsonl: 'rps' has no JSON form "
+          + "(Unable to encode Double.nan directly in JSON.); the cell's intervals are incomplete"
+      ])
+    #expect(summary.phases["all"]?.intervals == 2)
+    #expect(summary.phases["all"]?.averageRPS == 200)
+    let stored = try RunStore.readLines(
+      IntervalRecord.self, url: directory.appendingPathComponent("intervals.jsonl"))
+    #expect(stored.map(\.index) == [0, 2])
+  }
+
+  @Test func summaryKeysKeepEveryDigitOfTheirPercentile() {
+    let record = IntervalRecord(
+      index: 0, startNanoseconds: 0, endNanoseconds: 1, phase: .busy,
+      wakeup: SparseHistogram(values: [1000, 2000], counts: [9999, 1]),
+      request: SparseHistogram(), rps: 1, stealPercent: nil, stealSource: .none,
+      noiseBusyPercent: nil, modeApplied: false)
+    let summary = CellRecorder.summarise([record], percentiles: [50, 99.9, 99.99, 99.995])
+    // "%.1f" wrote 99.99 and 99.995 as "100.0", one overwriting the other.
+    #expect(
+      summary.wakeupPercentilesMicroseconds == [
+        "50.0": 1, "99.9": 1, "99.99": 1, "99.995": 2,
+      ])
   }
 }

@@ -75,6 +75,32 @@ private let valid = """
     #expect(loaded.points.count == 1)
   }
 
+  @Test func expectRowsKeepEveryDigitOfTheirPercentile() throws {
+    // "%.1f" made both of the last two rows "100.0", and the report then estimated p100.
+    let experiment = try load(
+      valid + """
+
+        expect:
+          tolerance: 25%
+          values:
+            out-of-box: { 50.0th: 5, 99.96th: 100, 99.99th: 200 }
+        """
+    ).experiment
+    #expect(
+      experiment.expect?.wakeupMicroseconds == [
+        "out-of-box": ["50.0": 5, "99.96": 100, "99.99": 200]
+      ])
+  }
+
+  @Test func reportPhaseIsAPhaseSelection() throws {
+    #expect(try load(valid).experiment.report.phase == .busy)
+    #expect(try load(valid + "\nreport: { phase: all }\n").experiment.report.phase == .all)
+    #expect(
+      errors(valid + "\nreport: { phase: transition }\n") == [
+        "exp.yaml:14:18: error: report.phase: expected one of 'busy', 'idle', 'all', got 'transition'"
+      ])
+  }
+
   @Test func syntaxErrorHasPosition() {
     #expect(
       errors("name: t\nhosts: [a, b\n")

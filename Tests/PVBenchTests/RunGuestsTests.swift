@@ -71,8 +71,8 @@ struct RunGuestsTests {
       .split(separator: "\n").map {
         try JSONDecoder().decode(EventRecord.self, from: Data($0.utf8))
       }
-    let applies = events.filter { $0.kind == "mode-apply" }
-    let restores = events.filter { $0.kind == "mode-restore" }
+    let applies = events.filter { $0.kind == .modeApply }
+    let restores = events.filter { $0.kind == .modeRestore }
     #expect(applies.count >= 2)
     #expect(applies.allSatisfy { $0.detail == "hotplug: avoids CPUs 1" }, "\(applies)")
     #expect(restores.count >= applies.count)

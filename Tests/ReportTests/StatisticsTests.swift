@@ -118,7 +118,7 @@ import Workloads
     let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
     let data = try Data(contentsOf: url)
     let fast = try #require(IntervalLineParser.parse(data))
-    let slow = try RunStore.readLines(StoredInterval.self, url: url)
+    let slow = try RunStore.readLines(IntervalRecord.self, url: url)
     #expect(fast.count == 12)
     #expect(fast == slow)
   }

@@ -25,9 +25,9 @@ struct SyntheticStore {
   }
 
   static let modes = [
-    ModeRecord(id: "out-of-box", kind: "out-of-box", label: "Out of Box"),
-    ModeRecord(id: "hotplug", kind: "hotplug", label: "cpu_hotplug"),
-    ModeRecord(id: "paravirt", kind: "paravirt", label: "cpu_paravirt"),
+    ModeRecord(id: "out-of-box", kind: .outOfBox, label: "Out of Box"),
+    ModeRecord(id: "hotplug", kind: .hotplug, label: "cpu_hotplug"),
+    ModeRecord(id: "paravirt", kind: .paravirt, label: "cpu_paravirt"),
   ]
 
   /// 1…100 µs scaled by `factor`: p50 = 50·f, p90 = 90·f, p99 = 99·f, p99.9 = 100·f.
@@ -109,7 +109,7 @@ struct SyntheticStore {
           events.append(
             try encoder.encode(
               EventRecord(
-                timeNanoseconds: time, host: "lpar1", kind: "mode-apply", detail: cell.modeID,
+                timeNanoseconds: time, host: "lpar1", kind: .modeApply, detail: cell.modeID,
                 milliseconds: 20)))
           events.append(UInt8(ascii: "\n"))
         }

@@ -154,4 +154,29 @@ import Testing
     #expect(text.contains("Expected numbers: cover-letter-v3, busy phase, tolerance 25.0%"))
     #expect(text.contains("not reproduced"))
   }
+
+  @Test func expectVerdictsUseTheExperimentsPhaseAll() throws {
+    // `report.phase: all` used to reach the verdicts as busy.
+    let expect = ExpectRecord(
+      table: "custom", tolerance: 0.25, phase: .all,
+      wakeupMicroseconds: ["out-of-box": ["99.0": 90]])
+    let cells = SyntheticStore.coverLetterCells()
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, expect: expect))
+    defer { SyntheticStore.remove(run) }
+    let store = try RunStore.load(from: run)
+    let verdict = try #require(RunAnalysis.analyze(store).verdicts.first)
+    let all = try #require(
+      RunAnalysis.analyze(store, options: AnalysisOptions(phase: .all)).groups.first {
+        $0.key.modeID == "out-of-box"
+      })
+    let busy = try #require(
+      RunAnalysis.analyze(store).groups.first { $0.key.modeID == "out-of-box" })
+    // Medians across repetitions do not depend on the bootstrap seed.
+    #expect(verdict.ours?.value == all.wakeup[2].value)
+    #expect(all.wakeup[2].value != busy.wakeup[2].value)
+    #expect(
+      ReportRenderer(RunAnalysis.analyze(store)).text().contains(
+        "Expected numbers: custom, all phase, tolerance 25.0%"))
+  }
 }

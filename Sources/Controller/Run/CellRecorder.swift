@@ -73,19 +73,19 @@ package final class CellRecorder: @unchecked Sendable {
       locked { workloadDone = true }
     case .edge(let edge) where host == noiseHost:
       let time = relative(host: host, edge.monotonicNanoseconds)
-      let phase: Phase = edge.phase == "busy" ? .busy : .idle
+      let phase: Phase = edge.phase == Phase.busy.rawValue ? .busy : .idle
       locked { edges.append((time, phase)) }
       let late = Double(edge.lateNanoseconds) / 1e6
-      writer.append(
+      append(
         EventRecord(
-          timeNanoseconds: time, host: host, kind: "phase-edge",
+          timeNanoseconds: time, host: host, kind: .phaseEdge,
           detail: edge.phase == "end" ? "end" : phase.rawValue, milliseconds: late))
     case .phase(let report) where host == noiseHost:
       locked { phaseReports.append(report) }
-      writer.append(
+      append(
         EventRecord(
           timeNanoseconds: relative(host: host, report.endMonotonicNanoseconds), host: host,
-          kind: "noise-phase",
+          kind: .noisePhase,
           detail: "\(report.phase) \(String(format: "%.1f", report.busyFraction * 100))% busy",
           milliseconds: Double(report.endMonotonicNanoseconds - report.startMonotonicNanoseconds)
             / 1e6))
@@ -100,18 +100,18 @@ package final class CellRecorder: @unchecked Sendable {
       let relativeTime = time > start ? time - start : 0
       locked { hostSteal.append((relativeTime, percent)) }
     case .governor(let time, let detail):
-      writer.append(
+      append(
         EventRecord(
-          timeNanoseconds: relative(host: host, time), host: host, kind: "governor",
+          timeNanoseconds: relative(host: host, time), host: host, kind: .governor,
           detail: detail))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }
-      writer.append(
-        EventRecord(timeNanoseconds: now(), host: host, kind: "kernel-warning", detail: line))
+      append(
+        EventRecord(timeNanoseconds: now(), host: host, kind: .kernelWarning, detail: line))
     case .disconnected(let why):
       locked { failure = failure ?? "\(host): \(why)" }
-      writer.append(
-        EventRecord(timeNanoseconds: now(), host: host, kind: "host-failed", detail: why))
+      append(
+        EventRecord(timeNanoseconds: now(), host: host, kind: .hostFailed, detail: why))
     default:
       break
     }
@@ -125,14 +125,14 @@ package final class CellRecorder: @unchecked Sendable {
   /// Records a mode change on the measure host, with its timing.
   package func recordMode(applied: Bool, modeID: String, timing: ModeChange, at time: UInt64) {
     locked { modeChanges.append((time, applied)) }
-    writer.append(
+    append(
       EventRecord(
-        timeNanoseconds: time, host: measureHost, kind: applied ? "mode-apply" : "mode-restore",
+        timeNanoseconds: time, host: measureHost, kind: applied ? .modeApply : .modeRestore,
         detail: "\(modeID): \(timing.detail)", milliseconds: timing.milliseconds))
     if let evacuation = timing.evacuationMilliseconds {
-      writer.append(
+      append(
         EventRecord(
-          timeNanoseconds: time, host: measureHost, kind: "evacuated", detail: modeID,
+          timeNanoseconds: time, host: measureHost, kind: .evacuated, detail: modeID,
           milliseconds: evacuation))
     }
     if !timing.verified {
@@ -162,6 +162,16 @@ package final class CellRecorder: @unchecked Sendable {
 
   package func fail(_ reason: String) { locked { failure = failure ?? reason } }
   package func invalidate(_ reason: String) { locked { reasons.append(reason) } }
+
+  /// Appends an event to the cell's `events.jsonl`; one that cannot be stored
+  /// invalidates the cell rather than vanish from it.
+  package func append(_ event: EventRecord) {
+    do {
+      try writer.append(event)
+    } catch {
+      invalidate("\(error)")
+    }
+  }
 
   // MARK: Results
 
@@ -216,7 +226,7 @@ package final class CellRecorder: @unchecked Sendable {
     let hasHostSteal = locked { !hostSteal.isEmpty }
     let stealSource: StealSource = useGuestSteal ? .guest : hasHostSteal ? .host : .none
     var records: [IntervalRecord] = []
-    for interval in locked({ intervals }) {
+    for (index, interval) in locked({ intervals }).enumerated() {
       let start = relative(host: measureHost, interval.startMonotonicNanoseconds)
       let end = relative(host: measureHost, interval.endMonotonicNanoseconds)
       let measureShare = cpuShare(host: measureHost, from: start, to: end)
@@ -227,18 +237,24 @@ package final class CellRecorder: @unchecked Sendable {
         case .none: nil
         }
       let record = IntervalRecord(
-        index: records.count, startNanoseconds: start, endNanoseconds: end,
+        index: index, startNanoseconds: start, endNanoseconds: end,
         phase: tagger.phase(start: start, end: end), wakeup: SparseHistogram(interval.wakeup),
         request: SparseHistogram(interval.request), rps: interval.rps, stealPercent: steal,
         stealSource: stealSource,
         noiseBusyPercent: noiseHost.flatMap { cpuShare(host: $0, from: start, to: end)?.busy },
         modeApplied: modeApplied(at: start + (end - start) / 2))
-      records.append(record)
-      writer.append(record)
+      // An interval that cannot be stored (a NaN rps) invalidates the cell, and stays out
+      // of the summary so that cell.json describes what intervals.jsonl holds.
+      do {
+        try writer.append(record)
+        records.append(record)
+      } catch {
+        invalidate("\(error); the cell's intervals are incomplete")
+      }
     }
 
     var reasons = locked { self.reasons }
-    for report in locked({ phaseReports }) where report.phase == "busy" {
+    for report in locked({ phaseReports }) where report.phase == Phase.busy.rawValue {
       if report.busyFraction < busyGate {
         reasons.append(
           "\(noiseHost ?? "noise"): busy phase \(report.cycle) reached "
@@ -262,7 +278,7 @@ package final class CellRecorder: @unchecked Sendable {
       phases[phase.rawValue] = Self.summarise(
         records.filter { $0.phase == phase }, percentiles: percentiles)
     }
-    phases["all"] = Self.summarise(records, percentiles: percentiles)
+    phases[PhaseSelection.all.rawValue] = Self.summarise(records, percentiles: percentiles)
     let summary = CellSummary(
       id: cell.id, modeID: cell.modeID,
       point: Dictionary(uniqueKeysWithValues: cell.point.map { ($0.key, $0.value) }),
@@ -282,7 +298,7 @@ package final class CellRecorder: @unchecked Sendable {
       guard histogram.total > 0 else { return [:] }
       var result: [String: Double] = [:]
       for percentile in percentiles {
-        result[String(format: "%.1f", percentile)] =
+        result[PercentileKey(percentile).key] =
           Double(histogram.value(atPercentile: percentile)) / 1000
       }
       return result

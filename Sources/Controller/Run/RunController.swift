@@ -206,9 +206,9 @@ package final class RunController: @unchecked Sendable {
       cell: cell, writer: writer, measureHost: measureName, noiseHost: noiseName, start: start,
       offsets: offsets)
     for (name, offset) in offsets {
-      writer.append(
+      recorder.append(
         EventRecord(
-          timeNanoseconds: 0, host: name, kind: "clock-offset",
+          timeNanoseconds: 0, host: name, kind: .clockOffset,
           detail: "\(offset.offsetNanoseconds) ns ± \(offset.uncertaintyNanoseconds) ns"))
     }
     if let setupFailure {

@@ -349,12 +349,13 @@ package struct ExpectSpec: Sendable, Codable, Equatable {
 
 package struct ReportSpec: Sendable, Codable, Equatable {
   package var percentiles: [Double]
-  package var phase: String
+  /// The intervals the tables and `expect:` verdicts use; written `busy`, `idle` or `all`.
+  package var phase: PhaseSelection
 
   /// Memberwise.
   package init(
     percentiles: [Double],
-    phase: String
+    phase: PhaseSelection
   ) {
     self.percentiles = percentiles
     self.phase = phase

@@ -41,7 +41,7 @@ package struct ExperimentDecoder {
     let expect = map.optional("expect").flatMap { decodeExpect($0, modes: modes) }
     let report =
       map.optional("report").flatMap(decodeReport)
-      ?? ReportSpec(percentiles: [50, 90, 99, 99.9], phase: "busy")
+      ?? ReportSpec(percentiles: [50, 90, 99, 99.9], phase: .busy)
     let maxFailures = map.optional("max_consecutive_failures").map { $0.int(in: 1...1000) } ?? 3
 
     if let measure, let noise, measure.host == noise.host {
@@ -513,7 +513,7 @@ package struct ExperimentDecoder {
             continue
           }
           if let number = value.double(in: 0...1e9) {
-            parsed[String(format: "%.1f", percentile)] = number
+            parsed[PercentileKey(percentile).key] = number
           }
         }
         published[modeID] = parsed
@@ -540,12 +540,15 @@ package struct ExperimentDecoder {
         return value
       }
     }
-    var phase = "busy"
+    var phase = PhaseSelection.busy
     if let node = map.optional("phase"), let text = node.scalarText("busy, idle or all") {
-      if ["busy", "idle", "all"].contains(text) {
-        phase = text
+      if let selection = PhaseSelection(rawValue: text) {
+        phase = selection
       } else {
-        node.error("expected one of 'busy', 'idle', 'all', got '\(text)'")
+        node.error(
+          "expected one of "
+            + PhaseSelection.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            + ", got '\(text)'")
       }
     }
     return ReportSpec(percentiles: percentiles, phase: phase)

@@ -3,6 +3,7 @@ import Foundation
 import LinuxHost
 import Report
 import Results
+import Vocabulary
 
 extension PVBench {
   struct Compare: AsyncParsableCommand {

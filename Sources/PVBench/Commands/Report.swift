@@ -4,6 +4,7 @@ import Foundation
 import LinuxHost
 import Report
 import Results
+import Vocabulary
 
 extension ReportFormat: ExpressibleByArgument {}
 extension PhaseSelection: ExpressibleByArgument {}

@@ -168,7 +168,7 @@ extension PVBench {
       let expect = experiment.expect.map {
         ExpectRecord(
           table: $0.table, tolerance: $0.tolerance.fraction,
-          phase: Phase(rawValue: experiment.report.phase) ?? .busy,
+          phase: experiment.report.phase,
           wakeupMicroseconds: $0.wakeupMicroseconds)
       }
       return RunManifest(
@@ -176,7 +176,7 @@ extension PVBench {
         runID: store.runDirectory.lastPathComponent, commandLine: CommandLine.arguments,
         startedAt: Timestamps.iso(Date()), hosts: [],
         modes: experiment.modes.map {
-          ModeRecord(id: $0.id, kind: $0.kind.rawValue, label: $0.label)
+          ModeRecord(id: $0.id, kind: $0.kind, label: $0.label)
         },
         plannedCells: plan.cells.map(\.id), scheduleDescription: schedule,
         sweepKeys: experiment.sweep.map(\.keyPath), repetitions: experiment.repetitions,

@@ -92,7 +92,7 @@ extension RunAnalysis {
     var timings: [ModeTimingSummary] = []
     for mode in manifest.modes {
       let cells = valid.filter { $0.summary!.modeID == mode.id }
-      for kind in ["mode-apply", "mode-restore", "evacuated"] {
+      for kind in [EventKind.modeApply, .modeRestore, .evacuated] {
         let values = cells.flatMap { cell in
           cell.events.filter { $0.kind == kind }.compactMap(\.milliseconds)
         }
@@ -114,7 +114,7 @@ extension RunAnalysis {
     let timeline =
       timelineCell
       ?? valid.first { cell in
-        manifest.modes.first { $0.id == cell.summary!.modeID }?.kind != "out-of-box"
+        manifest.modes.first { $0.id == cell.summary!.modeID }?.kind != .outOfBox
       }?.id ?? valid.first?.id
 
     var notes: [String] = []
@@ -194,10 +194,9 @@ extension RunAnalysis {
           ? cell.summary?.stealSource
           : cell.intervals.first { $0.stealSource != .none }?.stealSource
       }.first ?? .none
-    let phases: [(String, (Phase) -> Bool)] = [
-      ("busy", { $0 == .busy }), ("idle", { $0 == .idle }),
-      ("transition", { $0 == .transition }), ("all", { _ in true }),
-    ]
+    let phases: [(String, (Phase) -> Bool)] =
+      Phase.allCases.map { phase in (phase.rawValue, { $0 == phase }) }
+      + [(PhaseSelection.all.rawValue, { _ in true })]
     return phases.map { name, includes in
       let means = cells.compactMap { cell -> Double? in
         let values = cell.intervals.filter { includes($0.phase) }.compactMap(\.stealPercent)
@@ -213,16 +212,12 @@ extension RunAnalysis {
     expect: ExpectRecord, byKey: [GroupKey: [StoredCell]], points: [[String: String]],
     labels: [String: String], options: AnalysisOptions
   ) -> [ExpectVerdict] {
-    let phase: PhaseSelection =
-      switch expect.phase {
-      case .busy: .busy
-      case .idle: .idle
-      case .transition: .all
-      }
     var verdicts: [ExpectVerdict] = []
     for modeID in expect.wakeupMicroseconds.keys.sorted() {
-      let published = expect.wakeupMicroseconds[modeID]!
-      let keys = published.keys.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) }
+      // Keys are written by ExperimentDecoder; one that does not parse has no row.
+      let published = expect.wakeupMicroseconds[modeID]!.compactMap { text, value in
+        PercentileKey(key: text).map { (percentile: $0, microseconds: value) }
+      }.sorted { $0.percentile < $1.percentile }
       // Published tables have no sweep: compare with the first point that has this mode.
       let point = points.first { byKey[GroupKey(modeID: modeID, point: $0)] != nil }
       let cells = point.flatMap { byKey[GroupKey(modeID: modeID, point: $0)] } ?? []
@@ -230,16 +225,16 @@ extension RunAnalysis {
         cells.isEmpty
         ? []
         : estimate(
-          cells: cells, phase: phase, percentiles: keys.map { Double($0) ?? 0 },
+          cells: cells, phase: expect.phase, percentiles: published.map(\.percentile.value),
           options: options, seed: SeededGenerator.derive(options.seed, "expect|\(modeID)")
         ).wakeup
-      for (index, key) in keys.enumerated() {
-        let theirs = published[key]!
+      for (index, row) in published.enumerated() {
+        let theirs = row.microseconds
         let ours = estimates.isEmpty ? nil : estimates[index]
         let difference = ours.map { theirs == 0 ? 0 : ($0.value - theirs) / theirs }
         verdicts.append(
           ExpectVerdict(
-            modeID: modeID, label: labels[modeID] ?? modeID, percentile: key,
+            modeID: modeID, label: labels[modeID] ?? modeID, percentile: row.percentile,
             published: theirs, ours: ours, difference: difference,
             reproduced: difference.map { abs($0) <= expect.tolerance } ?? false))
       }

@@ -2,20 +2,6 @@ import Foundation
 import Results
 import Vocabulary
 
-/// Which phase of the intervals a table describes.
-public enum PhaseSelection: String, Codable, Sendable, CaseIterable {
-  case busy, idle, all
-
-  /// Whether an interval of `phase` belongs to this selection.
-  public func includes(_ phase: Phase) -> Bool {
-    switch self {
-    case .busy: phase == .busy
-    case .idle: phase == .idle
-    case .all: true
-    }
-  }
-}
-
 /// Which bootstrap gives the 95 % intervals.
 public enum IntervalChoice: String, Codable, Sendable, CaseIterable {
   /// Repetitions when a group has two or more, otherwise intervals.
@@ -67,6 +53,7 @@ public struct GroupKey: Codable, Sendable, Hashable, Comparable {
 
 /// Steal of the measure host in one phase.
 public struct StealFigure: Codable, Sendable, Equatable {
+  /// One of `PhaseSelection.summaryKeys`: a phase, or `all`.
   public var phase: String
   /// Median across repetitions of each cell's mean steal %; nil when no source exists.
   public var percent: Double?
@@ -104,7 +91,7 @@ public struct ModeTimingSummary: Codable, Sendable, Equatable {
   public var modeID: String
   public var label: String
   /// `mode-apply`, `mode-restore` or `evacuated`.
-  public var kind: String
+  public var kind: EventKind
   public var count: Int
   public var medianMilliseconds: Double
   public var maxMilliseconds: Double
@@ -122,7 +109,8 @@ public struct ExcludedCell: Codable, Sendable, Equatable {
 public struct ExpectVerdict: Codable, Sendable, Equatable {
   public var modeID: String
   public var label: String
-  public var percentile: String
+  /// Encoded as its results key (`"99.9"`), as before it was typed.
+  public var percentile: PercentileKey
   public var published: Double
   /// Ours: nil when the run has no valid cell for the mode.
   public var ours: Estimate?

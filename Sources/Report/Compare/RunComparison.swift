@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// One figure of one (mode, point) in every run compared.
 public struct ComparisonCell: Sendable, Equatable {
   /// The run's value, nil when that run has no valid cell there.
@@ -70,7 +72,7 @@ public struct RunComparison: Sendable {
       where analyses.allSatisfy({ $0.percentiles == baseline.percentiles }) {
         rows.append(
           row(
-            key, present[0].label, Format.percentileLabel(p), lowerIsBetter: true,
+            key, present[0].label, PercentileKey(p).label, lowerIsBetter: true,
             present.map { $0.wakeup[index] }))
       }
       if present.allSatisfy({ $0.rps != nil }) {
@@ -127,8 +129,8 @@ public struct RunComparison: Sendable {
       check("sweep", base.sweepKeys.joined(separator: ","), other.sweepKeys.joined(separator: ","))
       check(
         "report percentiles (latency rows not compared)",
-        base.reportPercentiles.map(Format.percentileKey).joined(separator: ","),
-        other.reportPercentiles.map(Format.percentileKey).joined(separator: ","))
+        base.reportPercentiles.map { PercentileKey($0).key }.joined(separator: ","),
+        other.reportPercentiles.map { PercentileKey($0).key }.joined(separator: ","))
       for host in base.hosts {
         guard let twin = other.hosts.first(where: { $0.name == host.name }) else {
           out.append("host \(host.name): only in \(base.runID).")

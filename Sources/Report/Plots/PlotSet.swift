@@ -1,5 +1,6 @@
 import Foundation
 import Results
+import Vocabulary
 
 /// One gnuplot figure: its script body and the data files it reads.
 public struct Plot: Sendable, Equatable {
@@ -67,7 +68,7 @@ public enum PlotSet {
     var data = "# percentile" + groups.map { " \(quote($0.label)) lo hi" }.joined() + "\n"
     data += "# wakeup latency in microseconds: median, 95% interval low, high\n"
     for (index, p) in analysis.percentiles.enumerated() {
-      data += "\"\(Format.percentileLabel(p))\""
+      data += "\"\(PercentileKey(p).label)\""
       for group in groups {
         let estimate = group.wakeup[index]
         data +=
@@ -142,7 +143,7 @@ public enum PlotSet {
     var data = "# index point"
     for mode in modes {
       for index in columns {
-        data += " \(quote("\(mode.label) \(Format.percentileName(analysis.percentiles[index]))"))"
+        data += " \(quote("\(mode.label) \(PercentileKey(analysis.percentiles[index]).name)"))"
       }
     }
     data += "\n# wakeup latency in microseconds (median across repetitions); ? = no valid cell\n"
@@ -165,7 +166,7 @@ public enum PlotSet {
         series.append(
           "\(source) using 1:\(column)\(xtic) with linespoints dt \(order + 1) pt \(modeIndex + 1)"
             + " lw 2 lc rgb '\(greys[modeIndex % greys.count])' title "
-            + quote("\(mode.label) \(Format.percentileName(analysis.percentiles[index]))"))
+            + quote("\(mode.label) \(PercentileKey(analysis.percentiles[index]).name)"))
         column += 1
       }
     }
@@ -220,9 +221,9 @@ public enum PlotSet {
     }
     close()
     var arrow = 1
-    for event in cell.events where event.kind == "mode-apply" || event.kind == "mode-restore" {
+    for event in cell.events where event.kind == .modeApply || event.kind == .modeRestore {
       let x = dataNumber(Double(event.timeNanoseconds) / 1e9)
-      let dash = event.kind == "mode-apply" ? 2 : 3
+      let dash = event.kind == .modeApply ? 2 : 3
       objects.append(
         "set arrow \(arrow) from \(x), graph 0 to \(x), graph 1 nohead dt \(dash) lw 1 lc rgb '#000000'"
       )

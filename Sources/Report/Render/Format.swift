@@ -19,25 +19,6 @@ public enum Format {
       : "\(format(estimate.value)) [\(format(estimate.low)), \(format(estimate.high))]"
   }
 
-  /// schbench's row label: `50.0th`, `99.9th`, `99.99th`.
-  public static func percentileLabel(_ percentile: Double) -> String {
-    percentileKey(percentile) + "th"
-  }
-
-  /// The store's percentile key: `50.0`, `99.9`, `99.99`.
-  public static func percentileKey(_ percentile: Double) -> String {
-    let tenths = percentile * 10
-    if tenths == tenths.rounded() { return String(format: "%.1f", percentile) }
-    var text = String(format: "%.4f", percentile)
-    while text.hasSuffix("0") { text.removeLast() }
-    return text
-  }
-
-  /// `p99.9` style, used outside schbench tables.
-  public static func percentileName(_ percentile: Double) -> String {
-    "p" + percentileKey(percentile).replacingOccurrences(of: ".0", with: "")
-  }
-
   /// A rate with no decimals.
   public static func rate(_ value: Double) -> String { String(format: "%.0f", value) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Results
+import Vocabulary
 
 /// Output formats of `pvbench report`.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -32,7 +33,8 @@ public struct ReportRenderer: Sendable {
           + "\(host.cpusOnline))\(entitled)")
     }
     lines.append(
-      "modes: " + manifest.modes.map { "\($0.label) (\($0.kind))" }.joined(separator: ", "))
+      "modes: " + manifest.modes.map { "\($0.label) (\($0.kind.rawValue))" }.joined(separator: ", ")
+    )
     lines.append("schedule: \(manifest.scheduleDescription)")
     if !manifest.sweepKeys.isEmpty {
       lines.append("sweep: " + manifest.sweepKeys.joined(separator: ", "))
@@ -68,7 +70,7 @@ public struct ReportRenderer: Sendable {
           title: "Wakeup latency (usec), \(phase) phase, \(repetitionText)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
-            [Format.percentileLabel(analysis.percentiles[index])]
+            [PercentileKey(analysis.percentiles[index]).label]
               + groups.map { Format.micros($0.wakeup[index].value) }
           }))
       tables.append(
@@ -76,7 +78,7 @@ public struct ReportRenderer: Sendable {
           title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
-            [Format.percentileLabel(analysis.percentiles[index])]
+            [PercentileKey(analysis.percentiles[index]).label]
               + groups.map { Format.range($0.wakeup[index]) }
           }))
       tables.append(
@@ -84,7 +86,7 @@ public struct ReportRenderer: Sendable {
           title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
-            [Format.percentileLabel(analysis.percentiles[index])]
+            [PercentileKey(analysis.percentiles[index]).label]
               + groups.map { Format.micros($0.request[index].value) }
           }))
       let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
@@ -99,7 +101,7 @@ public struct ReportRenderer: Sendable {
                 group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
               },
           ]
-            + ["busy", "idle", "transition", "all"].map { name in
+            + PhaseSelection.summaryKeys.map { name in
               ["steal " + name]
                 + groups.map { group in
                   group.steal.first { $0.phase == name }?.percent.map(Format.percent) ?? "-"
@@ -117,7 +119,7 @@ public struct ReportRenderer: Sendable {
       let modes = analysis.modesWithData
       for index in analysis.percentiles.indices
       where analysis.percentiles[index] >= 99 {
-        let label = Format.percentileLabel(analysis.percentiles[index])
+        let label = PercentileKey(analysis.percentiles[index]).label
         tables.append(
           TextTable(
             title: "Sweep: \(label) wakeup latency (usec), \(phase) phase",
@@ -139,7 +141,7 @@ public struct ReportRenderer: Sendable {
           header: ["mode", "action", "count", "median", "max"],
           rows: analysis.timings.map {
             [
-              $0.label, $0.kind, "\($0.count)", Format.millis($0.medianMilliseconds),
+              $0.label, $0.kind.rawValue, "\($0.count)", Format.millis($0.medianMilliseconds),
               Format.millis($0.maxMilliseconds),
             ]
           },
@@ -157,8 +159,7 @@ public struct ReportRenderer: Sendable {
           rows: analysis.verdicts.map { verdict in
             [
               verdict.label,
-              (Double(verdict.percentile).map(Format.percentileLabel))
-                ?? verdict.percentile,
+              verdict.percentile.label,
               Format.micros(verdict.published),
               verdict.ours.map { Format.micros($0.value) } ?? "-",
               verdict.ours.map(Format.range) ?? "-",
@@ -226,7 +227,7 @@ public struct ReportRenderer: Sendable {
         title: "Wakeup latency (µs), \(analysis.phase.rawValue) phase\(pointSuffix(point))",
         header: ["percentile"] + groups.map(\.label),
         rows: analysis.percentiles.indices.map { index in
-          [Format.percentileLabel(analysis.percentiles[index])]
+          [PercentileKey(analysis.percentiles[index]).label]
             + groups.map { Format.withInterval($0.wakeup[index], Format.micros) }
         })
       out += "\n" + table.markdown()
@@ -264,10 +265,10 @@ public struct ReportRenderer: Sendable {
         lines.append((prefix + values).map(field).joined(separator: ","))
       }
       for (index, p) in analysis.percentiles.enumerated() {
-        row("wakeup_us", Format.percentileKey(p), group.wakeup[index])
+        row("wakeup_us", PercentileKey(p).key, group.wakeup[index])
       }
       for (index, p) in analysis.percentiles.enumerated() {
-        row("request_us", Format.percentileKey(p), group.request[index])
+        row("request_us", PercentileKey(p).key, group.request[index])
       }
       if let rps = group.rps { row("rps", "", rps) }
       for steal in group.steal {

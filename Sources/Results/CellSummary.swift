@@ -1,0 +1,35 @@
+/// `cells/<id>/cell.json`, written last and atomically: its presence means the cell ended.
+public struct CellSummary: Codable, Sendable, Equatable {
+  public var id: String
+  public var modeID: String
+  /// Swept values by dotted key path, normalised to text (`"noise.stress.busy": "10s"`).
+  public var point: [String: String]
+  public var repetition: Int
+  public var status: CellStatus
+  public var reasons: [String]
+  public var startedAt: String
+  public var endedAt: String
+  /// Keyed by `busy`, `idle`, `transition` and `all`.
+  public var phases: [String: PhaseSummary]
+  public var stealSource: StealSource
+  /// The settle window after each edge, in milliseconds, during which intervals are `transition`.
+  public var settleMilliseconds: Int
+
+  public init(
+    id: String, modeID: String, point: [String: String], repetition: Int, status: CellStatus,
+    reasons: [String], startedAt: String, endedAt: String, phases: [String: PhaseSummary],
+    stealSource: StealSource, settleMilliseconds: Int
+  ) {
+    self.id = id
+    self.modeID = modeID
+    self.point = point
+    self.repetition = repetition
+    self.status = status
+    self.reasons = reasons
+    self.startedAt = startedAt
+    self.endedAt = endedAt
+    self.phases = phases
+    self.stealSource = stealSource
+    self.settleMilliseconds = settleMilliseconds
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Appends a cell's intervals, events and samples as they arrive, so that an
+/// interrupted cell keeps everything measured up to the interruption.
+package final class CellWriter: @unchecked Sendable {
+  package let directory: URL
+  private let lock = NSLock()
+  private let intervals: FileHandle
+  private let events: FileHandle
+  private let samples: FileHandle
+
+  package init(directory: URL) throws {
+    self.directory = directory
+    func open(_ name: String, header: String? = nil) throws -> FileHandle {
+      let url = directory.appendingPathComponent(name)
+      // A file that cannot be created is reported by the open just below.
+      _ = FileManager.default.createFile(atPath: url.path, contents: header.map { Data($0.utf8) })
+      guard let handle = try? FileHandle(forWritingTo: url) else {
+        throw StoreError("cannot open \(url.path) for writing")
+      }
+      handle.seekToEndOfFile()
+      return handle
+    }
+    intervals = try open("intervals.jsonl")
+    events = try open("events.jsonl")
+    samples = try open(
+      "samples.csv", header: "time_ns,host,cpu,user,nice,system,idle,iowait,irq,softirq,steal\n")
+  }
+
+  /// Encodes `record` as one JSON line and appends it under the lock.
+  ///
+  /// - Throws: `StoreError` naming the file and `what` when the record does not encode
+  ///   (a NaN or infinite number has no JSON form) or the line cannot be written, so a
+  ///   lost record is never silent.
+  private func appendLine(
+    _ record: some Encodable, to handle: FileHandle, file: String, what: String
+  ) throws {
+    let path = directory.appendingPathComponent(file).path
+    let data: Data
+    do {
+      data = try ResultsStore.encoder.encode(record)
+    } catch {
+      throw StoreError("cannot store \(what) in \(path): \(Self.describe(error))")
+    }
+    lock.lock()
+    defer { lock.unlock() }
+    do {
+      try handle.write(contentsOf: data + Data("\n".utf8))
+    } catch {
+      throw StoreError("cannot store \(what) in \(path): \(error.localizedDescription)")
+    }
+  }
+
+  /// The key path and reason of an encoding failure, in a sentence fragment.
+  private static func describe(_ error: any Error) -> String {
+    guard case EncodingError.invalidValue(_, let context) = error else { return "\(error)" }
+    let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+    return "'\(path)' has no JSON form (\(context.debugDescription))"
+  }
+
+  /// Appends one line to `intervals.jsonl`.
+  /// - Throws: `StoreError` when the record cannot be encoded or written.
+  package func append(_ record: IntervalRecord) throws {
+    try appendLine(
+      record, to: intervals, file: "intervals.jsonl", what: "interval \(record.index)")
+  }
+
+  /// Appends one line to `events.jsonl`.
+  /// - Throws: `StoreError` when the record cannot be encoded or written.
+  package func append(_ record: EventRecord) throws {
+    try appendLine(
+      record, to: events, file: "events.jsonl", what: "a \(record.kind.rawValue) event")
+  }
+
+  package func appendSample(_ line: String) {
+    lock.lock()
+    defer { lock.unlock() }
+    samples.write(Data((line + "\n").utf8))
+  }
+
+  package func writeFile(_ name: String, _ data: Data) throws {
+    try ResultsStore.writeAtomically(data, to: directory.appendingPathComponent(name))
+  }
+
+  /// Writes `cell.json` last: after this the cell has ended.
+  package func finish(_ summary: CellSummary) throws {
+    lock.lock()
+    for handle in [intervals, events, samples] {
+      handle.synchronizeFile()
+      handle.closeFile()
+    }
+    lock.unlock()
+    try ResultsStore.writeAtomically(
+      try ResultsStore.prettyEncoder.encode(summary),
+      to: directory.appendingPathComponent("cell.json"))
+  }
+}

@@ -1,0 +1,37 @@
+/// One host as the manifest records it.
+public struct HostRecord: Codable, Sendable, Equatable {
+  public var name: String
+  /// `measure`, `noise` or `idle`.
+  public var role: String
+  /// `local`, `ssh` or `qemu`.
+  public var transport: String
+  public var kernelRelease: String
+  public var kernelCmdline: String
+  public var cpusPresent: String
+  public var cpusOnline: String
+  public var cores: Int
+  public var threadsPerCore: Int
+  public var entitled: Int?
+  /// Mode interfaces found, e.g. `["hotplug", "cpuset-v2"]`.
+  public var interfaces: [String]
+  public var stealAccounting: Bool
+
+  public init(
+    name: String, role: String, transport: String, kernelRelease: String, kernelCmdline: String,
+    cpusPresent: String, cpusOnline: String, cores: Int, threadsPerCore: Int, entitled: Int?,
+    interfaces: [String], stealAccounting: Bool
+  ) {
+    self.name = name
+    self.role = role
+    self.transport = transport
+    self.kernelRelease = kernelRelease
+    self.kernelCmdline = kernelCmdline
+    self.cpusPresent = cpusPresent
+    self.cpusOnline = cpusOnline
+    self.cores = cores
+    self.threadsPerCore = threadsPerCore
+    self.entitled = entitled
+    self.interfaces = interfaces
+    self.stealAccounting = stealAccounting
+  }
+}

@@ -1,0 +1,52 @@
+// The on-disk records of a results store (docs/results-format.md), one type per file.
+// The run engine writes them; the report reads them. Every file is JSON
+// (or JSON lines) so that a reviewer can read a run with jq.
+
+/// `manifest.json` at the top of a run folder.
+public struct RunManifest: Codable, Sendable, Equatable {
+  public var pvbenchVersion: String
+  public var experimentName: String
+  public var runID: String
+  /// The exact command line that started the run.
+  public var commandLine: [String]
+  public var startedAt: String
+  public var endedAt: String?
+  public var hosts: [HostRecord]
+  /// Modes in the order of the experiment file.
+  public var modes: [ModeRecord]
+  /// Ids of every planned cell, in plan order.
+  public var plannedCells: [String]
+  /// What the schedule was, one line, for report headers ("busy 10s / idle 10s, 3 repetitions").
+  public var scheduleDescription: String
+  /// Dotted key paths the experiment sweeps, in file order (`noise.stress.busy`).
+  public var sweepKeys: [String]
+  /// Repetitions per point.
+  public var repetitions: Int
+  /// Percentiles the report shows (`[50, 90, 99, 99.9]` unless the file says otherwise).
+  public var reportPercentiles: [Double]
+  /// Published numbers to check against, when the file has `expect:`.
+  public var expect: ExpectRecord?
+
+  public init(
+    pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],
+    startedAt: String, endedAt: String? = nil, hosts: [HostRecord], modes: [ModeRecord],
+    plannedCells: [String], scheduleDescription: String, sweepKeys: [String] = [],
+    repetitions: Int = 1, reportPercentiles: [Double] = [50, 90, 99, 99.9],
+    expect: ExpectRecord? = nil
+  ) {
+    self.pvbenchVersion = pvbenchVersion
+    self.experimentName = experimentName
+    self.runID = runID
+    self.commandLine = commandLine
+    self.startedAt = startedAt
+    self.endedAt = endedAt
+    self.hosts = hosts
+    self.modes = modes
+    self.plannedCells = plannedCells
+    self.scheduleDescription = scheduleDescription
+    self.sweepKeys = sweepKeys
+    self.repetitions = repetitions
+    self.reportPercentiles = reportPercentiles
+    self.expect = expect
+  }
+}

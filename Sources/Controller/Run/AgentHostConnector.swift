@@ -1,6 +1,7 @@
 import AgentProtocol
 import Experiments
 import Foundation
+import LinuxHost
 import LocalVMs
 
 /// Connects to each kind of host with the transport its entry in the experiment names.
@@ -105,7 +106,7 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
         guard let session else { return }
         if let mean = steal.sample().mean {
           session.inject(
-            .hostSteal(controllerNanoseconds: Monotonic.nanoseconds(), percent: mean))
+            .hostSteal(controllerNanoseconds: monotonicNow(), percent: mean))
         }
       }
     }

@@ -49,7 +49,7 @@ package final class CellRecorder: @unchecked Sendable {
   }
 
   package func now() -> UInt64 {
-    let time = Monotonic.nanoseconds()
+    let time = monotonicNow()
     return time > start ? time - start : 0
   }
 
@@ -314,19 +314,10 @@ package final class CellRecorder: @unchecked Sendable {
   }
 }
 
-/// Clock helpers for the controller.
-package enum Monotonic {
-  package static func nanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-  }
-}
-
 package enum Timestamps {
   /// The wall-clock moment of a controller monotonic time.
   package static func wall(ofMonotonic time: UInt64) -> Date {
-    let now = Monotonic.nanoseconds()
+    let now = monotonicNow()
     return Date().addingTimeInterval(-Double(Int64(now) - Int64(time)) / 1e9)
   }
 
@@ -342,4 +333,9 @@ extension SparseHistogram {
   init(_ histogram: LatencyHistogram) {
     self.init(pairs: histogram.buckets)
   }
+}
+
+extension CellRecorder {
+  /// The phases the noise host's edges began, in order of arrival.
+  package func edgePhases() -> [Phase] { edgeList().map(\.phase) }
 }

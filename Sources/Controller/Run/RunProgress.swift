@@ -56,7 +56,7 @@ package final class RunProgress: @unchecked Sendable {
       cellLabel =
         "cell \(number)/\(total) \(cell.id) \(cell.modeLabel) rep \(cell.repetition)"
         + (point.isEmpty ? "" : " \(point)")
-      cellStart = Monotonic.nanoseconds()
+      cellStart = monotonicNow()
       cellSeconds = cell.estimatedSeconds
       remainingAfterCell = secondsAfter
       lastPhase = nil
@@ -71,7 +71,7 @@ package final class RunProgress: @unchecked Sendable {
     let status = recorder.status()
     let p99 = recorder.runningP99Microseconds()
     lock.withLock {
-      let elapsed = Double(Monotonic.nanoseconds() - cellStart) / 1e9
+      let elapsed = Double(monotonicNow() - cellStart) / 1e9
       let left = max(0, cellSeconds - elapsed) + remainingAfterCell
       let phase = status.phase?.rawValue ?? "starting"
       let p99Text = p99.map { String(format: "%.0f us", $0) } ?? "-"
@@ -90,7 +90,7 @@ package final class RunProgress: @unchecked Sendable {
         write(lines.joined(separator: "\n"))
         drawnLines = lines.count
       } else {
-        let now = Monotonic.nanoseconds()
+        let now = monotonicNow()
         if status.phase != lastPhase || now - lastPlainStatus > 10_000_000_000 {
           lastPhase = status.phase
           lastPlainStatus = now
@@ -103,8 +103,9 @@ package final class RunProgress: @unchecked Sendable {
   }
 
   package func endCell(_ summary: CellSummary) {
-    let busy = summary.phases["busy"]?.wakeupPercentilesMicroseconds["99.0"]
-    let all = summary.phases["all"]?.wakeupPercentilesMicroseconds["99.0"]
+    let p99 = PercentileKey(99).key
+    let busy = summary.phases[PhaseSelection.busy.rawValue]?.wakeupPercentilesMicroseconds[p99]
+    let all = summary.phases[PhaseSelection.all.rawValue]?.wakeupPercentilesMicroseconds[p99]
     var line = lock.withLock { cellLabel } + ": \(summary.status.rawValue)"
     if let busy { line += String(format: ", busy p99 %.0f us", busy) }
     if let all { line += String(format: ", all p99 %.0f us", all) }

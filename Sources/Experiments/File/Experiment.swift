@@ -227,12 +227,6 @@ package struct NoiseSpec: Sendable, Codable, Equatable {
   }
 }
 
-package enum StressEngineChoice: String, Sendable, Codable, CaseIterable {
-  case auto
-  case stressNG = "stress-ng"
-  case builtin
-}
-
 package enum WorkerCount: Sendable, Codable, Equatable, CustomStringConvertible {
   case all
   case count(Int)
@@ -249,14 +243,14 @@ package struct StressSpec: Sendable, Codable, Equatable {
   package var busy: DurationValue
   package var idle: DurationValue
   package var workers: WorkerCount
-  package var engine: StressEngineChoice
+  package var engine: StressEngine
 
   /// Memberwise.
   package init(
     busy: DurationValue,
     idle: DurationValue,
     workers: WorkerCount,
-    engine: StressEngineChoice
+    engine: StressEngine
   ) {
     self.busy = busy
     self.idle = idle

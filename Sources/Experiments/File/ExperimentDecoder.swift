@@ -294,7 +294,7 @@ package struct ExperimentDecoder {
         workers = node.int(in: 1...4096).map(WorkerCount.count)
       }
     }
-    let engine = map.optional("engine").map { $0.choice(StressEngineChoice.self) } ?? .auto
+    let engine = map.optional("engine").map { $0.choice(StressEngine.self) } ?? .auto
     guard let busy, let idle, let workers, let engine else { return nil }
     return StressSpec(busy: busy, idle: idle, workers: workers, engine: engine)
   }

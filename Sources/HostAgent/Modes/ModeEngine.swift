@@ -167,7 +167,7 @@ package final class ModeEngine: @unchecked Sendable {
     defer { lock.unlock() }
     let start = pvb_monotonic_ns()
     let facts = HostFacts.read(paths: paths, kernel: kernel)
-    var result: [String: JSON] = ["mode": .string(active?.request.kind.rawValue ?? "out-of-box")]
+    var result: [String: JSON] = ["mode": .string((active?.request.kind ?? .outOfBox).rawValue)]
     var problems: [String] = []
     let host = active?.request.hostName ?? ModeEngine.localHostName
     switch active?.request.kind ?? .outOfBox {
@@ -191,7 +191,7 @@ package final class ModeEngine: @unchecked Sendable {
       throw AgentError(
         code: .verifyFailed,
         message:
-          "\(host): mode \(active?.request.kind.rawValue ?? "out-of-box") does not hold: \(problems.joined(separator: "; "))."
+          "\(host): mode \((active?.request.kind ?? .outOfBox).rawValue) does not hold: \(problems.joined(separator: "; "))."
       )
     }
     result["ok"] = true
@@ -213,7 +213,7 @@ package final class ModeEngine: @unchecked Sendable {
   @discardableResult
   private func restoreLocked() throws(AgentError) -> JSON {
     let start = pvb_monotonic_ns()
-    let mode = active?.request.kind.rawValue ?? "out-of-box"
+    let mode = (active?.request.kind ?? .outOfBox).rawValue
     active = nil
     guard journal.exists else {
       return ["mode": .string(mode), "undone": 0, "restore_ms": 0.0]

@@ -4,13 +4,10 @@ import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Testing
 import Vocabulary
-import Workloads
 
-@testable import PVBench
 
 @Suite(.serialized) struct AgentTests {
   /// A server whose channel is a pipe nobody reads (only `handle(line:)` is used).

@@ -1,14 +1,12 @@
 import Controller
 import Experiments
 import Foundation
-import HostAgent
 import LinuxHost
 import Results
 import Testing
 import Vocabulary
 import Workloads
 
-@testable import PVBench
 @testable import Report
 
 @Suite struct ControllerLogicTests {

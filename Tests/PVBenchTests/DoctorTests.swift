@@ -4,11 +4,9 @@ import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Testing
 
-@testable import PVBench
 
 @Suite(.serialized) struct DoctorTests {
   @Test func fitHostPrintsEveryFactAndExitsZero() throws {

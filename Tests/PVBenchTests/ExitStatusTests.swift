@@ -1,8 +1,4 @@
-import Experiments
-import LinuxHost
-import Results
 import Testing
-import Workloads
 
 @testable import PVBench
 

@@ -2,15 +2,12 @@ import AgentProtocol
 import Controller
 import Experiments
 import Foundation
-import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Testing
 import Vocabulary
 import Workloads
 
-@testable import PVBench
 
 /// Writes `text` to a temporary file named `name` and loads it as an experiment
 /// on a pretend machine with CPUs 0-1.

@@ -1,15 +1,11 @@
 import AgentProtocol
 import Controller
-import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Testing
-import Workloads
 
-@testable import PVBench
 
 /// Kills the agent with SIGKILL at every step of a mode change and shows that
 /// `pvbench restore` puts the fake tree back, and that a second restore has nothing to do.

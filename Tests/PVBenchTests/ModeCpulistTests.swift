@@ -1,14 +1,8 @@
-import AgentProtocol
-import Controller
 import Experiments
 import LinuxHost
-import LocalVMs
-import Results
 import Testing
 import Vocabulary
-import Workloads
 
-@testable import PVBench
 
 @Suite struct CpulistTests {
   @Test(arguments: [

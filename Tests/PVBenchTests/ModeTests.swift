@@ -4,12 +4,9 @@ import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Testing
-import Workloads
 
-@testable import PVBench
 
 @Suite struct ModeTests {
   /// An engine over a fake tree, journaling under its root.

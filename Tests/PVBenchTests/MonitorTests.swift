@@ -5,13 +5,10 @@ import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Testing
 import Vocabulary
-import Workloads
 
-@testable import PVBench
 
 @Suite struct MonitorTests {
   /// An old kernel's line without steal (7 fields), a CPU missing (offline) and CPU 10, whose

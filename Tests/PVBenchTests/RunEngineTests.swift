@@ -1,17 +1,12 @@
-import AgentProtocol
 import Controller
 import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import PVBenchTestSupport
 import Results
 import Testing
-import Workloads
 
-@testable import PVBench
-@testable import Report
 
 /// `pvbench run` end to end with two local agents: the measure host acts on a fake
 /// kernel tree (so nothing on this machine changes), the noise host burns this

@@ -1,17 +1,12 @@
-import AgentProtocol
 import Controller
 import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import PVBenchTestSupport
 import Results
 import Testing
-import Workloads
 
-@testable import PVBench
-@testable import Report
 
 /// `pvbench run` with two real QEMU guests (TCG here): the noise guest cycles busy/idle,
 /// the measure guest's non-entitled CPU goes offline for real at each busy edge.

@@ -1,15 +1,9 @@
-import AgentProtocol
 import Controller
 import Experiments
 import Foundation
-import HostAgent
 import LinuxHost
-import LocalVMs
-import Results
 import Testing
-import Workloads
 
-@testable import PVBench
 
 @Suite(.serialized) struct SSHTransportTests {
   func transport(_ sshd: SSHDFixture, root: String) -> SSHTransport {

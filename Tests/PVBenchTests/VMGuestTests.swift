@@ -10,7 +10,6 @@ import Testing
 import Vocabulary
 import Workloads
 
-@testable import PVBench
 
 /// Real QEMU (TCG) boots of the guest kernel; each boot is bounded by a timeout and every
 /// test checks that no QEMU process, folder or registry entry remains.

@@ -1,4 +1,3 @@
-import AgentProtocol
 import Controller
 import Experiments
 import Foundation
@@ -7,9 +6,7 @@ import LinuxHost
 import LocalVMs
 import Results
 import Testing
-import Workloads
 
-@testable import PVBench
 
 @Suite(.serialized) struct VMHostPoolTests {
   @Test func detectPrefersV2WithCpuElseV1() {

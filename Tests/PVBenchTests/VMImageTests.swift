@@ -1,4 +1,3 @@
-import Controller
 import Experiments
 import Foundation
 import HostAgent
@@ -6,10 +5,7 @@ import LinuxHost
 import LocalVMs
 import Results
 import Testing
-import Vocabulary
-import Workloads
 
-@testable import PVBench
 
 @Suite struct VMImageTests {
   @Test func cpioArchiveListsAndExtractsWithTheRealCpio() throws {

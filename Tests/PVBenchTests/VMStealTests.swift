@@ -1,6 +1,5 @@
 import CPVBenchShims
 import Controller
-import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
@@ -8,10 +7,7 @@ import LocalVMs
 import Results
 import Synchronization
 import Testing
-import Vocabulary
-import Workloads
 
-@testable import PVBench
 
 @Suite struct VMStealTests {
   @Test func stealIsWaitDeltaOverWallDelta() throws {

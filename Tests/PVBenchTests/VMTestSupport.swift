@@ -1,4 +1,3 @@
-import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
@@ -6,9 +5,7 @@ import LocalVMs
 import PVBenchTestSupport
 import Results
 import Testing
-import Vocabulary
 
-@testable import PVBench
 
 /// Helpers shared by the VM test suites: temp folders, the built binary, a fake agent.
 enum VMTestSupport {

@@ -1,4 +1,3 @@
-import LinuxHost
 import Testing
 
 @Suite struct DurationConversionTests {

@@ -1,15 +1,9 @@
-import AgentProtocol
-import Controller
-import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import PVBenchTestSupport
 import Results
-import Workloads
 
-@testable import PVBench
 
 /// Builds a temporary host tree in the kernel's real file formats for mode tests.
 ///

@@ -4,12 +4,10 @@ import Experiments
 import Foundation
 import HostAgent
 import LinuxHost
-import LocalVMs
 import Results
 import Vocabulary
 import Workloads
 
-@testable import PVBench
 
 /// A real sshd on a free loopback port with throwaway host and user keys.
 ///

@@ -14,19 +14,6 @@ package enum ModeSupport {
     /// `unsupported` when the host lacks an interface, `bad-params` when the request
     /// cannot work anywhere this host is shaped like.
     package var code: AgentError.Code = .unsupported
-
-    /// Memberwise.
-    package init(
-      request: ModeRequest,
-      problem: String? = nil,
-      avoided: [Int]? = nil,
-      code: AgentError.Code = .unsupported
-    ) {
-      self.request = request
-      self.problem = problem
-      self.avoided = avoided
-      self.code = code
-    }
   }
 
   /// Whether `request` can run on a host with `facts`; the sentences match the agent's.

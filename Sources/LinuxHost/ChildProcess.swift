@@ -36,15 +36,6 @@ package final class ChildProcess: @unchecked Sendable {
     package var description: String {
       "cannot start \(executable): \(String(cString: strerror(errno)))"
     }
-
-    /// Memberwise.
-    package init(
-      executable: String,
-      errno: Int32
-    ) {
-      self.executable = executable
-      self.errno = errno
-    }
   }
 
   /// Starts `executable arguments…` with `environment` added to this process's environment.

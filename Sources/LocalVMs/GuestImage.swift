@@ -23,29 +23,4 @@ package struct GuestImage: Sendable, Codable, Equatable {
   package var cached: Bool
   /// Wall time spent in `build()`, including the cache lookup.
   package var buildSeconds: Double
-
-  /// Memberwise.
-  package init(
-    path: String,
-    kernelPath: String,
-    kernelRelease: String,
-    sizeBytes: Int,
-    hash: String,
-    modules: [String],
-    skippedModules: [String],
-    files: [String],
-    cached: Bool,
-    buildSeconds: Double
-  ) {
-    self.path = path
-    self.kernelPath = kernelPath
-    self.kernelRelease = kernelRelease
-    self.sizeBytes = sizeBytes
-    self.hash = hash
-    self.modules = modules
-    self.skippedModules = skippedModules
-    self.files = files
-    self.cached = cached
-    self.buildSeconds = buildSeconds
-  }
 }

@@ -73,17 +73,6 @@ package struct GuestImageBuilder: Sendable {
     package var hostPath: String
     /// Permission bits.
     package var mode: UInt32
-
-    /// Memberwise.
-    package init(
-      guestPath: String,
-      hostPath: String,
-      mode: UInt32
-    ) {
-      self.guestPath = guestPath
-      self.hostPath = hostPath
-      self.mode = mode
-    }
   }
 
   /// Returns the cached image for these inputs, building it first when missing.
@@ -168,23 +157,6 @@ package struct GuestImageBuilder: Sendable {
     package var skippedModules: [String]
     package var initScript: String
     package var hash: String
-
-    /// Memberwise.
-    package init(
-      inputs: [Input],
-      busyboxLinks: [String],
-      modules: [String],
-      skippedModules: [String],
-      initScript: String,
-      hash: String
-    ) {
-      self.inputs = inputs
-      self.busyboxLinks = busyboxLinks
-      self.modules = modules
-      self.skippedModules = skippedModules
-      self.initScript = initScript
-      self.hash = hash
-    }
   }
 
   /// Collects the inputs (running `ldd` and reading `modules.dep`) without writing anything.
@@ -277,15 +249,6 @@ package struct GuestImageBuilder: Sendable {
     package var name: String
     /// Uncompressed `.ko` on the host (a decompressed copy in the cache when needed).
     package var path: String
-
-    /// Memberwise.
-    package init(
-      name: String,
-      path: String
-    ) {
-      self.name = name
-      self.path = path
-    }
   }
 
   /// Finds the channel modules under the kernel's module folder, decompressing when needed.

@@ -100,15 +100,4 @@ package struct GuestKernel: Sendable, Equatable {
     if !current.isEmpty { result.append(current) }
     return result
   }
-
-  /// Memberwise.
-  package init(
-    path: String,
-    release: String,
-    modulesDirectory: String? = nil
-  ) {
-    self.path = path
-    self.release = release
-    self.modulesDirectory = modulesDirectory
-  }
 }

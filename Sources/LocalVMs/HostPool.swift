@@ -30,23 +30,6 @@ package final class HostPool: Sendable {
     package var cgroup: String?
     /// The weight written (`cpu.shares` or `cpu.weight`).
     package var weight: Int?
-
-    /// Memberwise.
-    package init(
-      guest: String,
-      pid: Int32,
-      entitledCPUs: Double,
-      capped: Bool,
-      cgroup: String? = nil,
-      weight: Int? = nil
-    ) {
-      self.guest = guest
-      self.pid = pid
-      self.entitledCPUs = entitledCPUs
-      self.capped = capped
-      self.cgroup = cgroup
-      self.weight = weight
-    }
   }
 
   /// The host CPUs all guests share.

@@ -11,17 +11,6 @@ package struct HostStealSample: Sendable, Equatable {
   package var mean: Double?
   /// Length of the interval, ns.
   package var intervalNanoseconds: UInt64
-
-  /// Memberwise.
-  package init(
-    perVCPU: [Double?],
-    mean: Double? = nil,
-    intervalNanoseconds: UInt64
-  ) {
-    self.perVCPU = perVCPU
-    self.mean = mean
-    self.intervalNanoseconds = intervalNanoseconds
-  }
 }
 
 /// Host-side steal of a guest: the run-queue wait of its QEMU vCPU threads.

@@ -237,13 +237,4 @@ package struct IntervalLineParser {
       request: request, rps: rps, stealPercent: steal, stealSource: stealSource,
       noiseBusyPercent: noise, modeApplied: applied)
   }
-
-  /// Memberwise.
-  package init(
-    bytes: UnsafeBufferPointer<UInt8>,
-    position: Int
-  ) {
-    self.bytes = bytes
-    self.position = position
-  }
 }

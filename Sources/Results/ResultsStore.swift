@@ -140,11 +140,4 @@ package struct ResultsStore: Sendable {
     try manager.createDirectory(at: directory, withIntermediateDirectories: true)
     return try CellWriter(directory: directory)
   }
-
-  /// Memberwise.
-  package init(
-    runDirectory: URL
-  ) {
-    self.runDirectory = runDirectory
-  }
 }

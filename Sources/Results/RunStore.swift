@@ -119,17 +119,6 @@ public struct RunStore: Sendable {
       return "\(error)"
     }
   }
-
-  /// Memberwise.
-  package init(
-    url: URL,
-    manifest: RunManifest,
-    cells: [StoredCell]
-  ) {
-    self.url = url
-    self.manifest = manifest
-    self.cells = cells
-  }
 }
 
 /// Per-index results of a concurrent load, written under a lock.

@@ -6,17 +6,4 @@ public struct StoredCell: Sendable {
   public var summary: CellSummary?
   public var intervals: [IntervalRecord]
   public var events: [EventRecord]
-
-  /// Memberwise.
-  package init(
-    id: String,
-    summary: CellSummary? = nil,
-    intervals: [IntervalRecord],
-    events: [EventRecord]
-  ) {
-    self.id = id
-    self.summary = summary
-    self.intervals = intervals
-    self.events = events
-  }
 }

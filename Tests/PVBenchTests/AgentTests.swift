@@ -8,7 +8,6 @@ import Results
 import Testing
 import Vocabulary
 
-
 @Suite(.serialized) struct AgentTests {
   /// A server whose channel is a pipe nobody reads (only `handle(line:)` is used).
   func server(root: String = "/nonexistent-root") -> AgentServer {

@@ -7,7 +7,6 @@ import LinuxHost
 import Results
 import Testing
 
-
 @Suite(.serialized) struct DoctorTests {
   @Test func fitHostPrintsEveryFactAndExitsZero() throws {
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, entitledCapacity: 2)

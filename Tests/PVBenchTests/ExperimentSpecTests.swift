@@ -8,7 +8,6 @@ import Testing
 import Vocabulary
 import Workloads
 
-
 /// Writes `text` to a temporary file named `name` and loads it as an experiment
 /// on a pretend machine with CPUs 0-1.
 private func load(_ text: String, name: String = "exp.yaml") throws(SpecError) -> LoadedExperiment {

@@ -6,7 +6,6 @@ import LinuxHost
 import Results
 import Testing
 
-
 /// Kills the agent with SIGKILL at every step of a mode change and shows that
 /// `pvbench restore` puts the fake tree back, and that a second restore has nothing to do.
 @Suite(.serialized) struct JournalCrashTests {

@@ -3,7 +3,6 @@ import LinuxHost
 import Testing
 import Vocabulary
 
-
 @Suite struct CpulistTests {
   @Test(arguments: [
     ("0-3,8", [0, 1, 2, 3, 8]), ("", []), ("5", [5]), ("0-1,1-2", [0, 1, 2]), (" 2,0 \n", [0, 2]),

@@ -7,7 +7,6 @@ import LinuxHost
 import Results
 import Testing
 
-
 @Suite struct ModeTests {
   /// An engine over a fake tree, journaling under its root.
   func engine(_ tree: FakeHostTree) -> ModeEngine {

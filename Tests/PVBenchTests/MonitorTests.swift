@@ -9,7 +9,6 @@ import Results
 import Testing
 import Vocabulary
 
-
 @Suite struct MonitorTests {
   /// An old kernel's line without steal (7 fields), a CPU missing (offline) and CPU 10, whose
   /// key sorts before CPU 2's.

@@ -7,7 +7,6 @@ import PVBenchTestSupport
 import Results
 import Testing
 
-
 /// `pvbench run` end to end with two local agents: the measure host acts on a fake
 /// kernel tree (so nothing on this machine changes), the noise host burns this
 /// machine's real CPUs and reports real /proc/stat.

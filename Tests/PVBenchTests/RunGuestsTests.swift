@@ -7,7 +7,6 @@ import PVBenchTestSupport
 import Results
 import Testing
 
-
 /// `pvbench run` with two real QEMU guests (TCG here): the noise guest cycles busy/idle,
 /// the measure guest's non-entitled CPU goes offline for real at each busy edge.
 @Suite(.serialized, .enabled(if: VMTestSupport.canBoot, "needs qemu-system-x86, a kernel, busybox"))

@@ -4,7 +4,6 @@ import Foundation
 import LinuxHost
 import Testing
 
-
 @Suite(.serialized) struct SSHTransportTests {
   func transport(_ sshd: SSHDFixture, root: String) -> SSHTransport {
     var transport = SSHTransport(destination: "pvtest")

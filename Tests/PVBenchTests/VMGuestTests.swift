@@ -10,7 +10,6 @@ import Testing
 import Vocabulary
 import Workloads
 
-
 /// Real QEMU (TCG) boots of the guest kernel; each boot is bounded by a timeout and every
 /// test checks that no QEMU process, folder or registry entry remains.
 @Suite(.serialized, .enabled(if: VMTestSupport.canBoot, "needs qemu-system-x86, a kernel, busybox"))

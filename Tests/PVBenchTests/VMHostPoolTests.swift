@@ -7,7 +7,6 @@ import LocalVMs
 import Results
 import Testing
 
-
 @Suite(.serialized) struct VMHostPoolTests {
   @Test func detectPrefersV2WithCpuElseV1() {
     let mounts = """

@@ -6,7 +6,6 @@ import LocalVMs
 import Results
 import Testing
 
-
 @Suite struct VMImageTests {
   @Test func cpioArchiveListsAndExtractsWithTheRealCpio() throws {
     var writer = CPIOArchiveWriter()

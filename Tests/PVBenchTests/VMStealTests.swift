@@ -8,7 +8,6 @@ import Results
 import Synchronization
 import Testing
 
-
 @Suite struct VMStealTests {
   @Test func stealIsWaitDeltaOverWallDelta() throws {
     let root = try VMTestSupport.temporaryFolder("proc")

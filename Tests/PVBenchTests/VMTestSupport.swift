@@ -6,7 +6,6 @@ import PVBenchTestSupport
 import Results
 import Testing
 
-
 /// Helpers shared by the VM test suites: temp folders, the built binary, a fake agent.
 enum VMTestSupport {
   /// A fresh folder under /tmp, removed by the caller with `remove(_:)`.

@@ -30,13 +30,4 @@ package struct ClockOffset: Sendable, Equatable {
   package func controllerTime(ofHost time: UInt64) -> UInt64 {
     UInt64(bitPattern: Int64(bitPattern: time) &- offsetNanoseconds)
   }
-
-  /// Memberwise.
-  package init(
-    offsetNanoseconds: Int64,
-    uncertaintyNanoseconds: UInt64
-  ) {
-    self.offsetNanoseconds = offsetNanoseconds
-    self.uncertaintyNanoseconds = uncertaintyNanoseconds
-  }
 }

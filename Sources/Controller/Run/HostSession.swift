@@ -64,17 +64,4 @@ package struct ModeChange: Sendable, Equatable {
   package var evacuationMilliseconds: Double?
   /// What was changed, or why verification failed.
   package var detail: String
-
-  /// Memberwise.
-  package init(
-    milliseconds: Double,
-    verified: Bool,
-    evacuationMilliseconds: Double? = nil,
-    detail: String
-  ) {
-    self.milliseconds = milliseconds
-    self.verified = verified
-    self.evacuationMilliseconds = evacuationMilliseconds
-    self.detail = detail
-  }
 }

@@ -2,26 +2,12 @@
 package struct PreflightError: Error, CustomStringConvertible, Sendable {
   package var report: String
   package var description: String { report }
-
-  /// Memberwise.
-  package init(
-    report: String
-  ) {
-    self.report = report
-  }
 }
 
 /// The user interrupted the run before its cells started.
 package struct InterruptedError: Error, CustomStringConvertible, Sendable {
   package var signal: String
   package var description: String { "interrupted by \(signal) while connecting to the hosts" }
-
-  /// Memberwise.
-  package init(
-    signal: String
-  ) {
-    self.signal = signal
-  }
 }
 
 /// A run that cannot go on; the message says what happened and what to do.

@@ -10,15 +10,4 @@ package struct HostError: Error, Sendable, Hashable, CustomStringConvertible {
   package var message: String
 
   package var description: String { "\(host): \(message)" }
-
-  /// Memberwise.
-  package init(
-    host: String,
-    code: AgentError.Code? = nil,
-    message: String
-  ) {
-    self.host = host
-    self.code = code
-    self.message = message
-  }
 }

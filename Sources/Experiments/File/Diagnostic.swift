@@ -16,21 +16,6 @@ package struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     let subject = keyPath.isEmpty ? "" : "\(keyPath): "
     return "\(location): error: \(subject)\(message)"
   }
-
-  /// Memberwise.
-  package init(
-    file: String,
-    line: Int? = nil,
-    column: Int? = nil,
-    keyPath: String,
-    message: String
-  ) {
-    self.file = file
-    self.line = line
-    self.column = column
-    self.keyPath = keyPath
-    self.message = message
-  }
 }
 
 /// Collects every problem of one pass over a file, in the order found.

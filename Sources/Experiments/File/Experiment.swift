@@ -26,39 +26,6 @@ package struct Experiment: Sendable, Codable, Equatable {
   package var maxConsecutiveFailures: Int
 
   package func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
-
-  /// Memberwise.
-  package init(
-    name: String,
-    description: String? = nil,
-    hosts: [HostSpec],
-    pool: PoolSpec? = nil,
-    measure: MeasureSpec,
-    noise: NoiseSpec? = nil,
-    modes: [ModeSpec],
-    trigger: Trigger,
-    settle: DurationValue,
-    sweep: [SweepAxis],
-    repetitions: Int,
-    expect: ExpectSpec? = nil,
-    report: ReportSpec,
-    maxConsecutiveFailures: Int
-  ) {
-    self.name = name
-    self.description = description
-    self.hosts = hosts
-    self.pool = pool
-    self.measure = measure
-    self.noise = noise
-    self.modes = modes
-    self.trigger = trigger
-    self.settle = settle
-    self.sweep = sweep
-    self.repetitions = repetitions
-    self.expect = expect
-    self.report = report
-    self.maxConsecutiveFailures = maxConsecutiveFailures
-  }
 }
 
 package struct HostSpec: Sendable, Codable, Equatable {
@@ -66,17 +33,6 @@ package struct HostSpec: Sendable, Codable, Equatable {
   package var transport: HostTransport
   /// Cores the host is guaranteed (PowerVM entitlement; cgroup weight for qemu guests).
   package var entitled: Int?
-
-  /// Memberwise.
-  package init(
-    name: String,
-    transport: HostTransport,
-    entitled: Int? = nil
-  ) {
-    self.name = name
-    self.transport = transport
-    self.entitled = entitled
-  }
 }
 
 package enum HostTransport: Sendable, Codable, Equatable {
@@ -100,17 +56,6 @@ package struct SSHHostSpec: Sendable, Codable, Equatable {
   package var host: String
   package var user: String?
   package var port: Int?
-
-  /// Memberwise.
-  package init(
-    host: String,
-    user: String? = nil,
-    port: Int? = nil
-  ) {
-    self.host = host
-    self.user = user
-    self.port = port
-  }
 }
 
 package struct QEMUHostSpec: Sendable, Codable, Equatable {
@@ -122,47 +67,16 @@ package struct QEMUHostSpec: Sendable, Codable, Equatable {
   package var kernel: String
   /// Limit the guest to its entitlement with a CPU bandwidth cap.
   package var capped: Bool
-
-  /// Memberwise.
-  package init(
-    vcpus: Int,
-    threadsPerCore: Int,
-    memory: ByteSize,
-    kernel: String,
-    capped: Bool
-  ) {
-    self.vcpus = vcpus
-    self.threadsPerCore = threadsPerCore
-    self.memory = memory
-    self.kernel = kernel
-    self.capped = capped
-  }
 }
 
 package struct PoolSpec: Sendable, Codable, Equatable {
   /// Host CPUs every qemu guest shares.
   package var hostCPUs: CPUSelection
-
-  /// Memberwise.
-  package init(
-    hostCPUs: CPUSelection
-  ) {
-    self.hostCPUs = hostCPUs
-  }
 }
 
 package struct MeasureSpec: Sendable, Codable, Equatable {
   package var host: String
   package var schbench: SchbenchSpec
-
-  /// Memberwise.
-  package init(
-    host: String,
-    schbench: SchbenchSpec
-  ) {
-    self.host = host
-    self.schbench = schbench
-  }
 }
 
 /// schbench parameters, named after schbench's long options.
@@ -182,49 +96,11 @@ package struct SchbenchSpec: Sendable, Codable, Equatable {
   package var requestsPerSecond: Int?
   package var messageCPUs: CPUSet?
   package var workerCPUs: CPUSet?
-
-  /// Memberwise.
-  package init(
-    messageThreads: Int,
-    workers: Int? = nil,
-    runtime: DurationValue,
-    warmup: DurationValue,
-    interval: DurationValue,
-    sleep: DurationValue,
-    operations: Int,
-    cacheFootprint: ByteSize,
-    locking: Bool,
-    requestsPerSecond: Int? = nil,
-    messageCPUs: CPUSet? = nil,
-    workerCPUs: CPUSet? = nil
-  ) {
-    self.messageThreads = messageThreads
-    self.workers = workers
-    self.runtime = runtime
-    self.warmup = warmup
-    self.interval = interval
-    self.sleep = sleep
-    self.operations = operations
-    self.cacheFootprint = cacheFootprint
-    self.locking = locking
-    self.requestsPerSecond = requestsPerSecond
-    self.messageCPUs = messageCPUs
-    self.workerCPUs = workerCPUs
-  }
 }
 
 package struct NoiseSpec: Sendable, Codable, Equatable {
   package var host: String
   package var stress: StressSpec
-
-  /// Memberwise.
-  package init(
-    host: String,
-    stress: StressSpec
-  ) {
-    self.host = host
-    self.stress = stress
-  }
 }
 
 package enum WorkerCount: Sendable, Codable, Equatable, CustomStringConvertible {
@@ -244,19 +120,6 @@ package struct StressSpec: Sendable, Codable, Equatable {
   package var idle: DurationValue
   package var workers: WorkerCount
   package var engine: StressEngine
-
-  /// Memberwise.
-  package init(
-    busy: DurationValue,
-    idle: DurationValue,
-    workers: WorkerCount,
-    engine: StressEngine
-  ) {
-    self.busy = busy
-    self.idle = idle
-    self.workers = workers
-    self.engine = engine
-  }
 }
 
 package struct ModeSpec: Sendable, Codable, Equatable {
@@ -272,29 +135,6 @@ package struct ModeSpec: Sendable, Codable, Equatable {
   package var high: Percentage?
   package var low: Percentage?
   package var governorAction: GovernorAction?
-
-  /// Memberwise.
-  package init(
-    id: String,
-    kind: ModeKind,
-    label: String,
-    cpus: CPUSelection? = nil,
-    paravirtInterface: ParavirtInterface? = nil,
-    interval: DurationValue? = nil,
-    high: Percentage? = nil,
-    low: Percentage? = nil,
-    governorAction: GovernorAction? = nil
-  ) {
-    self.id = id
-    self.kind = kind
-    self.label = label
-    self.cpus = cpus
-    self.paravirtInterface = paravirtInterface
-    self.interval = interval
-    self.high = high
-    self.low = low
-    self.governorAction = governorAction
-  }
 }
 
 package enum Trigger: String, Sendable, Codable, CaseIterable {
@@ -310,17 +150,6 @@ package struct SweepAxis: Sendable, Codable, Equatable {
   package var values: [String]
   /// `same-as-busy`: this key takes the value of the named sibling key at every point.
   package var sameAs: String?
-
-  /// Memberwise.
-  package init(
-    keyPath: String,
-    values: [String],
-    sameAs: String? = nil
-  ) {
-    self.keyPath = keyPath
-    self.values = values
-    self.sameAs = sameAs
-  }
 }
 
 package struct ExpectSpec: Sendable, Codable, Equatable {
@@ -328,30 +157,10 @@ package struct ExpectSpec: Sendable, Codable, Equatable {
   package var tolerance: Percentage
   /// Published wakeup latency (µs) by mode id, then percentile key (`"99.0"`).
   package var wakeupMicroseconds: [String: [String: Double]]
-
-  /// Memberwise.
-  package init(
-    table: String,
-    tolerance: Percentage,
-    wakeupMicroseconds: [String: [String: Double]]
-  ) {
-    self.table = table
-    self.tolerance = tolerance
-    self.wakeupMicroseconds = wakeupMicroseconds
-  }
 }
 
 package struct ReportSpec: Sendable, Codable, Equatable {
   package var percentiles: [Double]
   /// The intervals the tables and `expect:` verdicts use; written `busy`, `idle` or `all`.
   package var phase: PhaseSelection
-
-  /// Memberwise.
-  package init(
-    percentiles: [Double],
-    phase: PhaseSelection
-  ) {
-    self.percentiles = percentiles
-    self.phase = phase
-  }
 }

@@ -553,13 +553,4 @@ package struct ExperimentDecoder {
     }
     return ReportSpec(percentiles: percentiles, phase: phase)
   }
-
-  /// Memberwise.
-  package init(
-    sink: DiagnosticSink, localCPUs: CPUSet, presentCPUs: @escaping (_ root: String) -> CPUSet
-  ) {
-    self.sink = sink
-    self.localCPUs = localCPUs
-    self.presentCPUs = presentCPUs
-  }
 }

@@ -13,15 +13,6 @@ package struct SweepPoint: Sendable, Equatable {
   package static func == (lhs: SweepPoint, rhs: SweepPoint) -> Bool {
     lhs.values.elementsEqual(rhs.values) { $0 == $1 } && lhs.experiment == rhs.experiment
   }
-
-  /// Memberwise.
-  package init(
-    values: [(key: String, value: String)],
-    experiment: Experiment
-  ) {
-    self.values = values
-    self.experiment = experiment
-  }
 }
 
 /// A checked experiment file: the experiment as written and each point of its sweep.
@@ -30,19 +21,6 @@ package struct LoadedExperiment: Sendable {
   package var text: String
   package var experiment: Experiment
   package var points: [SweepPoint]
-
-  /// Memberwise.
-  package init(
-    path: String,
-    text: String,
-    experiment: Experiment,
-    points: [SweepPoint]
-  ) {
-    self.path = path
-    self.text = text
-    self.experiment = experiment
-    self.points = points
-  }
 }
 
 /// Reads an experiment file and reports every problem in it at once.

@@ -263,17 +263,6 @@ package struct NodeReader {
     }
     return previous[b.count]
   }
-
-  /// Memberwise.
-  package init(
-    node: Node,
-    path: [String],
-    sink: DiagnosticSink
-  ) {
-    self.node = node
-    self.path = path
-    self.sink = sink
-  }
 }
 
 /// The checked entries of one mapping.
@@ -295,14 +284,5 @@ package struct MappingReader {
       return nil
     }
     return value
-  }
-
-  /// Memberwise.
-  package init(
-    reader: NodeReader,
-    entries: [(key: String, keyNode: Node, value: Node)]
-  ) {
-    self.reader = reader
-    self.entries = entries
   }
 }

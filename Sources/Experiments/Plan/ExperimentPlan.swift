@@ -19,15 +19,6 @@ package struct Cell: Sendable, Equatable, Codable {
   package struct PointValue: Sendable, Equatable, Codable {
     package var key: String
     package var value: String
-
-    /// Memberwise.
-    package init(
-      key: String,
-      value: String
-    ) {
-      self.key = key
-      self.value = value
-    }
   }
 
   /// Memberwise.
@@ -57,21 +48,6 @@ package struct Knob: Sendable, Equatable, Codable {
   package var mode: String
   package var change: String
   package var when: String
-
-  /// Memberwise.
-  package init(
-    host: String,
-    role: String,
-    mode: String,
-    change: String,
-    when: String
-  ) {
-    self.host = host
-    self.role = role
-    self.mode = mode
-    self.change = change
-    self.when = when
-  }
 }
 
 /// What a run of an experiment will do: its cells in run order, their estimated time,

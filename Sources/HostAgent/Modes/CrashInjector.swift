@@ -64,15 +64,6 @@ import LinuxHost
     }
 
     package func moduleLoaded(_ name: String) -> Bool { base.moduleLoaded(name) }
-
-    /// Memberwise.
-    package init(
-      base: any SysfsWriter,
-      injector: CrashInjector
-    ) {
-      self.base = base
-      self.injector = injector
-    }
   }
 
 #endif

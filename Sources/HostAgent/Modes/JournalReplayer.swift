@@ -116,13 +116,4 @@ package struct JournalReplayer: Sendable {
     }
     return problems
   }
-
-  /// Memberwise.
-  package init(
-    paths: HostPaths,
-    kernel: any SysfsWriter
-  ) {
-    self.paths = paths
-    self.kernel = kernel
-  }
 }

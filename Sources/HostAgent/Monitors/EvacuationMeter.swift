@@ -20,15 +20,6 @@ package struct EvacuationMeter: Sendable {
     package var milliseconds: Double?
     /// Busy % of each CPU in the last window (CPUs gone offline are absent).
     package var lastBusyPercent: [Int: Double]
-
-    /// Memberwise.
-    package init(
-      milliseconds: Double? = nil,
-      lastBusyPercent: [Int: Double]
-    ) {
-      self.milliseconds = milliseconds
-      self.lastBusyPercent = lastBusyPercent
-    }
   }
 
   /// The counters now; nil when /proc/stat cannot be read or is malformed.

@@ -4,7 +4,6 @@ import LinuxHost
 import PVBenchTestSupport
 import Results
 
-
 /// Builds a temporary host tree in the kernel's real file formats for mode tests.
 ///
 /// Nothing here touches this machine's /sys or /proc: every file lives under `root`.

@@ -8,7 +8,6 @@ import Results
 import Vocabulary
 import Workloads
 
-
 /// A real sshd on a free loopback port with throwaway host and user keys.
 ///
 /// Root login is allowed in its config; it runs until `stop()` (always call it).

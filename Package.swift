@@ -7,11 +7,6 @@ import PackageDescription
 // on its host (HostAgent, Workloads, LinuxHost), the controller writes the results
 // format (Results), and the report reads it (Report). The `pvbench` executable is a
 // thin layer of commands over these libraries.
-// Test doubles (the fake kernel writer, the crash injector) are compiled only into
-// debug builds, the way swift-system gates its failure injection: a release
-// `pvbench` holds neither.
-let mocking: [SwiftSetting] = [.define("ENABLE_MOCKING", .when(configuration: .debug))]
-
 let package = Package(
   name: "pvbench",
   platforms: [.macOS(.v15)],
@@ -55,8 +50,7 @@ let package = Package(
     // The agent that runs on each host: modes, restore journal, monitors, workloads.
     .target(
       name: "HostAgent",
-      dependencies: ["AgentProtocol", "Vocabulary", "LinuxHost", "Workloads"],
-      swiftSettings: mocking
+      dependencies: ["AgentProtocol", "Vocabulary", "LinuxHost", "Workloads"]
     ),
     // The results format: records, writer and reader (docs/results-format.md).
     .target(name: "Results", dependencies: ["Vocabulary"]),
@@ -72,15 +66,25 @@ let package = Package(
     ),
     // Statistics, tables, plots and HTML over a results store; no knowledge of hosts.
     .target(name: "Report", dependencies: ["Results", "Vocabulary", "LinuxHost"]),
-    .executableTarget(
-      name: "PVBench",
+    // Every command of the command line.
+    .target(
+      name: "PVBenchCLI",
       dependencies: [
         "Controller", "HostAgent", "Experiments", "AgentProtocol", "Results", "LocalVMs",
         "Vocabulary", "LinuxHost", "Workloads", "Report",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      swiftSettings: mocking
+      ]
     ),
+    // `pvbench`: main.swift only.
+    .executableTarget(name: "PVBench", dependencies: ["PVBenchCLI"]),
+    // Test doubles, never in `pvbench`: the fake kernel and the crash injector, and the
+    // test build of the command line that installs them (the end-to-end tests run it).
+    .target(
+      name: "AgentTestDoubles", dependencies: ["HostAgent", "LinuxHost"],
+      path: "Tests/AgentTestDoubles"),
+    .executableTarget(
+      name: "pvbench-testing", dependencies: ["PVBenchCLI", "AgentTestDoubles"],
+      path: "Tests/pvbench-testing"),
     // Runs the built binary for end-to-end tests; Foundation only.
     .target(name: "PVBenchTestSupport", path: "Tests/PVBenchTestSupport"),
     .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "LinuxHost"]),
@@ -90,10 +94,12 @@ let package = Package(
       name: "PVBenchTests",
       dependencies: [
         "Controller", "HostAgent", "Experiments", "AgentProtocol", "Results", "LocalVMs",
-        "Vocabulary", "LinuxHost", "Workloads", "PVBench", "PVBenchTestSupport",
+        "Vocabulary", "LinuxHost", "Workloads", "PVBenchCLI", "AgentTestDoubles",
+        "PVBenchTestSupport",
       ]
     ),
-    .testTarget(name: "EndToEndTests", dependencies: ["PVBench", "PVBenchTestSupport"]),
+    .testTarget(
+      name: "EndToEndTests", dependencies: ["PVBench", "pvbench-testing", "PVBenchTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

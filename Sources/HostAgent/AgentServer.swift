@@ -37,17 +37,11 @@ package final class AgentServer: @unchecked Sendable {
   package init(channel: LineChannel, paths: HostPaths, journalPath: String) {
     self.channel = channel
     self.paths = paths
-    #if ENABLE_MOCKING
-      // Debug builds only: PVBENCH_CRASH_AT_STEP kills the agent mid-change (crash tests).
-      let injector = CrashInjector()
-      self.kernel = CountingSysfsWriter(base: makeSysfsWriter(paths: paths), injector: injector)
-      let afterAppend: (@Sendable () -> Void)? = { injector.step() }
-    #else
-      self.kernel = makeSysfsWriter(paths: paths)
-      let afterAppend: (@Sendable () -> Void)? = nil
-    #endif
+    let access = KernelAccess.make(paths: paths)
+    self.kernel = access.writer
     self.modes = ModeEngine(
-      paths: paths, kernel: kernel, journalPath: journalPath, afterJournalAppend: afterAppend)
+      paths: paths, kernel: kernel, journalPath: journalPath,
+      afterJournalAppend: access.afterJournalAppend)
     self.monitors = MonitorSet(paths: paths)
   }
 

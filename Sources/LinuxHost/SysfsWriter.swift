@@ -53,12 +53,19 @@ package protocol SysfsWriter: Sendable {
   func moduleLoaded(_ name: String) -> Bool
 }
 
-/// Writes to the real kernel's files; errno comes from the kernel.
+/// Writes the kernel's files under a root; errno comes from the kernel.
+///
+/// Paths are host paths (`/sys/devices/system/cpu/cpu3/online`), resolved under `paths`:
+/// for `/` the running kernel's files, for another root (a chroot, a mounted image) the
+/// files there as they are. Modules load only into the running kernel, so under another
+/// root loading one is refused and none is available.
 package struct KernelSysfsWriter: SysfsWriter {
-  package init() {}
+  package let paths: HostPaths
+
+  package init(paths: HostPaths = HostPaths()) { self.paths = paths }
 
   package func write(_ value: String, to path: String) throws(KernelError) {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    let fd = open(paths.resolve(path), O_WRONLY | O_CLOEXEC)
     if fd < 0 { throw KernelError(errno: errno, path: path, action: "write '\(value)'") }
     defer { close(fd) }
     let bytes = Array(value.utf8)
@@ -70,16 +77,21 @@ package struct KernelSysfsWriter: SysfsWriter {
   }
 
   package func makeDirectory(_ path: String) throws(KernelError) {
-    if mkdir(path, 0o755) != 0 && errno != EEXIST {
+    if mkdir(paths.resolve(path), 0o755) != 0 && errno != EEXIST {
       throw KernelError(errno: errno, path: path, action: "mkdir")
     }
   }
 
   package func removeDirectory(_ path: String) throws(KernelError) {
-    if rmdir(path) != 0 { throw KernelError(errno: errno, path: path, action: "rmdir") }
+    if rmdir(paths.resolve(path)) != 0 {
+      throw KernelError(errno: errno, path: path, action: "rmdir")
+    }
   }
 
   package func loadModule(_ name: String, parameters: [(String, String)]) throws(KernelError) {
+    guard paths.isRealHost else {
+      throw KernelError(errno: EPERM, path: "/sys/module/\(name)", action: "modprobe")
+    }
     let status = runTool(["modprobe", name] + parameters.map { "\($0.0)=\($0.1)" })
     if status != 0 {
       throw KernelError(errno: EIO, path: "/sys/module/\(name)", action: "modprobe")
@@ -87,18 +99,20 @@ package struct KernelSysfsWriter: SysfsWriter {
   }
 
   package func unloadModule(_ name: String) throws(KernelError) {
+    guard paths.isRealHost else {
+      throw KernelError(errno: EPERM, path: "/sys/module/\(name)", action: "rmmod")
+    }
     if runTool(["rmmod", name]) != 0 {
       throw KernelError(errno: EBUSY, path: "/sys/module/\(name)", action: "rmmod")
     }
   }
 
   package func moduleAvailable(_ name: String, kernelRelease: String) -> Bool {
-    moduleLoaded(name) || runTool(["modinfo", "-k", kernelRelease, "-n", name]) == 0
+    guard paths.isRealHost else { return false }
+    return moduleLoaded(name) || runTool(["modinfo", "-k", kernelRelease, "-n", name]) == 0
   }
 
-  package func moduleLoaded(_ name: String) -> Bool {
-    FileManager.default.fileExists(atPath: "/sys/module/\(name)")
-  }
+  package func moduleLoaded(_ name: String) -> Bool { paths.exists("/sys/module/\(name)") }
 
   /// Runs a kmod tool (`modprobe`, `rmmod`, `modinfo`); 127 when it is not installed, as
   /// a shell would report.

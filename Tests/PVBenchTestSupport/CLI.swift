@@ -8,15 +8,21 @@ public struct CLI {
     public var stderr: String
   }
 
-  /// The `pvbench` binary next to the test bundle (same build folder).
-  public static var binary: URL {
+  /// The test build of `pvbench` next to the test bundle (same build folder): the same
+  /// commands with the fake kernel and the crash injector installed (Tests/pvbench-testing).
+  public static var binary: URL { built("pvbench-testing") }
+
+  /// The release-shaped `pvbench` itself, without test doubles.
+  public static var pvbench: URL { built("pvbench") }
+
+  private static func built(_ name: String) -> URL {
     var dir = Bundle.main.bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("pvbench").path),
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path),
       dir.path != "/"
     {
       dir.deleteLastPathComponent()
     }
-    return dir.appendingPathComponent("pvbench")
+    return dir.appendingPathComponent(name)
   }
 
   /// The package root, for experiment files and fixtures.
@@ -28,7 +34,7 @@ public struct CLI {
   /// Runs `pvbench arguments…` with a time limit and returns status, stdout and stderr.
   public static func run(
     _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
-    timeout: TimeInterval = 120, currentDirectory: URL? = nil
+    timeout: TimeInterval = 120, currentDirectory: URL? = nil, binary: URL = CLI.binary
   ) throws -> Result {
     let process = Process()
     process.executableURL = binary

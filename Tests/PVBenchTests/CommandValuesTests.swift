@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PVBench
+@testable import PVBenchCLI
 
 /// Command-line values go through the experiment files' grammars.
 @Suite struct CommandValuesTests {

@@ -1,4 +1,5 @@
 import AgentProtocol
+import AgentTestDoubles
 import Controller
 import Experiments
 import Foundation

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PVBench
+@testable import PVBenchCLI
 
 @Suite struct ExitStatusTests {
   @Test func documentedCodesAreDistinct() {

@@ -6,9 +6,11 @@ import LinuxHost
   import Glibc
 #endif
 
-@main
-struct PVBench: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
+/// The `pvbench` command line: one subcommand per file in `Commands/`.
+public struct PVBench: AsyncParsableCommand {
+  public init() {}
+
+  public static let configuration = CommandConfiguration(
     commandName: "pvbench",
     abstract: "Benchmark and experiment orchestration for Linux scheduling under CPU overcommit.",
     discussion: """
@@ -29,7 +31,7 @@ struct PVBench: AsyncParsableCommand {
 
   /// Parses and runs the command; a bad command line exits with code 2 (invalid input),
   /// as the README documents, instead of ArgumentParser's 64.
-  static func main() async {
+  public static func runFromCommandLine() async {
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? any AsyncParsableCommand {

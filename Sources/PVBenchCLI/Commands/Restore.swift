@@ -35,7 +35,7 @@ extension PVBench {
           "pvbench restore: no journal at '\(paths.resolve(journal))'; nothing to restore.")
         return
       }
-      let reports = JournalRestorer(paths: paths, kernel: makeSysfsWriter(paths: paths))
+      let reports = JournalRestorer(paths: paths, kernel: KernelAccess.make(paths: paths).writer)
         .restoreAll(journal: journal)
       if reports.isEmpty {
         print("nothing to restore")

@@ -1,0 +1,242 @@
+import Foundation
+import HostAgent
+import LinuxHost
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Models the kernel's answers on a fake sysfs/procfs/cgroup tree (tests and `--root`).
+///
+/// Only what pvbench relies on is modelled, each with the errno the kernel returns.
+package struct FakeKernelSysfsWriter: SysfsWriter {
+  package let paths: HostPaths
+
+  private var cpuDir: String { HostPaths.cpuDirectory }
+
+  package func write(_ value: String, to path: String) throws(KernelError) {
+    let text = value.trimmingCharacters(in: .whitespacesAndNewlines)
+    let action = "write '\(value)'"
+    func refuse(_ code: Int32) -> KernelError {
+      KernelError(errno: code, path: path, action: action)
+    }
+    let name = (path as NSString).lastPathComponent
+    let parent = (path as NSString).deletingLastPathComponent
+    if path.hasPrefix(cpuDir + "/cpu") && name == "online" && parent != cpuDir {
+      guard paths.exists(path) else { throw refuse(ENOENT) }
+      guard text == "0" || text == "1" else { throw refuse(EINVAL) }
+      let cpu = Int((parent as NSString).lastPathComponent.dropFirst(3)) ?? -1
+      let online = onlineCPUs()
+      if text == "0" && online.contains(cpu) && online.count == 1 { throw refuse(EBUSY) }
+      try store(text + "\n", path)
+      let present = paths.readTrimmed("\(cpuDir)/present").flatMap(CPUSet.cpus(parsing:)) ?? []
+      let nowOnline = present.filter { cpu in
+        paths.readTrimmed(HostPaths.cpuOnline(cpu)).map { $0 == "1" } ?? true
+      }
+      try store(CPUSet.format(nowOnline) + "\n", "\(cpuDir)/online")
+      return
+    }
+    if path == HostPaths.paravirt {
+      guard let cpus = CPUSet.cpus(parsing: text) else { throw refuse(EINVAL) }
+      let possible = paths.readTrimmed("\(cpuDir)/possible").flatMap(CPUSet.cpus(parsing:)) ?? []
+      guard Set(cpus).isSubset(of: possible) else { throw refuse(EINVAL) }
+      if !possible.isEmpty && Set(possible).isSubset(of: cpus) { throw refuse(EINVAL) }
+      try store(CPUSet.format(cpus) + "\n", path)
+      return
+    }
+    if path == HostPaths.vpManualHint {
+      let possible = paths.readTrimmed("\(cpuDir)/possible").flatMap(CPUSet.cpus(parsing:)) ?? []
+      guard let first = Int(text), first >= 1, first <= possible.count else {
+        throw refuse(EINVAL)
+      }
+      try store("\(first)\n", path)
+      return
+    }
+    if path.hasPrefix(HostPaths.cgroupRoot + "/") {
+      try writeCgroup(text, name: name, directory: parent, refuse: refuse)
+      return
+    }
+    guard paths.exists(path) else { throw refuse(ENOENT) }
+    try store(value, path)
+  }
+
+  private func writeCgroup(
+    _ text: String, name: String, directory: String, refuse: (Int32) -> KernelError
+  ) throws(KernelError) {
+    switch name {
+    case "cgroup.procs", "tasks":
+      guard let pid = Int(text) else { throw refuse(EINVAL) }
+      guard paths.exists("/proc/\(pid)") else { throw refuse(ESRCH) }
+      guard paths.exists("\(directory)/cgroup.procs") else { throw refuse(ENOENT) }
+      let v1 = directory.hasPrefix(HostPaths.cgroupRoot + "/cpuset")
+      if v1 && (paths.readTrimmed("\(directory)/cpuset.cpus") ?? "").isEmpty {
+        throw refuse(ENOSPC)
+      }
+      let hierarchy = v1 ? HostPaths.cgroupRoot + "/cpuset" : HostPaths.cgroupRoot
+      for procs in procsFiles(under: hierarchy) {
+        let pids = (paths.read(procs) ?? "").split(separator: "\n").filter { $0 != "\(pid)" }
+        try store(pids.map { $0 + "\n" }.joined(), procs)
+      }
+      // Kept in pid order, so a restored tree reads the same as before.
+      let here =
+        ((paths.read("\(directory)/cgroup.procs") ?? "").split(separator: "\n")
+        .compactMap { Int($0) } + [pid]).sorted()
+      try store(here.map { "\($0)\n" }.joined(), "\(directory)/cgroup.procs")
+      let relative = String(directory.dropFirst(hierarchy.count))
+      try store(
+        (v1 ? "5:cpuset:" : "0::") + (relative.isEmpty ? "/" : relative) + "\n",
+        "/proc/\(pid)/cgroup")
+    case "cpuset.cpus":
+      guard let cpus = CPUSet.cpus(parsing: text) else { throw refuse(EINVAL) }
+      let parent = (directory as NSString).deletingLastPathComponent
+      let parentEffective =
+        paths.readTrimmed("\(parent)/cpuset.cpus.effective").flatMap(CPUSet.cpus(parsing:))
+        ?? paths.readTrimmed("\(parent)/cpuset.cpus").flatMap(CPUSet.cpus(parsing:)) ?? []
+      let v1 = directory.hasPrefix(HostPaths.cgroupRoot + "/cpuset")
+      if v1 && !Set(cpus).isSubset(of: parentEffective) { throw refuse(EINVAL) }
+      try store(CPUSet.format(cpus) + "\n", "\(directory)/cpuset.cpus")
+      let effective = cpus.isEmpty ? parentEffective : cpus.filter(parentEffective.contains)
+      try store(CPUSet.format(effective) + "\n", "\(directory)/cpuset.cpus.effective")
+    case "cgroup.subtree_control":
+      var enabled = (paths.read("\(directory)/cgroup.subtree_control") ?? "")
+        .split(whereSeparator: \.isWhitespace).map(String.init)
+      let available = (paths.read("\(directory)/cgroup.controllers") ?? "")
+        .split(whereSeparator: \.isWhitespace).map(String.init)
+      for token in text.split(whereSeparator: \.isWhitespace) {
+        let controller = String(token.dropFirst())
+        guard available.contains(controller) else { throw refuse(ENOENT) }
+        if token.hasPrefix("+") {
+          if !enabled.contains(controller) { enabled.append(controller) }
+        } else if token.hasPrefix("-") {
+          enabled.removeAll { $0 == controller }
+        } else {
+          throw refuse(EINVAL)
+        }
+      }
+      try store(enabled.joined(separator: " ") + "\n", "\(directory)/cgroup.subtree_control")
+    default:
+      guard paths.exists("\(directory)/\(name)") else { throw refuse(ENOENT) }
+      try store(text + "\n", "\(directory)/\(name)")
+    }
+  }
+
+  package func makeDirectory(_ path: String) throws(KernelError) {
+    let fileManager = FileManager.default
+    let parent = (path as NSString).deletingLastPathComponent
+    guard paths.exists(parent) else {
+      throw KernelError(errno: ENOENT, path: path, action: "mkdir")
+    }
+    if paths.exists(path) { return }
+    do {
+      try fileManager.createDirectory(
+        atPath: paths.resolve(path), withIntermediateDirectories: false)
+    } catch {
+      throw KernelError(errno: EACCES, path: path, action: "mkdir")
+    }
+    let v1 = path.hasPrefix(HostPaths.cgroupRoot + "/cpuset")
+    try store("", "\(path)/cgroup.procs")
+    try store("\n", "\(path)/cpuset.cpus")
+    if v1 {
+      try store("\n", "\(path)/cpuset.mems")
+      try store("", "\(path)/tasks")
+      try store("\n", "\(path)/cpuset.cpus.effective")
+    } else {
+      let subtree = paths.read("\(parent)/cgroup.subtree_control") ?? ""
+      try store(subtree, "\(path)/cgroup.controllers")
+      try store("\n", "\(path)/cgroup.subtree_control")
+      try store(
+        paths.read("\(parent)/cpuset.cpus.effective") ?? "\n",
+        "\(path)/cpuset.cpus.effective")
+    }
+  }
+
+  package func removeDirectory(_ path: String) throws(KernelError) {
+    guard paths.exists(path) else {
+      throw KernelError(errno: ENOENT, path: path, action: "rmdir")
+    }
+    if !(paths.readTrimmed("\(path)/cgroup.procs") ?? "").isEmpty {
+      throw KernelError(errno: EBUSY, path: path, action: "rmdir")
+    }
+    if paths.list(path).contains(where: { paths.exists("\(path)/\($0)/cgroup.procs") }) {
+      throw KernelError(errno: EBUSY, path: path, action: "rmdir")
+    }
+    do { try FileManager.default.removeItem(atPath: paths.resolve(path)) } catch {
+      throw KernelError(errno: EIO, path: path, action: "rmdir")
+    }
+  }
+
+  package func loadModule(_ name: String, parameters: [(String, String)]) throws(KernelError) {
+    let release = paths.readTrimmed("/proc/sys/kernel/osrelease") ?? ""
+    guard moduleAvailable(name, kernelRelease: release) else {
+      throw KernelError(
+        errno: ENOENT, path: "/lib/modules/\(release)", action: "modprobe \(name)")
+    }
+    if moduleLoaded(name) {
+      throw KernelError(errno: EEXIST, path: "/sys/module/\(name)", action: "modprobe \(name)")
+    }
+    do {
+      try FileManager.default.createDirectory(
+        atPath: paths.resolve("/sys/module/\(name)/parameters"), withIntermediateDirectories: true
+      )
+    } catch {
+      throw KernelError(errno: EIO, path: "/sys/module/\(name)", action: "modprobe \(name)")
+    }
+    for (key, value) in parameters {
+      try store(value + "\n", "/sys/module/\(name)/parameters/\(key)")
+    }
+    // The governor starts with every online CPU preferred.
+    try store(CPUSet.format(onlineCPUs()) + "\n", HostPaths.preferred)
+  }
+
+  package func unloadModule(_ name: String) throws(KernelError) {
+    guard moduleLoaded(name) else {
+      throw KernelError(errno: ENOENT, path: "/sys/module/\(name)", action: "rmmod")
+    }
+    try? FileManager.default.removeItem(atPath: paths.resolve("/sys/module/\(name)"))
+    try? FileManager.default.removeItem(atPath: paths.resolve(HostPaths.preferred))
+  }
+
+  package func moduleAvailable(_ name: String, kernelRelease: String) -> Bool {
+    let directory = "/lib/modules/\(kernelRelease)"
+    guard
+      let enumerator = FileManager.default.enumerator(atPath: paths.resolve(directory))
+    else { return false }
+    while let file = enumerator.nextObject() as? String {
+      if (file as NSString).lastPathComponent.hasPrefix(name + ".ko") { return true }
+    }
+    return false
+  }
+
+  package func moduleLoaded(_ name: String) -> Bool { paths.exists("/sys/module/\(name)") }
+
+  private func onlineCPUs() -> [Int] {
+    paths.readTrimmed("\(cpuDir)/online").flatMap(CPUSet.cpus(parsing:)) ?? []
+  }
+
+  private func procsFiles(under hierarchy: String) -> [String] {
+    var result: [String] = []
+    guard let enumerator = FileManager.default.enumerator(atPath: paths.resolve(hierarchy))
+    else { return result }
+    while let file = enumerator.nextObject() as? String {
+      if (file as NSString).lastPathComponent == "cgroup.procs" {
+        result.append(hierarchy + "/" + file)
+      }
+    }
+    return result
+  }
+
+  private func store(_ contents: String, _ path: String) throws(KernelError) {
+    do {
+      try Data(contents.utf8).write(to: URL(fileURLWithPath: paths.resolve(path)))
+    } catch {
+      throw KernelError(errno: EIO, path: path, action: "write")
+    }
+  }
+
+  /// Memberwise.
+  package init(
+    paths: HostPaths
+  ) {
+    self.paths = paths
+  }
+}

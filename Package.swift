@@ -5,8 +5,8 @@ import PackageDescription
 // and planned (Experiments), the controller drives one agent per host over a transport
 // (Controller, AgentProtocol, LocalVMs), each agent applies modes and runs workloads
 // on its host (HostAgent, Workloads, LinuxHost), the controller writes the results
-// format (Results), and the report reads it (Report). The `pvbench` executable is a
-// thin layer of commands over these libraries.
+// format (Results), and the report reads it (Report). The commands (PVBenchCLI) are a
+// thin layer over these libraries, and the `pvbench` executable is their main.swift.
 let package = Package(
   name: "pvbench",
   platforms: [.macOS(.v15)],

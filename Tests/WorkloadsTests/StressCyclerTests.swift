@@ -24,7 +24,7 @@ import Testing
     cycler.wait()
     #expect(Double(monotonicNow() - started) / 1e9 < 10)
     let seen = edges.all
-    #expect(seen.map(\.phase) == ["busy", "idle", "busy", "idle", "end"])
+    #expect(seen.map(\.phase) == [.busy, .idle, .busy, .idle, .end])
     #expect(seen.map(\.cycle) == [0, 0, 1, 1, 2])
     let origin = seen[0].scheduledMonotonicNanoseconds
     for (index, edge) in seen.enumerated() {
@@ -33,12 +33,12 @@ import Testing
       #expect(edge.wallNanoseconds > 1_600_000_000_000_000_000)
     }
     let reports = phases.all
-    #expect(reports.map(\.phase) == ["busy", "idle", "busy", "idle"])
+    #expect(reports.map(\.phase) == [.busy, .idle, .busy, .idle])
     for report in reports {
       #expect(report.engine == engine.rawValue)
       #expect(report.workers == 2)
       let burned = try #require(report.burnerFraction)
-      if report.phase == "busy" {
+      if report.phase == .busy {
         // Busy CPUs (ours or anyone's) over the phase, and our burners did run.
         #expect(report.busyFraction > 0.5)
         #expect(burned > 0.02, "burners ran \(burned)")
@@ -62,7 +62,7 @@ import Testing
     cycler.stop()
     cycler.wait()
     #expect(Double(monotonicNow() - started) / 1e9 < 5)
-    #expect(edges.all.last?.phase == "end")
+    #expect(edges.all.last?.phase == .end)
     #expect(childProcesses().isEmpty)
   }
 

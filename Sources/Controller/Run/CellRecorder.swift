@@ -73,20 +73,22 @@ package final class CellRecorder: @unchecked Sendable {
       locked { workloadDone = true }
     case .edge(let edge) where host == noiseHost:
       let time = relative(host: host, edge.monotonicNanoseconds)
-      let phase: Phase = edge.phase == Phase.busy.rawValue ? .busy : .idle
+      // After the last phase (`end`) the noise host rests: its intervals are idle.
+      let phase: Phase = edge.phase == .busy ? .busy : .idle
       locked { edges.append((time, phase)) }
       let late = Double(edge.lateNanoseconds) / 1e6
       append(
         EventRecord(
           timeNanoseconds: time, host: host, kind: .phaseEdge,
-          detail: edge.phase == "end" ? "end" : phase.rawValue, milliseconds: late))
+          detail: edge.phase.rawValue, milliseconds: late))
     case .phase(let report) where host == noiseHost:
       locked { phaseReports.append(report) }
       append(
         EventRecord(
           timeNanoseconds: relative(host: host, report.endMonotonicNanoseconds), host: host,
           kind: .noisePhase,
-          detail: "\(report.phase) \(String(format: "%.1f", report.busyFraction * 100))% busy",
+          detail:
+            "\(report.phase.rawValue) \(String(format: "%.1f", report.busyFraction * 100))% busy",
           milliseconds: Double(report.endMonotonicNanoseconds - report.startMonotonicNanoseconds)
             / 1e6))
     case .cpuSample(let time, let total, let perCPU):
@@ -254,7 +256,7 @@ package final class CellRecorder: @unchecked Sendable {
     }
 
     var reasons = locked { self.reasons }
-    for report in locked({ phaseReports }) where report.phase == Phase.busy.rawValue {
+    for report in locked({ phaseReports }) where report.phase == .busy {
       if report.busyFraction < busyGate {
         reasons.append(
           "\(noiseHost ?? "noise"): busy phase \(report.cycle) reached "

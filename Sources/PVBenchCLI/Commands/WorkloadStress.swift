@@ -136,7 +136,7 @@ extension PVBench.Workload {
             let scheduled = Double(edge.scheduledMonotonicNanoseconds - origin.value) / 1e9
             let actual = Double(edge.monotonicNanoseconds &- origin.value) / 1e9
             Self.say(
-              "edge \(edge.phase.padding(toLength: 4, withPad: " ", startingAt: 0)) "
+              "edge \(edge.phase.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) "
                 + "cycle \(edge.cycle)  scheduled +\(Self.fixed(scheduled, 3)) s  "
                 + "actual +\(Self.fixed(actual, 4)) s  "
                 + "late \(Self.fixed(Double(edge.lateNanoseconds) / 1e6, 2)) ms")
@@ -148,7 +148,7 @@ extension PVBench.Workload {
             }
             let length = Double(phase.endMonotonicNanoseconds - phase.startMonotonicNanoseconds)
             Self.say(
-              "phase \(phase.phase) cycle \(phase.cycle): \(Self.fixed(length / 1e9, 3)) s, "
+              "phase \(phase.phase.rawValue) cycle \(phase.cycle): \(Self.fixed(length / 1e9, 3)) s, "
                 + "busy \(Self.fixed(phase.busyFraction * 100, 1)) % of \(phase.workers) "
                 + "workers, burners ran "
                 + "\(phase.burnerFraction.map { Self.fixed($0 * 100, 1) + " %" } ?? "n/a") "

@@ -145,11 +145,12 @@ public final class StressCycler: @unchecked Sendable {
     if let cycles = options.cycles { end = start + UInt64(cycles) * period }
     if let duration = options.durationNanoseconds { end = min(end, start + duration) }
     let engineName = engine.rawValue
-    var previous: (phase: String, cycle: Int, at: UInt64, stat: ProcStatSnapshot?, burned: UInt64?)?
+    var previous:
+      (phase: StressPhase, cycle: Int, at: UInt64, stat: ProcStatSnapshot?, burned: UInt64?)?
     var cycle = 0
     var isBusy = false
 
-    func edge(_ phase: String, cycle: Int, scheduled: UInt64) {
+    func edge(_ phase: StressPhase, cycle: Int, scheduled: UInt64) {
       let now = pvb_monotonic_ns()
       let wall = pvb_realtime_ns()
       let stat = try? ProcStatSnapshot.read(procRoot: procRoot)
@@ -171,7 +172,7 @@ public final class StressCycler: @unchecked Sendable {
             busyFraction: StressCycler.busyFraction(from: before, to: stat, workers: workers),
             burnerFraction: burnerFraction, workers: workers, engine: engineName))
       }
-      previous = phase == "end" ? nil : (phase, cycle, now, stat, burned)
+      previous = phase == .end ? nil : (phase, cycle, now, stat, burned)
     }
 
     while true {
@@ -182,21 +183,21 @@ public final class StressCycler: @unchecked Sendable {
         burner.setBusy(true)
         isBusy = true
       }
-      edge("busy", cycle: cycle, scheduled: busyAt)
+      edge(.busy, cycle: cycle, scheduled: busyAt)
       let idleAt = min(busyAt + busy, end)
       guard sleep(until: idleAt) else { break }
       if idleAt >= end { break }
       if idle > 0 {
         burner.setBusy(false)
         isBusy = false
-        edge("idle", cycle: cycle, scheduled: idleAt)
+        edge(.idle, cycle: cycle, scheduled: idleAt)
       }
       cycle += 1
     }
     if end != UInt64.max { _ = sleep(until: end) }
     let endAt = min(end, pvb_monotonic_ns())
     if isBusy { burner.setBusy(false) }
-    edge("end", cycle: cycle, scheduled: endAt)
+    edge(.end, cycle: cycle, scheduled: endAt)
   }
 
   /// Busy CPU time between two readings in units of `workers` CPUs, clamped to 0…1.

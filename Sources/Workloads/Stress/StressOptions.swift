@@ -51,10 +51,17 @@ public struct StressOptions: Codable, Sendable, Equatable {
   }
 }
 
+/// What the noise host does from an edge on: burn, rest, or stop cycling.
+public enum StressPhase: String, Codable, Sendable, CaseIterable {
+  case busy, idle
+  /// The last phase ended; the cycler is done.
+  case end
+}
+
 /// One phase edge as it actually happened.
 public struct PhaseEdge: Codable, Sendable, Equatable {
-  /// The phase that starts at this edge: `busy`, `idle`, or `end`.
-  public var phase: String
+  /// The phase that starts at this edge.
+  public var phase: StressPhase
   /// The cycle (0-based) the edge belongs to.
   public var cycle: Int
   /// When the schedule wanted the edge (CLOCK_MONOTONIC, ns).
@@ -74,7 +81,7 @@ public struct PhaseEdge: Codable, Sendable, Equatable {
 /// What one phase achieved.
 public struct PhaseReport: Codable, Sendable, Equatable {
   /// `busy` or `idle`.
-  public var phase: String
+  public var phase: StressPhase
   /// The cycle (0-based).
   public var cycle: Int
   /// The actual start edge (CLOCK_MONOTONIC, ns).

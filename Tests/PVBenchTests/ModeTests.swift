@@ -158,12 +158,18 @@ import Testing
     #expect(result["tasks_moved"] == 3)  // init, sshd, bash; not the kernel thread
     let slice = result["cgroup"]?.stringValue ?? ""
     #expect(tree.read("\(slice)/cgroup.procs") == "1\n300\n400\n")
-    #expect(tree.read("\(slice)/cpuset.cpus.effective") == "0-3\n")
+    let effective = cgroup == .v1 ? "cpuset.effective_cpus" : "cpuset.cpus.effective"
+    #expect(tree.read("\(slice)/\(effective)") == "0-3\n")
+    #expect(verifiedEffective(modes) == "0-3")
     #expect(tree.read("/proc/2/cgroup").contains(":/\n"))
     let verified = try modes.verify()
     #expect(verified["tasks_outside"] == 0)
     try modes.restore()
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+  }
+
+  private func verifiedEffective(_ modes: ModeEngine) -> String? {
+    (try? modes.verify())?["effective"]?.stringValue
   }
 
   @Test func applyingAModeRestoresThePreviousOne() throws {

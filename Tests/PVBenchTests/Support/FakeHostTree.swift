@@ -70,15 +70,18 @@ struct FakeHostTree {
       try write("\(cg)/cgroup.controllers", "cpuset cpu io memory pids\n")
       try write("\(cg)/cgroup.subtree_control", "cpu memory pids\n")
       try write("\(cg)/cpuset.cpus.effective", all + "\n")
+      try write("\(cg)/cpuset.mems.effective", "0\n")
       try write("\(cg)/cgroup.procs", "")
       for group in Set(taskList.map(\.cgroup)) where group != "/" {
         try write("\(cg)\(group)/cgroup.procs", "")
         try write("\(cg)\(group)/cgroup.controllers", "cpu memory pids\n")
       }
     case .v1:
+      // The files of a real v1 cpuset root (cgroup-v1/cpusets.rst 1.3).
       try write("\(cg)/cpuset/cpuset.cpus", all + "\n")
-      try write("\(cg)/cpuset/cpuset.cpus.effective", all + "\n")
+      try write("\(cg)/cpuset/cpuset.effective_cpus", all + "\n")
       try write("\(cg)/cpuset/cpuset.mems", "0\n")
+      try write("\(cg)/cpuset/cpuset.effective_mems", "0\n")
       try write("\(cg)/cpuset/cgroup.procs", "")
       try write("\(cg)/cpuset/tasks", "")
     case .none:
@@ -101,6 +104,10 @@ struct FakeHostTree {
           ((paths.read(procs) ?? "").split(separator: "\n").compactMap { Int($0) }
           + [task.pid]).sorted()
         try write(procs, pids.map { "\($0)\n" }.joined())
+        if cgroup == .v1 {
+          let tasks = (procs as NSString).deletingLastPathComponent + "/tasks"
+          try write(tasks, pids.map { "\($0)\n" }.joined())
+        }
       }
     }
   }

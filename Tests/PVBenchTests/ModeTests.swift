@@ -86,7 +86,7 @@ import Testing
       let error = error as? AgentError
       return error?.code == .kernelRefused
         && error?.message
-          == "The kernel refused: write '0-3' to /sys/devices/system/cpu/paravirt failed: Invalid argument (errno 22). The host was restored."
+          == "The kernel refused: write '0-3' to /sys/devices/system/cpu/paravirt failed: Invalid argument (errno 22). The host was restored and read back."
     }
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }

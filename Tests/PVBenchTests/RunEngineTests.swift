@@ -77,11 +77,35 @@ import Testing
       try? FileManager.default.removeItem(at: work)
     }
     let before = state()
+    // An agent that died with cpu1 offline left its journal: the run's agent restores it
+    // before its hello, and the run says so and records it.
+    let dead = Self.deadPID()
+    let journal = "/run/pvbench/journal-\(dead).jsonl"
+    try fake.write(HostPaths.cpuOnline(1), "0\n")
+    try fake.write("/sys/devices/system/cpu/online", "0\n")
+    try fake.write(
+      journal,
+      """
+      {"kind":"begin","name":"pvbench test","pid":\(dead)}
+      {"kind":"write","original":"1","path":"/sys/devices/system/cpu/cpu1/online","value":"0"}
+
+      """)
     let result = try CLI.run(
       ["run", try experiment(), "--results", work.appendingPathComponent("results").path],
       timeout: 120)
     #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stderr.contains(
+        "box: restored 1 change left by a dead agent (\(journal)), read back\n"),
+      "\(result.stderr)")
     let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let manifest = try JSONDecoder().decode(
+      RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/manifest.json")))
+    #expect(
+      manifest.hosts.first { $0.name == "box" }?.recovered == [
+        RecoveryRecord(journal: journal, undone: 1, restored: true, problems: [])
+      ])
+    #expect(manifest.hosts.first { $0.name == "noisy" }?.recovered == [])
     #expect(run.hasPrefix(work.appendingPathComponent("results/e2e/").path))
     for name in ["manifest.json", "experiment.yaml", "experiment.json"] {
       #expect(FileManager.default.fileExists(atPath: run + "/" + name), "\(name)")
@@ -111,6 +135,15 @@ import Testing
     #expect(!idleApplied.contains(true), "\(idleApplied)")
     // The fake kernel tree is exactly as it was: every change was undone.
     #expect(changes(before, state()) == [])
+  }
+
+  /// The pid of a process that has ended: a `/bin/true` child, run and reaped.
+  static func deadPID() -> Int32 {
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/bin/true")
+    try? probe.run()
+    probe.waitUntilExit()
+    return probe.processIdentifier
   }
 
   @Test func sigintRestoresKeepsPartialCellAndResumeCompletes() throws {

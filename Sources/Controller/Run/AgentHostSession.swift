@@ -91,7 +91,19 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
       kernelCmdline: facts.cmdline, cpusPresent: CPUSet.format(facts.present),
       cpusOnline: CPUSet.format(facts.online), cores: facts.cores.count,
       threadsPerCore: facts.threadsPerCore, entitled: entitledCores,
-      interfaces: facts.interfaces, stealAccounting: facts.stealColumn)
+      interfaces: facts.interfaces, stealAccounting: facts.stealColumn,
+      recovered: Self.recovered(hello: client.helloEvent))
+  }
+
+  /// The hello's `recovered` list: journals of dead agents the agent replayed first.
+  package static func recovered(hello: JSON) -> [RecoveryRecord] {
+    (hello["recovered"]?.arrayValue ?? []).map { item in
+      RecoveryRecord(
+        journal: item["journal"]?.stringValue ?? "?",
+        undone: Int(item["undone"]?.intValue ?? 0),
+        restored: item["restored"]?.boolValue ?? false,
+        problems: item["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
   }
 
   package func monotonicNanoseconds() async throws -> UInt64 {

@@ -101,9 +101,18 @@ package final class ModeEngine: @unchecked Sendable {
       }
       active = Active(request: request, avoided: avoided, expected: expected)
     } catch {
-      // Undo whatever part was done, so a refused apply leaves the host as it was.
-      _ = try? restoreLocked()
-      throw error
+      // Undo whatever part was done, so a refused apply leaves the host as it was; say it
+      // was restored only when the journal's replay read every change back.
+      var failure = error
+      do {
+        try restoreLocked()
+        if failure.code == .kernelRefused {
+          failure.message += " The host was restored and read back."
+        }
+      } catch {
+        failure.message += " Restoring the host failed too: \(error.message)"
+      }
+      throw failure
     }
     return result
   }
@@ -153,7 +162,7 @@ package final class ModeEngine: @unchecked Sendable {
   func kernelCall(_ body: () throws(KernelError) -> Void) throws(AgentError) {
     do { try body() } catch {
       throw AgentError(
-        code: .kernelRefused, message: "The kernel refused: \(error) The host was restored.")
+        code: .kernelRefused, message: "The kernel refused: \(error)")
     }
   }
 

@@ -21,7 +21,7 @@ import Testing
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
   }
 
-  func experiment(repeat repetitions: Int = 1) throws -> String {
+  func experiment(repeat repetitions: Int = 1, engine: String = "builtin") throws -> String {
     let path = work.appendingPathComponent("e2e.yaml").path
     try """
     name: e2e
@@ -33,7 +33,7 @@ import Testing
       schbench: { message_threads: 1, workers: 2, runtime: 7s, interval: 1s, cache_footprint: 4K, operations: 1 }
     noise:
       host: noisy
-      stress: { busy: 2500ms, idle: 2500ms, workers: 2, engine: builtin }
+      stress: { busy: 2500ms, idle: 2500ms, workers: 2, engine: \(engine) }
     modes:
       - out-of-box
       - cpuset: { cpus: non-entitled }
@@ -270,5 +270,107 @@ extension RunEngineTests {
       run.stderr.contains("pvbench run: a host cannot run this experiment; nothing was changed.\n"))
     #expect(run.stderr.contains("needs /sys/devices/system/cpu/paravirt"))
     #expect(fake.snapshot() == before)
+  }
+}
+
+extension RunEngineTests {
+  /// Pids whose parent is `parent` (from /proc/PID/stat).
+  static func children(of parent: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+      guard let pid = Int32(entry),
+        let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { return nil }
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+    }
+  }
+
+  /// True while `pid` exists and is not a zombie.
+  static func alive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+  }
+
+  @Test(.enabled(if: Executables.find("stress-ng") != nil, "needs stress-ng"))
+  func aRunKilledWithSIGKILLLeavesNoProcessAndKeepsItsIntervals() throws {
+    defer {
+      fake.remove()
+      try? FileManager.default.removeItem(at: work)
+    }
+    let before = state()
+    let file = try experiment(engine: "stress-ng")
+    let results = work.appendingPathComponent("results").path
+    let running = try RunningCLI(["run", file, "--results", results])
+    let runPID = running.process.processIdentifier
+    // Wait (at most 90 s) until the second cell has streamed two intervals, with the first
+    // cell ended; then note every process the run started, and SIGKILL the run.
+    var descendants: [Int32] = []
+    var streamed: (cell: String, lines: Int)?
+    let started = Date()
+    while streamed == nil && Date().timeIntervalSince(started) < 90 {
+      Thread.sleep(forTimeInterval: 0.2)
+      let runs = (try? FileManager.default.contentsOfDirectory(atPath: results + "/e2e")) ?? []
+      guard let run = runs.first else { continue }
+      let cellsFolder = "\(results)/e2e/\(run)/cells"
+      let cells = ((try? FileManager.default.contentsOfDirectory(atPath: cellsFolder)) ?? [])
+        .sorted()
+      guard cells.count == 2,
+        FileManager.default.fileExists(atPath: "\(cellsFolder)/\(cells[0])/cell.json"),
+        let text = try? String(
+          contentsOfFile: "\(cellsFolder)/\(cells[1])/intervals.jsonl", encoding: .utf8)
+      else { continue }
+      let lines = text.split(separator: "\n").count
+      if lines >= 2 {
+        let agents = Self.children(of: runPID)
+        descendants = agents + agents.flatMap { Self.children(of: $0) }
+        kill(runPID, SIGKILL)
+        streamed = (cells[1], lines)
+      }
+    }
+    let killed = running.wait(timeout: 30)
+    #expect(killed.status == SIGKILL || running.process.terminationReason == .uncaughtSignal)
+    let (cell, lines) = try #require(streamed, "the second cell never streamed two intervals")
+    // Two agents and the noise host's stress-ng at least.
+    #expect(descendants.count >= 3, "\(descendants)")
+    var left = descendants.filter(Self.alive)
+    for _ in 0..<100 where !left.isEmpty {
+      Thread.sleep(forTimeInterval: 0.1)
+      left = descendants.filter(Self.alive)
+    }
+    #expect(left.isEmpty, "still running 10 s after the SIGKILL: \(left)")
+    // The agents restored the fake host when the kernel signalled them.
+    #expect(changes(before, state()) == [])
+    let run = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: results + "/e2e").first)
+    let runFolder = "\(results)/e2e/\(run)"
+    let kept = try String(
+      contentsOfFile: "\(runFolder)/cells/\(cell)/intervals.jsonl", encoding: .utf8)
+    #expect(kept.split(separator: "\n").count >= lines)
+    #expect(!FileManager.default.fileExists(atPath: "\(runFolder)/cells/\(cell)/cell.json"))
+
+    // --resume runs the killed cell again (keeping the killed attempt) and no complete cell.
+    let firstCell = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: runFolder + "/cells").sorted().first)
+    let firstSummary = try Data(
+      contentsOf: URL(fileURLWithPath: "\(runFolder)/cells/\(firstCell)/cell.json"))
+    let firstComplete =
+      (try? JSONDecoder().decode(CellSummary.self, from: firstSummary))?.status == .complete
+    let resumed = try CLI.run(["run", file, "--resume", runFolder], timeout: 180)
+    #expect(resumed.stderr.contains("\(cell)"), "\(resumed.stderr)")
+    if firstComplete {
+      #expect(!resumed.stderr.contains("\(firstCell) "), "\(resumed.stderr)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: "\(runFolder)/cells/\(firstCell)/cell.json"))
+          == firstSummary)
+    }
+    let attempt = try String(
+      contentsOfFile: "\(runFolder)/attempts/\(cell)-1/intervals.jsonl", encoding: .utf8)
+    #expect(attempt.split(separator: "\n").count >= lines)
+    #expect(FileManager.default.fileExists(atPath: "\(runFolder)/cells/\(cell)/cell.json"))
+    #expect(changes(before, state()) == [])
   }
 }

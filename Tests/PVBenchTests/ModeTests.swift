@@ -172,6 +172,49 @@ import Testing
     (try? modes.verify())?["effective"]?.stringValue
   }
 
+  /// The governor's steps: one core (both siblings) at a time, in place, never a restore.
+  @Test(arguments: ["hotplug", "paravirt", "cpuset-v1", "cpuset-v2"])
+  func incrementalStepsMoveOneCoreWithoutRestoring(mode: String) throws {
+    let cgroup: FakeHostTree.Cgroup = mode == "cpuset-v1" ? .v1 : .v2
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: cgroup)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let modes = engine(tree)
+    let kind = mode.hasPrefix("cpuset") ? "cpuset" : mode
+    func step(_ cpus: String) throws -> JSON {
+      try apply(modes, ["mode": .string(kind), "cpus": .string(cpus), "incremental": true])
+    }
+    /// What the kernel's files say the mode leaves usable.
+    func usable() throws -> String {
+      let verified = try modes.verify()
+      switch kind {
+      case "hotplug": return verified["online"]?.stringValue ?? "?"
+      case "paravirt":
+        let marked = CPUSet.cpus(parsing: verified["read"]?.stringValue ?? "") ?? []
+        return CPUSet.format((0..<8).filter { !marked.contains($0) })
+      default: return verified["effective"]?.stringValue ?? "?"
+      }
+    }
+    let first = try step("6-7")
+    #expect(first["incremental"] == nil)  // nothing active yet: a plain apply
+    #expect(try usable() == "0-5")
+    let fold = try step("4-7")
+    #expect(fold["incremental"] == true)
+    #expect(fold["restored_previous"] == nil)
+    #expect(fold["added"] == "4-5" && fold["removed"] == "")
+    #expect(try usable() == "0-3")
+    let unfold = try step("6-7")
+    #expect(unfold["added"] == "" && unfold["removed"] == "4-5")
+    #expect(try usable() == "0-5")
+    let none = try step("")
+    #expect(none["removed"] == "6-7")
+    #expect(try usable() == "0-7")
+    // Restore undoes only the first write of each file (the later steps' writes hold no
+    // original), and leaves the tree as it was.
+    try modes.restore()
+    #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+  }
+
   @Test func applyingAModeRestoresThePreviousOne() throws {
     let tree = try FakeHostTree()
     defer { tree.remove() }

@@ -374,3 +374,95 @@ extension RunEngineTests {
     #expect(changes(before, state()) == [])
   }
 }
+
+extension RunEngineTests {
+  /// The governor, acting through a cpuset on a 4-core fake host with 1 entitled core, while
+  /// the fake /proc/stat shows 50 % steal: it folds one core per interval, in place.
+  @Test func theGovernorFoldsOneCoreAtATimeWithoutRestoring() throws {
+    let host = try FakeHostTree(cores: 4, threadsPerCore: 1, paravirt: false, cgroup: .v2)
+    defer {
+      host.remove()
+      fake.remove()
+      try? FileManager.default.removeItem(at: work)
+    }
+    let file = work.appendingPathComponent("governor.yaml").path
+    try """
+    name: governor
+    hosts:
+      box: { local: { root: \(host.root) }, entitled: 1 }
+      noisy: { local: {} }
+    measure:
+      host: box
+      schbench: { message_threads: 1, workers: 1, runtime: 6s, interval: 1s, cache_footprint: 4K, operations: 1 }
+    noise:
+      host: noisy
+      stress: { busy: 3s, idle: 3s, workers: 1, engine: builtin }
+    modes:
+      - governor: { signal: steal, interval: 1s, high: 5%, low: 2%, step: core, apply: cpuset }
+    settle: 300ms
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+    // Half of every CPU's ticks are steal, rewritten (atomically) 10 times a second for at
+    // most 60 s.
+    let stop = ManagedAtomicFlag()
+    let writer = Thread {
+      var ticks: UInt64 = 1000
+      for _ in 0..<600 where !stop.isSet {
+        ticks += 10
+        var text = "cpu  \(ticks * 4) 0 0 \(ticks * 4) 0 0 0 \(ticks * 4) 0 0\n"
+        for cpu in 0..<4 { text += "cpu\(cpu) \(ticks) 0 0 \(ticks) 0 0 0 \(ticks) 0 0\n" }
+        try? Data((text + "intr 0\nctxt 0\n").utf8).write(
+          to: URL(fileURLWithPath: host.root + "/proc/stat"), options: .atomic)
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+    }
+    writer.start()
+    defer { stop.set() }
+    let result = try CLI.run(
+      ["run", file, "--results", work.appendingPathComponent("results").path], timeout: 120)
+    stop.set()
+    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let cell = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: run + "/cells").first, "\(result.stderr)")
+    let events = try RunStore.readLines(
+      EventRecord.self, url: URL(fileURLWithPath: "\(run)/cells/\(cell)/events.jsonl"))
+    for event in events
+    where [.governor, .modeApply, .modeRestore, .evacuated].contains(event.kind) {
+      print(
+        "governor timeline: \(event.timeNanoseconds / 1_000_000) ms \(event.kind.rawValue) \(event.detail) \(event.milliseconds.map { String(format: "%.1f ms", $0) } ?? "")"
+      )
+    }
+    let wanted: [EventKind] = [.governor, .modeApply, .modeRestore]
+    let steps: [EventRecord] = events.filter { wanted.contains($0.kind) }
+    let governor: [String] = steps.filter { $0.kind == .governor }.map { $0.detail }
+    let decisions: [String] = governor.prefix(3).map { $0.components(separatedBy: ": ").last ?? "" }
+    let expectedDecisions: [String] = [
+      "fold to 1 folded cores (avoid 3)", "fold to 2 folded cores (avoid 2-3)",
+      "fold to 3 folded cores (avoid 1-3)",
+    ]
+    #expect(decisions == expectedDecisions, "\(governor)")
+    let applies: [String] = steps.filter { $0.kind == .modeApply }.map { $0.detail }
+    let expectedApplies: [String] = [
+      "governor: avoids CPUs 3", "governor: avoids CPUs 2-3 (step: +2)",
+      "governor: avoids CPUs 1-3 (step: +1)",
+    ]
+    #expect(Array(applies.prefix(3)) == expectedApplies, "\(applies)")
+    // No restore between the steps: the only one, if any, ends the cell.
+    let kinds: [EventKind] = steps.map { $0.kind }
+    let restores: [Int] = kinds.indices.filter { kinds[$0] == .modeRestore }
+    #expect(restores.allSatisfy { $0 == kinds.count - 1 }, "\(kinds)")
+    // Governor events and the applies they caused are on the same clock, in order.
+    let decided: [UInt64] = steps.filter { $0.kind == .governor }.map { $0.timeNanoseconds }
+    let applied: [UInt64] = steps.filter { $0.kind == .modeApply }.map { $0.timeNanoseconds }
+    for (decision, apply) in zip(decided, applied) {
+      #expect(decision <= apply && apply - decision < 5_000_000_000, "\(decided) \(applied)")
+    }
+  }
+}
+
+/// A flag another thread can set (for a background writer's bounded loop).
+final class ManagedAtomicFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+  var isSet: Bool { lock.withLock { value } }
+  func set() { lock.withLock { value = true } }
+}

@@ -95,6 +95,21 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
       recovered: Self.recovered(hello: client.helloEvent))
   }
 
+  /// What a `mode.apply` reply changed, for the timeline: the CPUs avoided, and for an
+  /// incremental step the CPUs it added and removed.
+  package static func applyDetail(_ reply: JSON) -> String {
+    var detail = "avoids CPUs \(reply["avoided"]?.stringValue ?? "-")"
+    if reply["incremental"]?.boolValue == true {
+      let added = reply["added"]?.stringValue ?? ""
+      let removed = reply["removed"]?.stringValue ?? ""
+      detail +=
+        " (step: "
+        + [added.isEmpty ? nil : "+\(added)", removed.isEmpty ? nil : "-\(removed)"]
+        .compactMap { $0 }.joined(separator: " ") + ")"
+    }
+    return detail
+  }
+
   /// The hello's `recovered` list: journals of dead agents the agent replayed first.
   package static func recovered(hello: JSON) -> [RecoveryRecord] {
     (hello["recovered"]?.arrayValue ?? []).map { item in
@@ -119,7 +134,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
     var timing = ModeChange(
       milliseconds: reply["apply_ms"]?.doubleValue ?? 0, verified: true,
       evacuationMilliseconds: reply["evacuation_ms"]?.doubleValue,
-      detail: "avoids CPUs \(reply["avoided"]?.stringValue ?? "-")")
+      detail: Self.applyDetail(reply))
     do {
       _ = try await client.request("mode.verify")
     } catch {

@@ -108,9 +108,10 @@ package final class CellRecorder: @unchecked Sendable {
       let relativeTime = time > start ? time - start : 0
       locked { hostSteal.append((relativeTime, percent)) }
     case .governor(let time, let detail):
+      // A controller time: no host offset applies.
       append(
         EventRecord(
-          timeNanoseconds: relative(host: host, time), host: host, kind: .governor,
+          timeNanoseconds: time > start ? time - start : 0, host: host, kind: .governor,
           detail: detail))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }

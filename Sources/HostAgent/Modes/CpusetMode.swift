@@ -80,6 +80,26 @@ extension ModeEngine {
     return .string(CPUSet.format(allowed))
   }
 
+  /// Moves the active cpuset to the CPUs outside `avoided`; its tasks stay where they are.
+  func adjustCpuset(_ request: ModeRequest, avoided: [Int], facts: HostFacts)
+    throws(AgentError) -> JSON
+  {
+    guard let cpusets = CpusetHierarchy(facts.cgroupVersion) else {
+      throw unsupported(
+        request, needs: "a cgroup hierarchy at \(HostPaths.cgroupRoot)",
+        alternatives: "mount cgroup2 or a v1 cpuset hierarchy, or use hotplug")
+    }
+    let allowed = facts.online.filter { !avoided.contains($0) }
+    if allowed.isEmpty {
+      throw AgentError(
+        code: .badParams,
+        message:
+          "\(request.hostName): a cpuset without \(CPUSet.format(avoided)) would hold no CPU.")
+    }
+    try change(CPUSet.format(allowed), "\(ModeEngine.cpusetSlice(cpusets))/cpuset.cpus")
+    return .string(CPUSet.format(allowed))
+  }
+
   /// The cgroup this agent's cpuset mode makes in `hierarchy`.
   static func cpusetSlice(_ hierarchy: CpusetHierarchy) -> String {
     "\(hierarchy.root)/pvbench.slice-\(getpid())"

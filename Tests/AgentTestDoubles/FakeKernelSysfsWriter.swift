@@ -36,11 +36,19 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
       try store(CPUSet.format(nowOnline) + "\n", "\(cpuDir)/online")
       return
     }
+    // A sysfs attribute without a store method is 0444, and kernfs refuses to open it for
+    // writing (EACCES) whoever asks: the series' paravirt file without its debug patch,
+    // and `preferred`.
+    if paths.exists(path), !isWritable(path) { throw refuse(EACCES) }
     if path == HostPaths.paravirt {
+      // paravirt_store of "[PATCH 16/17] sysfs: Provide write method for paravirt": a
+      // cpulist_parse failure (EINVAL; ERANGE past the last possible CPU), the online mask
+      // itself, or more CPUs than are online, is EINVAL. Offline CPUs may be named.
       guard let cpus = CPUSet.cpus(parsing: text) else { throw refuse(EINVAL) }
       let possible = paths.readTrimmed("\(cpuDir)/possible").flatMap(CPUSet.cpus(parsing:)) ?? []
-      guard Set(cpus).isSubset(of: possible) else { throw refuse(EINVAL) }
-      if !possible.isEmpty && Set(possible).isSubset(of: cpus) { throw refuse(EINVAL) }
+      if let last = cpus.max(), last >= possible.count { throw refuse(ERANGE) }
+      let online = onlineCPUs()
+      if Set(cpus) == Set(online) || cpus.count > online.count { throw refuse(EINVAL) }
       try store(CPUSet.format(cpus) + "\n", path)
       return
     }
@@ -199,6 +207,20 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     if moduleLoaded(name) {
       throw KernelError(errno: EEXIST, path: "/sys/module/\(name)", action: "modprobe \(name)")
     }
+    // The steal_governor's parameter ranges (DESIGN §6): interval_ms 100–100000,
+    // thresholds (percent × 100) below 10000, high above low; anything else fails the load.
+    if name == StealGovernor.moduleName {
+      let values = Dictionary(parameters, uniquingKeysWith: { $1 }).compactMapValues { Int($0) }
+      let interval = values["interval_ms"] ?? 1000
+      let high = values["high_threshold"] ?? 500
+      let low = values["low_threshold"] ?? 200
+      if !(100...100_000).contains(interval) || high >= 10_000 || low >= 10_000 || high <= low
+        || low < 0
+      {
+        throw KernelError(
+          errno: EINVAL, path: "/sys/module/\(name)/parameters", action: "modprobe \(name)")
+      }
+    }
     do {
       try FileManager.default.createDirectory(
         atPath: paths.resolve("/sys/module/\(name)/parameters"), withIntermediateDirectories: true
@@ -209,8 +231,9 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     for (key, value) in parameters {
       try store(value + "\n", "/sys/module/\(name)/parameters/\(key)")
     }
-    // The governor starts with every online CPU preferred.
+    // The governor starts with every online CPU preferred; the file is read-only.
     try store(CPUSet.format(onlineCPUs()) + "\n", HostPaths.preferred)
+    chmod(paths.resolve(HostPaths.preferred), 0o444)
   }
 
   package func unloadModule(_ name: String) throws(KernelError) {
@@ -233,6 +256,13 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
   }
 
   package func moduleLoaded(_ name: String) -> Bool { paths.exists("/sys/module/\(name)") }
+
+  /// Whether the fake file has a write bit, as a sysfs attribute with a store method has.
+  private func isWritable(_ path: String) -> Bool {
+    var info = stat()
+    guard stat(paths.resolve(path), &info) == 0 else { return true }
+    return info.st_mode & 0o222 != 0
+  }
 
   private func onlineCPUs() -> [Int] {
     paths.readTrimmed("\(cpuDir)/online").flatMap(CPUSet.cpus(parsing:)) ?? []

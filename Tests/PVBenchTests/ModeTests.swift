@@ -215,6 +215,49 @@ import Testing
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }
 
+  /// The fake kernel follows the series as published (docs/modes.md, "The fake kernel").
+  @Test func theFakeKernelFollowsTheSeriesRules() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, stealGovernorModule: true)
+    defer { tree.remove() }
+    let kernel = FakeKernelSysfsWriter(paths: tree.paths)
+    func errno(_ body: () throws(KernelError) -> Void) -> Int32? {
+      do {
+        try body()
+        return nil
+      } catch { return error.errno }
+    }
+    let paravirt = HostPaths.paravirt
+    // paravirt_store: offline CPUs may be named; the online mask itself, more CPUs than are
+    // online, or a CPU past the last possible one may not.
+    try kernel.write("0", to: HostPaths.cpuOnline(7))
+    #expect(errno { () throws(KernelError) in try kernel.write("6-7", to: paravirt) } == nil)
+    #expect(errno { () throws(KernelError) in try kernel.write("0-6", to: paravirt) } == EINVAL)
+    #expect(errno { () throws(KernelError) in try kernel.write("0-7", to: paravirt) } == EINVAL)
+    #expect(errno { () throws(KernelError) in try kernel.write("8", to: paravirt) } == ERANGE)
+    #expect(errno { () throws(KernelError) in try kernel.write("", to: paravirt) } == nil)
+    // The module's parameter ranges.
+    func load(_ interval: Int, _ high: Int, _ low: Int) -> Int32? {
+      errno { () throws(KernelError) in
+        try kernel.loadModule(
+          StealGovernor.moduleName,
+          parameters: [
+            ("interval_ms", "\(interval)"), ("high_threshold", "\(high)"),
+            ("low_threshold", "\(low)"),
+          ])
+      }
+    }
+    #expect(load(99, 500, 200) == EINVAL)
+    #expect(load(100_001, 500, 200) == EINVAL)
+    #expect(load(1000, 10_000, 200) == EINVAL)
+    #expect(load(1000, 200, 200) == EINVAL)
+    #expect(load(1000, 500, 200) == nil)
+    // `preferred` is the governor's to write.
+    #expect(
+      errno { () throws(KernelError) in try kernel.write("0-3", to: HostPaths.preferred) }
+        == EACCES)
+    try kernel.unloadModule(StealGovernor.moduleName)
+  }
+
   @Test func applyingAModeRestoresThePreviousOne() throws {
     let tree = try FakeHostTree()
     defer { tree.remove() }

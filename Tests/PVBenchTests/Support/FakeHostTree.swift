@@ -23,7 +23,8 @@ struct FakeHostTree {
 
   /// Writes a host with `cores` cores of `threadsPerCore` siblings.
   init(
-    cores: Int = 4, threadsPerCore: Int = 2, paravirt: Bool = true, vpManualHint: Bool = false,
+    cores: Int = 4, threadsPerCore: Int = 2, paravirt: Bool = true,
+    paravirtWritable: Bool = true, vpManualHint: Bool = false,
     cgroup: Cgroup = .v2, stealGovernorModule: Bool = false, entitledCapacity: Int? = nil,
     cpu0Hotpluggable: Bool = false, tasks: [Task]? = nil, kernelRelease: String = "6.18.0-pvtest"
   ) throws {
@@ -44,7 +45,12 @@ struct FakeHostTree {
       try write("\(cpu)/cpu\(index)/topology/core_id", "\(core)\n")
       if index > 0 || cpu0Hotpluggable { try write(HostPaths.cpuOnline(index), "1\n") }
     }
-    if paravirt { try write(HostPaths.paravirt, "\n") }
+    if paravirt {
+      try write(HostPaths.paravirt, "\n")
+      // The series' file is read-only (0444) unless its debug patch 16/17 adds a write
+      // method (docs/modes.md, "The fake kernel").
+      chmod(root + HostPaths.paravirt, paravirtWritable ? 0o644 : 0o444)
+    }
     if vpManualHint { try write(HostPaths.vpManualHint, "\(count)\n") }
     if stealGovernorModule {
       try write("/lib/modules/\(kernelRelease)/extra/steal_governor.ko", "")

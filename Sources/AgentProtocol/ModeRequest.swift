@@ -24,6 +24,9 @@ package struct ModeRequest: Sendable, Hashable {
   package var evacuationTimeoutMilliseconds = 30_000
   /// The /proc/stat window evacuation is judged over.
   package var evacuationWindowMilliseconds = 200
+  /// Move the active mode of the same kind to the new CPU set by changing only the CPUs
+  /// that differ (the governor's one-core steps), instead of restoring it first.
+  package var incremental = false
 
   /// Decodes `mode.apply` params.
   ///
@@ -67,6 +70,7 @@ package struct ModeRequest: Sendable, Hashable {
     measureEvacuation = params["evacuation"]?.boolValue ?? false
     evacuationTimeoutMilliseconds = Int(params["evacuation_timeout_ms"]?.intValue ?? 30_000)
     evacuationWindowMilliseconds = Int(params["evacuation_window_ms"]?.intValue ?? 200)
+    incremental = params["incremental"]?.boolValue ?? false
   }
 
   /// A request built in code.
@@ -85,6 +89,7 @@ package struct ModeRequest: Sendable, Hashable {
     ]
     if let entitledCores { members["entitled"] = .int(Int64(entitledCores)) }
     if !hostName.isEmpty { members["host"] = .string(hostName) }
+    if incremental { members["incremental"] = true }
     if measureEvacuation {
       members["evacuation"] = true
       members["evacuation_timeout_ms"] = .int(Int64(evacuationTimeoutMilliseconds))

@@ -62,6 +62,10 @@ package enum ModeSupport {
       switch request.interface {
       case .auto where !sysfs && !powerpc, .sysfs where !sysfs:
         check.problem = needs(HostPaths.paravirt, "use cpuset, or boot a kernel with the series")
+      case .auto where sysfs && !facts.interfaces.contains("paravirt-sysfs-writable"),
+        .sysfs where !facts.interfaces.contains("paravirt-sysfs-writable"):
+        check.problem =
+          "\(host): mode paravirt needs a writable \(HostPaths.paravirt); this kernel's is read-only, as the series publishes it — apply its debug patch 'sysfs: Provide write method for paravirt' (16/17), or use cpuset."
       case .powerpcDebugfs where !powerpc:
         check.problem = needs(
           HostPaths.vpManualHint,

@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,29 +121,6 @@ void pvb_atomic_store_u64(uint64_t *word, uint64_t value) {
 
 extern char **environ;
 
-int pvb_spawn_in_new_group(const char *file, char *const *argv, int32_t *pid) {
-  posix_spawnattr_t attr;
-  int rc = posix_spawnattr_init(&attr);
-  if (rc != 0) return rc;
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setpgroup(&attr, 0);
-  /* A caller on SCHED_FIFO must not hand that policy to CPU burners: they would starve it. */
-  struct sched_param normal = {.sched_priority = 0};
-  posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
-  posix_spawnattr_setschedparam(&attr, &normal);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSCHEDULER);
-  pid_t child = 0;
-  rc = posix_spawnp(&child, file, NULL, &attr, argv, environ);
-  posix_spawnattr_destroy(&attr);
-  if (rc == 0) *pid = (int32_t)child;
-  return rc;
-}
-
 int pvb_set_fifo_priority(int priority) {
   struct sched_param param = {.sched_priority = priority};
   return sched_setscheduler(0, SCHED_FIFO, &param) == 0 ? 0 : -errno;
@@ -151,5 +131,71 @@ int pvb_pipe_cloexec(int32_t *fds) {
   if (pipe2(pair, O_CLOEXEC) != 0) return -errno;
   fds[0] = pair[0];
   fds[1] = pair[1];
+  return 0;
+}
+
+int pvb_spawn_with_parent_death(const char *path, char *const *argv, char *const *envp,
+                                const int32_t *fds, int fd_count, const char *directory,
+                                int new_group, int death_signal, int32_t *pid) {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return errno;
+  sigset_t all, old;
+  sigfillset(&all);
+  // No handler of this process may run in the child before the defaults are set.
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t parent = getpid();
+  pid_t child = fork();
+  if (child == 0) {
+    int failure = 0;
+    close(report[0]);
+    for (int signo = 1; signo < NSIG; signo++) signal(signo, SIG_DFL);
+    if (new_group && setpgid(0, 0) != 0) failure = errno;
+    for (int i = 0; failure == 0 && fds != NULL && i < fd_count; i++) {
+      if (fds[2 * i] == fds[2 * i + 1]) {
+        int flags = fcntl(fds[2 * i], F_GETFD);
+        if (flags < 0 || fcntl(fds[2 * i], F_SETFD, flags & ~FD_CLOEXEC) != 0) failure = errno;
+      } else if (dup2(fds[2 * i], fds[2 * i + 1]) < 0) {
+        failure = errno;
+      }
+    }
+    if (failure == 0 && directory != NULL && chdir(directory) != 0) failure = errno;
+    // A spawning thread on SCHED_FIFO must not hand that policy on (CPU burners would starve it).
+    struct sched_param normal = {.sched_priority = 0};
+    if (failure == 0 && sched_getscheduler(0) != SCHED_OTHER &&
+        sched_setscheduler(0, SCHED_OTHER, &normal) != 0)
+      failure = errno;
+    if (failure == 0 && prctl(PR_SET_PDEATHSIG, death_signal) != 0) failure = errno;
+    if (failure == 0 && getppid() != parent) _exit(128 + death_signal);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (failure == 0) {
+      execve(path, argv, envp);
+      failure = errno;
+    }
+    ssize_t ignored = write(report[1], &failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+  }
+  int fork_error = child < 0 ? errno : 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(report[1]);
+  if (child < 0) {
+    close(report[0]);
+    return fork_error;
+  }
+  int failure = 0;
+  ssize_t count;
+  do {
+    count = read(report[0], &failure, sizeof failure);
+  } while (count < 0 && errno == EINTR);
+  close(report[0]);
+  if (count == (ssize_t)sizeof failure && failure != 0) {
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return failure;
+  }
+  *pid = child;
   return 0;
 }

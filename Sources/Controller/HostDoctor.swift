@@ -50,6 +50,13 @@ package struct HostDoctor: Sendable {
           facts.stealColumn
             ? "accounted (\(facts.stealTicks) ticks since boot)" : "no steal column in /proc/stat")
         row(
+          "paravirt file",
+          !facts.interfaces.contains("paravirt-sysfs")
+            ? "absent"
+            : facts.interfaces.contains("paravirt-sysfs-writable")
+              ? "writable (the series' write method is applied)"
+              : "read-only (the series without its write method, patch 16/17)")
+        row(
           "cgroup",
           facts.cgroupVersion == .none
             ? "none mounted"

@@ -53,14 +53,25 @@ package final class AgentServer: @unchecked Sendable {
   }
 
   /// The hello event every agent sends first.
-  package static var helloEvent: String {
+  ///
+  /// - Parameter recovered: the journals of dead agents this agent replayed before it,
+  ///   each with what it undid and whether every change read back as undone.
+  package static func helloEvent(recovered: [JournalRestorer.Report] = []) -> String {
     AgentProtocol.event(
       "hello",
       [
         "protocol": .string(AgentProtocol.version),
         "version": .string(PVBenchVersion.current),
         "pid": .int(Int64(getpid())),
+        "recovered": .array(recovered.map(\.json)),
       ])
+  }
+
+  /// Replays the journals that agents no longer running left on this host, so a new agent
+  /// never starts over CPUs a crashed one took offline. Journals of live agents are left
+  /// to them.
+  package func recoverLeftovers() -> [JournalRestorer.Report] {
+    JournalRestorer(paths: paths, kernel: kernel).restoreAll().filter { !$0.skipped }
   }
 
   /// Sends an event; a gone controller is noticed by the read loop, so errors are dropped.
@@ -68,11 +79,13 @@ package final class AgentServer: @unchecked Sendable {
     try? channel.send(AgentProtocol.event(name, fields))
   }
 
-  /// Sends hello, then serves requests until `shutdown` or the controller disappears.
+  /// Replays the journals of dead agents, sends hello (saying what it restored), then
+  /// serves requests until `shutdown` or the controller disappears.
   ///
   /// Restores every mode change before returning, whatever the ending.
   package func run() -> Ending {
-    do { try channel.send(AgentServer.helloEvent) } catch {
+    let recovered = recoverLeftovers()
+    do { try channel.send(AgentServer.helloEvent(recovered: recovered)) } catch {
       finish()
       return .controllerGone
     }
@@ -94,10 +107,18 @@ package final class AgentServer: @unchecked Sendable {
   }
 
   /// Stops monitors and restores the host (idempotent).
-  package func finish() {
+  ///
+  /// - Returns: nil when every change read back as undone, else what did not.
+  @discardableResult
+  package func finish() -> String? {
     workloads.stopAll()
     monitors.stopAll()
-    _ = try? modes.restore()
+    do {
+      try modes.restore()
+      return nil
+    } catch {
+      return error.message
+    }
   }
 
   /// Handles one request line and returns the reply line (never throws, never crashes).

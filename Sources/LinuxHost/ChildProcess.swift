@@ -9,7 +9,9 @@ import Foundation
 ///
 /// The one runner of child programs that pvbench talks to or collects output from (agents,
 /// ssh, scp, kmod tools, image tools, gnuplot); `run` is the run-and-collect entry point.
-/// Spawned with posix_spawn and reaped with waitpid by this class itself, so a grandchild
+/// Spawned by `ParentBoundSpawn` (the kernel sends it SIGTERM when pvbench ends, even by
+/// SIGKILL: an agent then restores its host and exits) and reaped with waitpid by this
+/// class itself, so a grandchild
 /// that keeps a pipe open (ssh's control master) never hides the child's exit. Its
 /// lifetime is scoped: `finish()` waits a bounded time after stdin is closed, then sends
 /// SIGTERM, then SIGKILL, so no child outlives its owner.
@@ -58,50 +60,23 @@ package final class ChildProcess: @unchecked Sendable {
     if let failure = created.first(where: { $0 != 0 }) {
       throw SpawnError(executable: executable, errno: -failure)
     }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-    posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, error[1], 2)
-    if let workingDirectory {
-      guard let addChdir = Self.addChdir else {
-        for fd in input + output + error { close(fd) }
-        throw SpawnError(executable: executable, errno: ENOSYS)
-      }
-      _ = addChdir(&actions, workingDirectory)
-    }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var all = sigset_t()
-    sigfillset(&all)
-    var none = sigset_t()
-    sigemptyset(&none)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setsigmask(&attributes, &none)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(
-      &attributes,
-      Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
     var merged = ProcessInfo.processInfo.environment
     for (key, value) in environment { merged[key] = value }
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-      for pointer in argv { free(pointer) }
-      for pointer in envp { free(pointer) }
-    }
-    var child: pid_t = 0
-    let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+    let spawned = ParentBoundSpawn.spawn(
+      executable, arguments: arguments, environment: merged.map { "\($0.key)=\($0.value)" },
+      descriptors: [(input[0], 0), (output[1], 1), (error[1], 2)],
+      directory: workingDirectory, newGroup: true, deathSignal: SIGTERM)
     close(input[0])
     close(output[1])
     close(error[1])
-    if result != 0 {
+    let child: pid_t
+    switch spawned {
+    case .success(let pid): child = pid
+    case .failure(let failure):
       close(input[1])
       close(output[0])
       close(error[0])
-      throw SpawnError(executable: executable, errno: result)
+      throw SpawnError(executable: executable, errno: failure.errno)
     }
     pid = child
     stdinWrite = input[1]
@@ -127,20 +102,6 @@ package final class ChildProcess: @unchecked Sendable {
   }
 
   deinit { close(stdoutRead) }
-
-  /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later). Swift's Glibc module
-  /// does not import it (it sits behind _GNU_SOURCE), so it is looked up once by name.
-  private static let addChdir:
-    (
-      @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) ->
-        Int32
-    )? = {
-      guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
-      return unsafeBitCast(
-        symbol,
-        to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>)
-          -> Int32).self)
-    }()
 
   /// What the child wrote on stderr so far (the last 32 to 64 KiB: enough for a message).
   package var stderr: String { errors.text }

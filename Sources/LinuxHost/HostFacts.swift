@@ -78,7 +78,13 @@ package struct HostFacts: Sendable, Hashable {
     if online.contains(where: { paths.exists(HostPaths.cpuOnline($0)) }) {
       interfaces.append("hotplug")
     }
-    if paths.exists(HostPaths.paravirt) { interfaces.append("paravirt-sysfs") }
+    if paths.exists(HostPaths.paravirt) {
+      interfaces.append("paravirt-sysfs")
+      // Read-only as the series publishes it; writable only with its debug patch 16/17.
+      if paths.isWritableAttribute(HostPaths.paravirt) {
+        interfaces.append("paravirt-sysfs-writable")
+      }
+    }
     if paths.exists(HostPaths.vpManualHint) { interfaces.append("paravirt-powerpc-debugfs") }
     if paths.exists(HostPaths.preferred) { interfaces.append("preferred") }
     let release = paths.readTrimmed("/proc/sys/kernel/osrelease") ?? ""

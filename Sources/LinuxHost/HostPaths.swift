@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Resolves every sysfs, procfs, debugfs, cgroup and /run path of a host under one root.
 ///
 /// The real root is `/`. Tests point it at a temporary fake tree, so no test ever touches
@@ -66,6 +70,15 @@ package struct HostPaths: Sendable, Hashable {
   /// True when a file or directory exists under the root.
   package func exists(_ absolute: String) -> Bool {
     FileManager.default.fileExists(atPath: resolve(absolute))
+  }
+
+  /// Whether a sysfs attribute takes writes: its mode has a write bit, as the kernel gives
+  /// an attribute with a store method (a read-only one is 0444 and refuses even root,
+  /// which `access(2)` would not tell). False when the file is missing.
+  package func isWritableAttribute(_ absolute: String) -> Bool {
+    var info = stat()
+    guard stat(resolve(absolute), &info) == 0 else { return false }
+    return info.st_mode & 0o222 != 0
   }
 
   /// Names inside a directory under the root (empty when missing).

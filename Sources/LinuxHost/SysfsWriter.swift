@@ -34,7 +34,7 @@ package struct KernelError: Error, Sendable, Hashable, CustomStringConvertible {
 /// The real writer gets its errno from the kernel; the fake one (used for any root other
 /// than `/`) models the kernel's refusals on a fake tree: offlining the last online CPU and
 /// marking every CPU paravirt fail with EINVAL, removing a cgroup with tasks fails with
-/// EBUSY, and derived files (`cpu/online`, `cpuset.cpus.effective`, `/proc/PID/cgroup`)
+/// EBUSY, and derived files (`cpu/online`, the effective cpuset files, `/proc/PID/cgroup`)
 /// follow the writes the way the kernel's would.
 package protocol SysfsWriter: Sendable {
   /// Writes `value` to the host file `path` in one write call.

@@ -13,8 +13,9 @@ package enum GuestInit {
   ///
   /// The busybox applet links are made at build time (`busybox --list-full`), so no
   /// `--install` is needed here. Mounts proc, sys, devtmpfs, tmpfs on /tmp and /run, debugfs
-  /// and cgroup2 on /sys/fs/cgroup (plus a v1 cpuset hierarchy on /dev/cpuset when v2 lacks
-  /// cpuset), loads `modules` in order, finds the virtio port named `org.pvbench.agent`
+  /// and cgroup2 on /sys/fs/cgroup — or, with `pvbench.cgroup=v1` on the kernel command line
+  /// or when v2 lacks cpuset, a tmpfs there with a v1 cpuset hierarchy on
+  /// /sys/fs/cgroup/cpuset, as distributions mount v1 — loads `modules` in order, finds the virtio port named `org.pvbench.agent`
   /// (falling back to /dev/ttyS1 after 5 s, or at once when the kernel command line says
   /// `pvbench.channel=serial`), runs the agent there and powers off when it exits, so QEMU
   /// (started with -no-reboot) ends too.
@@ -35,18 +36,28 @@ package enum GuestInit {
       mount -t tmpfs tmpfs /run
       mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
       mkdir -p /sys/fs/cgroup
-      if mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
+      # cgroup v2 unless the command line asks for v1 (pvbench.cgroup=v1) or v2 has no
+      # cpuset; v1 is laid out as distributions do: a tmpfs with one folder per controller.
+      cg=v2
+      grep -qw pvbench.cgroup=v1 /proc/cmdline && cg=v1
+      if [ $cg = v2 ] && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null; then
         if grep -qw cpuset /sys/fs/cgroup/cgroup.controllers; then
           echo +cpuset > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
         else
-          mkdir -p /dev/cpuset && mount -t cgroup -o cpuset cpuset /dev/cpuset
+          umount /sys/fs/cgroup
+          cg=v1
         fi
       else
-        mkdir -p /dev/cpuset && mount -t cgroup -o cpuset cpuset /dev/cpuset
+        cg=v1
+      fi
+      if [ $cg = v1 ]; then
+        mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
+        mkdir -p /sys/fs/cgroup/cpuset
+        mount -t cgroup -o cpuset cpuset /sys/fs/cgroup/cpuset
       fi
       # Loopback up: Foundation's run loop (used by Process in the agent) needs a wakeup socket.
       ifconfig lo 127.0.0.1 up 2>/dev/null
-      echo "pvbench-init: mounted proc, sys, dev, cgroup; kernel $(uname -r), $(nproc) CPUs"
+      echo "pvbench-init: mounted proc, sys, dev, cgroup $cg; kernel $(uname -r), $(nproc) CPUs"
       echo "pvbench-init: uptime $(cut -d' ' -f1 /proc/uptime) s at init"
       for m in \(moduleList); do
         insmod /\(moduleFolder)/$m.ko || echo "pvbench-init: insmod $m failed"

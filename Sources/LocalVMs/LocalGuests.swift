@@ -12,6 +12,8 @@ package struct GuestRequest: Sendable, Equatable {
   package var entitledCPUs: Double
   /// Also limit the guest's bandwidth to its entitlement.
   package var capped: Bool = false
+  /// SMT threads per core of the guest's topology (`-smp …,threads=T`).
+  package var threadsPerCore: Int = 1
 
   /// Memberwise.
   package init(
@@ -19,8 +21,10 @@ package struct GuestRequest: Sendable, Equatable {
     vcpus: Int,
     memoryMiB: Int,
     entitledCPUs: Double,
-    capped: Bool = false
+    capped: Bool = false,
+    threadsPerCore: Int = 1
   ) {
+    self.threadsPerCore = threadsPerCore
     self.name = name
     self.vcpus = vcpus
     self.memoryMiB = memoryMiB
@@ -84,7 +88,8 @@ package final class LocalGuests: Sendable {
       for request in requests {
         let guest = try QEMUGuest.launch(
           QEMUGuestConfiguration(
-            name: request.name, vcpus: request.vcpus, memoryMiB: request.memoryMiB,
+            name: request.name, vcpus: request.vcpus, threadsPerCore: request.threadsPerCore,
+            memoryMiB: request.memoryMiB,
             kernelPath: guestKernel.path, initrdPath: image.path,
             accelerator: verdict.accelerator))
         guests.append(guest)

@@ -1,4 +1,5 @@
 import Foundation
+import LinuxHost
 import Synchronization
 
 #if canImport(Glibc)
@@ -359,30 +360,26 @@ package final class QEMUGuest: Sendable {
   private static func spawn(_ executable: String, _ arguments: [String], logPath: String) throws
     -> Int32
   {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETSIGDEF) | Int16(POSIX_SPAWN_SETSIGMASK))
-    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid: pid_t = 0
-    let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-    guard result == 0 else {
-      throw VMError("Cannot start '\(executable)': \(String(cString: strerror(result))).")
+    let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    defer {
+      if input >= 0 { close(input) }
+      if log >= 0 { close(log) }
+    }
+    guard input >= 0, log >= 0 else {
+      throw VMError("Cannot open '\(logPath)' for QEMU's log: \(String(cString: strerror(errno))).")
+    }
+    // The kernel kills QEMU when pvbench ends by any means (SIGKILL included), so no guest
+    // outlives its run; a normal end shuts the guest down first (`shutdown`).
+    let spawned = ParentBoundSpawn.spawn(
+      executable, arguments: arguments,
+      environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" },
+      descriptors: [(input, 0), (log, 1), (log, 2)], newGroup: false, deathSignal: SIGKILL)
+    let pid: pid_t
+    switch spawned {
+    case .success(let child): pid = child
+    case .failure(let failure):
+      throw VMError("Cannot start '\(executable)': \(String(cString: strerror(failure.errno))).")
     }
     return pid
   }

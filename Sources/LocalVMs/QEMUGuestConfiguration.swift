@@ -22,6 +22,9 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
   package var name: String
   /// Number of vCPUs (`-smp N,maxcpus=N`).
   package var vcpus: Int
+  /// SMT threads per core (`-smp …,threads=T`); 1 gives every vCPU a core of its own.
+  /// `vcpus` must be a multiple of it.
+  package var threadsPerCore: Int = 1
   /// Guest memory in MiB.
   package var memoryMiB: Int
   /// The kernel image.
@@ -45,11 +48,17 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
     return line
   }
 
+  /// The `-smp` value: every vCPU present, `threadsPerCore` to a core.
+  var smp: String {
+    threadsPerCore > 1
+      ? "\(vcpus),maxcpus=\(vcpus),threads=\(threadsPerCore)" : "\(vcpus),maxcpus=\(vcpus)"
+  }
+
   /// QEMU's arguments (without the executable) for a guest whose files live in `directory`.
   package func arguments(directory: String) -> [String] {
     var args = [
       "-name", "pvbench-\(name),debug-threads=on", "-nodefaults", "-nographic", "-no-reboot",
-      "-machine", "q35", "-smp", "\(vcpus),maxcpus=\(vcpus)", "-m", "\(memoryMiB)M",
+      "-machine", "q35", "-smp", smp, "-m", "\(memoryMiB)M",
       "-kernel", kernelPath, "-initrd", initrdPath, "-append", kernelCommandLine,
       "-chardev", "file,id=console,path=\(directory)/console.log",
       "-serial", "chardev:console",
@@ -59,7 +68,13 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
     case .kvm: args += ["-accel", "kvm", "-cpu", "host"]
     // qemu64 rather than max: fewer emulated features for the guest kernel to set up, and in
     // bench/vm runs on a loaded 2-CPU host it reached init sooner (docs/benchmarks.md, "VM").
-    case .tcg: args += ["-accel", "tcg", "-cpu", "qemu64"]
+    // With SMT, the vendor is Intel: qemu64 says AMD, whose thread siblings Linux reads only
+    // from the TOPOEXT leaf that TCG lacks, so the guest saw one thread per core ("cpu1 sib 1");
+    // as GenuineIntel it reads leaf 0xB and pairs the threads ("cpu1 sib 0-1").
+    case .tcg:
+      args += [
+        "-accel", "tcg", "-cpu", threadsPerCore > 1 ? "qemu64,vendor=GenuineIntel" : "qemu64",
+      ]
     }
     switch channel {
     case .virtio:
@@ -77,6 +92,7 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
   package init(
     name: String,
     vcpus: Int,
+    threadsPerCore: Int = 1,
     memoryMiB: Int,
     kernelPath: String,
     initrdPath: String,
@@ -87,6 +103,7 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
   ) {
     self.name = name
     self.vcpus = vcpus
+    self.threadsPerCore = threadsPerCore
     self.memoryMiB = memoryMiB
     self.kernelPath = kernelPath
     self.initrdPath = initrdPath

@@ -5,7 +5,8 @@ import Foundation
 package final class CellWriter: @unchecked Sendable {
   package let directory: URL
   private let lock = NSLock()
-  private let intervals: FileHandle
+  /// Open until `replaceIntervals` closes it to write the final lines.
+  private var intervals: FileHandle?
   private let events: FileHandle
   private let samples: FileHandle
 
@@ -33,7 +34,7 @@ package final class CellWriter: @unchecked Sendable {
   ///   (a NaN or infinite number has no JSON form) or the line cannot be written, so a
   ///   lost record is never silent.
   private func appendLine(
-    _ record: some Encodable, to handle: FileHandle, file: String, what: String
+    _ record: some Encodable, to handle: FileHandle?, file: String, what: String
   ) throws {
     let path = directory.appendingPathComponent(file).path
     let data: Data
@@ -44,6 +45,9 @@ package final class CellWriter: @unchecked Sendable {
     }
     lock.lock()
     defer { lock.unlock() }
+    guard let handle = file == "intervals.jsonl" ? intervals : handle else {
+      throw StoreError("cannot store \(what) in \(path): the file is already final")
+    }
     do {
       try handle.write(contentsOf: data + Data("\n".utf8))
     } catch {
@@ -56,6 +60,36 @@ package final class CellWriter: @unchecked Sendable {
     guard case EncodingError.invalidValue(_, let context) = error else { return "\(error)" }
     let path = context.codingPath.map(\.stringValue).joined(separator: ".")
     return "'\(path)' has no JSON form (\(context.debugDescription))"
+  }
+
+  /// Replaces `intervals.jsonl` atomically with `records`, one line each.
+  ///
+  /// The lines appended while the cell ran were written as each interval arrived, with
+  /// the phase edges, samples and mode changes known then; at the end of the cell they are
+  /// tagged again with everything known and this writes the final lines. A run killed
+  /// before that keeps the provisional ones.
+  /// - Throws: `StoreError` when a record does not encode or the file cannot be written.
+  package func replaceIntervals(_ records: [IntervalRecord]) throws {
+    var text = Data()
+    for record in records { text += try line(record) }
+    lock.lock()
+    defer { lock.unlock() }
+    intervals?.synchronizeFile()
+    intervals?.closeFile()
+    intervals = nil
+    try ResultsStore.writeAtomically(text, to: directory.appendingPathComponent("intervals.jsonl"))
+  }
+
+  /// The line `intervals.jsonl` holds for `record`.
+  /// - Throws: `StoreError` naming the interval and the key without a JSON form (a NaN).
+  package func line(_ record: IntervalRecord) throws -> Data {
+    do {
+      return try ResultsStore.encoder.encode(record) + Data("\n".utf8)
+    } catch {
+      throw StoreError(
+        "cannot store interval \(record.index) in \(directory.appendingPathComponent("intervals.jsonl").path): \(Self.describe(error))"
+      )
+    }
   }
 
   /// Appends one line to `intervals.jsonl`.
@@ -85,10 +119,11 @@ package final class CellWriter: @unchecked Sendable {
   /// Writes `cell.json` last: after this the cell has ended.
   package func finish(_ summary: CellSummary) throws {
     lock.lock()
-    for handle in [intervals, events, samples] {
+    for handle in [intervals, events, samples].compactMap({ $0 }) {
       handle.synchronizeFile()
       handle.closeFile()
     }
+    intervals = nil
     lock.unlock()
     try ResultsStore.writeAtomically(
       try ResultsStore.prettyEncoder.encode(summary),

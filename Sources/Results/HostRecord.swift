@@ -15,11 +15,14 @@ public struct HostRecord: Codable, Sendable, Equatable {
   /// Mode interfaces found, e.g. `["hotplug", "cpuset-v2"]`.
   public var interfaces: [String]
   public var stealAccounting: Bool
+  /// Journals of dead agents that this host's agent replayed when it started (absent in
+  /// manifests written before agents did that).
+  public var recovered: [RecoveryRecord]?
 
   public init(
     name: String, role: String, transport: String, kernelRelease: String, kernelCmdline: String,
     cpusPresent: String, cpusOnline: String, cores: Int, threadsPerCore: Int, entitled: Int?,
-    interfaces: [String], stealAccounting: Bool
+    interfaces: [String], stealAccounting: Bool, recovered: [RecoveryRecord]? = nil
   ) {
     self.name = name
     self.role = role
@@ -33,5 +36,6 @@ public struct HostRecord: Codable, Sendable, Equatable {
     self.entitled = entitled
     self.interfaces = interfaces
     self.stealAccounting = stealAccounting
+    self.recovered = recovered
   }
 }

@@ -36,11 +36,19 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
       try store(CPUSet.format(nowOnline) + "\n", "\(cpuDir)/online")
       return
     }
+    // A sysfs attribute without a store method is 0444, and kernfs refuses to open it for
+    // writing (EACCES) whoever asks: the series' paravirt file without its debug patch,
+    // and `preferred`.
+    if paths.exists(path), !isWritable(path) { throw refuse(EACCES) }
     if path == HostPaths.paravirt {
+      // paravirt_store of "[PATCH 16/17] sysfs: Provide write method for paravirt": a
+      // cpulist_parse failure (EINVAL; ERANGE past the last possible CPU), the online mask
+      // itself, or more CPUs than are online, is EINVAL. Offline CPUs may be named.
       guard let cpus = CPUSet.cpus(parsing: text) else { throw refuse(EINVAL) }
       let possible = paths.readTrimmed("\(cpuDir)/possible").flatMap(CPUSet.cpus(parsing:)) ?? []
-      guard Set(cpus).isSubset(of: possible) else { throw refuse(EINVAL) }
-      if !possible.isEmpty && Set(possible).isSubset(of: cpus) { throw refuse(EINVAL) }
+      if let last = cpus.max(), last >= possible.count { throw refuse(ERANGE) }
+      let online = onlineCPUs()
+      if Set(cpus) == Set(online) || cpus.count > online.count { throw refuse(EINVAL) }
       try store(CPUSet.format(cpus) + "\n", path)
       return
     }
@@ -67,36 +75,59 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     case "cgroup.procs", "tasks":
       guard let pid = Int(text) else { throw refuse(EINVAL) }
       guard paths.exists("/proc/\(pid)") else { throw refuse(ESRCH) }
-      guard paths.exists("\(directory)/cgroup.procs") else { throw refuse(ENOENT) }
-      let v1 = directory.hasPrefix(HostPaths.cgroupRoot + "/cpuset")
-      if v1 && (paths.readTrimmed("\(directory)/cpuset.cpus") ?? "").isEmpty {
+      guard paths.exists("\(directory)/cgroup.procs"),
+        let hierarchy = CpusetHierarchy(containing: directory)
+      else { throw refuse(ENOENT) }
+      // cgroup-v1/cpusets.rst 1.3: a v1 cpuset takes no task until it has CPUs and nodes.
+      if hierarchy.version == .v1
+        && ((paths.readTrimmed("\(directory)/cpuset.cpus") ?? "").isEmpty
+          || (paths.readTrimmed("\(directory)/cpuset.mems") ?? "").isEmpty)
+      {
         throw refuse(ENOSPC)
       }
-      let hierarchy = v1 ? HostPaths.cgroupRoot + "/cpuset" : HostPaths.cgroupRoot
-      for procs in procsFiles(under: hierarchy) {
+      for procs in procsFiles(under: hierarchy.root) {
         let pids = (paths.read(procs) ?? "").split(separator: "\n").filter { $0 != "\(pid)" }
         try store(pids.map { $0 + "\n" }.joined(), procs)
+        let folder = (procs as NSString).deletingLastPathComponent
+        if hierarchy.version == .v1 {
+          try store(pids.map { $0 + "\n" }.joined(), "\(folder)/tasks")
+        }
       }
       // Kept in pid order, so a restored tree reads the same as before.
       let here =
         ((paths.read("\(directory)/cgroup.procs") ?? "").split(separator: "\n")
         .compactMap { Int($0) } + [pid]).sorted()
       try store(here.map { "\($0)\n" }.joined(), "\(directory)/cgroup.procs")
-      let relative = String(directory.dropFirst(hierarchy.count))
+      if hierarchy.version == .v1 {
+        try store(here.map { "\($0)\n" }.joined(), "\(directory)/tasks")
+      }
       try store(
-        (v1 ? "5:cpuset:" : "0::") + (relative.isEmpty ? "/" : relative) + "\n",
+        (hierarchy.version == .v1 ? "5:cpuset:" : "0::") + hierarchy.relative(directory) + "\n",
         "/proc/\(pid)/cgroup")
-    case "cpuset.cpus":
-      guard let cpus = CPUSet.cpus(parsing: text) else { throw refuse(EINVAL) }
+    case "cpuset.cpus", "cpuset.mems":
+      guard let values = CPUSet.cpus(parsing: text),
+        let hierarchy = CpusetHierarchy(containing: directory)
+      else { throw refuse(EINVAL) }
       let parent = (directory as NSString).deletingLastPathComponent
+      let effectiveName =
+        name == "cpuset.cpus" ? hierarchy.effectiveCPUsFile : hierarchy.effectiveMemsFile
       let parentEffective =
-        paths.readTrimmed("\(parent)/cpuset.cpus.effective").flatMap(CPUSet.cpus(parsing:))
-        ?? paths.readTrimmed("\(parent)/cpuset.cpus").flatMap(CPUSet.cpus(parsing:)) ?? []
-      let v1 = directory.hasPrefix(HostPaths.cgroupRoot + "/cpuset")
-      if v1 && !Set(cpus).isSubset(of: parentEffective) { throw refuse(EINVAL) }
-      try store(CPUSet.format(cpus) + "\n", "\(directory)/cpuset.cpus")
-      let effective = cpus.isEmpty ? parentEffective : cpus.filter(parentEffective.contains)
-      try store(CPUSet.format(effective) + "\n", "\(directory)/cpuset.cpus.effective")
+        paths.readTrimmed("\(parent)/\(effectiveName)").flatMap(CPUSet.cpus(parsing:))
+        ?? paths.readTrimmed("\(parent)/\(name)").flatMap(CPUSet.cpus(parsing:)) ?? []
+      // v1 (cpusets.rst 1.4): a cpuset's CPUs and nodes are a subset of its parent's, and
+      // its effective set is exactly what was written. v2 (cgroup-v2.rst): any value is
+      // accepted, the effective set is its intersection with the parent's, or the parent's
+      // when that is empty.
+      let effective: [Int]
+      if hierarchy.version == .v1 {
+        if !Set(values).isSubset(of: parentEffective) { throw refuse(EINVAL) }
+        effective = values
+      } else {
+        let within = values.filter(parentEffective.contains)
+        effective = within.isEmpty ? parentEffective : within
+      }
+      try store(CPUSet.format(values) + "\n", "\(directory)/\(name)")
+      try store(CPUSet.format(effective) + "\n", "\(directory)/\(effectiveName)")
     case "cgroup.subtree_control":
       var enabled = (paths.read("\(directory)/cgroup.subtree_control") ?? "")
         .split(whereSeparator: \.isWhitespace).map(String.init)
@@ -133,20 +164,22 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     } catch {
       throw KernelError(errno: EACCES, path: path, action: "mkdir")
     }
-    let v1 = path.hasPrefix(HostPaths.cgroupRoot + "/cpuset")
+    guard let hierarchy = CpusetHierarchy(containing: path) else { return }
     try store("", "\(path)/cgroup.procs")
     try store("\n", "\(path)/cpuset.cpus")
-    if v1 {
-      try store("\n", "\(path)/cpuset.mems")
+    try store("\n", "\(path)/cpuset.mems")
+    if hierarchy.version == .v1 {
+      // A new v1 cpuset is empty (unless cgroup.clone_children, which pvbench never sets).
       try store("", "\(path)/tasks")
-      try store("\n", "\(path)/cpuset.cpus.effective")
+      try store("\n", "\(path)/\(hierarchy.effectiveCPUsFile)")
+      try store("\n", "\(path)/\(hierarchy.effectiveMemsFile)")
     } else {
       let subtree = paths.read("\(parent)/cgroup.subtree_control") ?? ""
       try store(subtree, "\(path)/cgroup.controllers")
       try store("\n", "\(path)/cgroup.subtree_control")
-      try store(
-        paths.read("\(parent)/cpuset.cpus.effective") ?? "\n",
-        "\(path)/cpuset.cpus.effective")
+      for file in [hierarchy.effectiveCPUsFile, hierarchy.effectiveMemsFile] {
+        try store(paths.read("\(parent)/\(file)") ?? "\n", "\(path)/\(file)")
+      }
     }
   }
 
@@ -174,6 +207,20 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     if moduleLoaded(name) {
       throw KernelError(errno: EEXIST, path: "/sys/module/\(name)", action: "modprobe \(name)")
     }
+    // The steal_governor's parameter ranges (DESIGN §6): interval_ms 100–100000,
+    // thresholds (percent × 100) below 10000, high above low; anything else fails the load.
+    if name == StealGovernor.moduleName {
+      let values = Dictionary(parameters, uniquingKeysWith: { $1 }).compactMapValues { Int($0) }
+      let interval = values["interval_ms"] ?? 1000
+      let high = values["high_threshold"] ?? 500
+      let low = values["low_threshold"] ?? 200
+      if !(100...100_000).contains(interval) || high >= 10_000 || low >= 10_000 || high <= low
+        || low < 0
+      {
+        throw KernelError(
+          errno: EINVAL, path: "/sys/module/\(name)/parameters", action: "modprobe \(name)")
+      }
+    }
     do {
       try FileManager.default.createDirectory(
         atPath: paths.resolve("/sys/module/\(name)/parameters"), withIntermediateDirectories: true
@@ -184,8 +231,9 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     for (key, value) in parameters {
       try store(value + "\n", "/sys/module/\(name)/parameters/\(key)")
     }
-    // The governor starts with every online CPU preferred.
+    // The governor starts with every online CPU preferred; the file is read-only.
     try store(CPUSet.format(onlineCPUs()) + "\n", HostPaths.preferred)
+    chmod(paths.resolve(HostPaths.preferred), 0o444)
   }
 
   package func unloadModule(_ name: String) throws(KernelError) {
@@ -208,6 +256,13 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
   }
 
   package func moduleLoaded(_ name: String) -> Bool { paths.exists("/sys/module/\(name)") }
+
+  /// Whether the fake file has a write bit, as a sysfs attribute with a store method has.
+  private func isWritable(_ path: String) -> Bool {
+    var info = stat()
+    guard stat(paths.resolve(path), &info) == 0 else { return true }
+    return info.st_mode & 0o222 != 0
+  }
 
   private func onlineCPUs() -> [Int] {
     paths.readTrimmed("\(cpuDir)/online").flatMap(CPUSet.cpus(parsing:)) ?? []

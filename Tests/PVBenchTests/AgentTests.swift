@@ -85,7 +85,7 @@ import Vocabulary
     #expect(facts.threadsPerCore == 2)
     #expect(facts.entitledCapacity == 2)
     #expect(facts.cgroupVersion == .v2)
-    #expect(facts.interfaces == ["hotplug", "paravirt-sysfs", "cpuset"])
+    #expect(facts.interfaces == ["hotplug", "paravirt-sysfs", "paravirt-sysfs-writable", "cpuset"])
     #expect(facts.stealColumn)
     #expect(facts.stealTicks == 15)
     let clock = try await client.request("clock")

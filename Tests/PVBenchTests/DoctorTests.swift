@@ -26,12 +26,30 @@ import Testing
           cores x threads   4 x 2
           entitlement       2.00 processors (lparcfg)
           steal             accounted (28 ticks since boot)
+          paravirt file     writable (the series' write method is applied)
           cgroup            v2, cpuset usable
           mode hotplug      supported (avoids 4-7)
           mode paravirt     supported (avoids 4-7)
         verdict: \(host) can run every mode asked for
 
         """)
+  }
+
+  @Test func aReadOnlyParavirtFileIsSaidAndRefused() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, paravirtWritable: false)
+    defer { tree.remove() }
+    let result = ChildProcess.run(
+      BuiltBinary.path,
+      ["doctor", "--local", "--root", tree.root, "--entitled", "2", "--mode", "paravirt"])
+    #expect(result.status == 4)
+    let host = ModeEngine.localHostName
+    #expect(
+      result.stdout.contains(
+        "  paravirt file     read-only (the series without its write method, patch 16/17)\n"))
+    #expect(
+      result.stdout.contains(
+        "  mode paravirt     no: \(host): mode paravirt needs a writable /sys/devices/system/cpu/paravirt; this kernel's is read-only, as the series publishes it — apply its debug patch 'sysfs: Provide write method for paravirt' (16/17), or use cpuset.\n"
+      ), "\(result.stdout)")
   }
 
   @Test func unfitHostSaysWhyAndExitsFour() throws {

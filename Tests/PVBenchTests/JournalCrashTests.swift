@@ -79,6 +79,44 @@ import Testing
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }
 
+  @Test func aNewAgentRestoresWhatAKilledAgentLeftAndSaysSoInItsHello() async throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let transport = LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root])
+    let first = try await transport.connect()
+    _ = try await first.request("mode.apply", ["mode": "hotplug", "cpus": "6-7"])
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0-5\n")
+    let pid = Int32(first.helloEvent["pid"]?.intValue ?? 0)
+    #expect(pid > 0)
+    kill(pid, SIGKILL)
+    // Bounded: the kernel ends a SIGKILLed process at once; allow 5 s on a loaded machine.
+    for _ in 0..<50 where JournalRestorer.isLiveAgent(pid: Int(pid)) { usleep(100_000) }
+    #expect(!JournalRestorer.isLiveAgent(pid: Int(pid)))
+    first.close()
+    // The dead agent's CPUs are still offline and its journal is still there.
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0-5\n")
+    let journal = "/run/pvbench/journal-\(pid).jsonl"
+    #expect(RestoreJournal.leftovers(paths: tree.paths) == [journal])
+
+    let second = try await transport.connect()
+    defer { second.close() }
+    let recovered = second.helloEvent["recovered"]?.arrayValue ?? []
+    #expect(
+      recovered == [
+        ["journal": .string(journal), "undone": 2, "restored": true, "problems": []]
+      ])
+    #expect(tree.read("/sys/devices/system/cpu/online") == "0-7\n")
+    #expect(RestoreJournal.leftovers(paths: tree.paths) == [])
+    #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+    // The controller's reading of it, as the manifest records it.
+    #expect(
+      AgentHostSession.recovered(hello: second.helloEvent).map(\.sentence) == [
+        "restored 2 changes left by a dead agent (\(journal)), read back"
+      ])
+  }
+
   @Test func restoreOfAJournalThatDoesNotExistSaysSo() {
     let result = ChildProcess.run(
       BuiltBinary.path, ["restore", "--root", NSTemporaryDirectory(), "--journal", "/run/x.jsonl"])

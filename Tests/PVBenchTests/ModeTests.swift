@@ -86,7 +86,7 @@ import Testing
       let error = error as? AgentError
       return error?.code == .kernelRefused
         && error?.message
-          == "The kernel refused: write '0-3' to /sys/devices/system/cpu/paravirt failed: Invalid argument (errno 22). The host was restored."
+          == "The kernel refused: write '0-3' to /sys/devices/system/cpu/paravirt failed: Invalid argument (errno 22). The host was restored and read back."
     }
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }
@@ -158,12 +158,104 @@ import Testing
     #expect(result["tasks_moved"] == 3)  // init, sshd, bash; not the kernel thread
     let slice = result["cgroup"]?.stringValue ?? ""
     #expect(tree.read("\(slice)/cgroup.procs") == "1\n300\n400\n")
-    #expect(tree.read("\(slice)/cpuset.cpus.effective") == "0-3\n")
+    let effective = cgroup == .v1 ? "cpuset.effective_cpus" : "cpuset.cpus.effective"
+    #expect(tree.read("\(slice)/\(effective)") == "0-3\n")
+    #expect(verifiedEffective(modes) == "0-3")
     #expect(tree.read("/proc/2/cgroup").contains(":/\n"))
     let verified = try modes.verify()
     #expect(verified["tasks_outside"] == 0)
     try modes.restore()
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+  }
+
+  private func verifiedEffective(_ modes: ModeEngine) -> String? {
+    (try? modes.verify())?["effective"]?.stringValue
+  }
+
+  /// The governor's steps: one core (both siblings) at a time, in place, never a restore.
+  @Test(arguments: ["hotplug", "paravirt", "cpuset-v1", "cpuset-v2"])
+  func incrementalStepsMoveOneCoreWithoutRestoring(mode: String) throws {
+    let cgroup: FakeHostTree.Cgroup = mode == "cpuset-v1" ? .v1 : .v2
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: cgroup)
+    defer { tree.remove() }
+    let before = tree.snapshot()
+    let modes = engine(tree)
+    let kind = mode.hasPrefix("cpuset") ? "cpuset" : mode
+    func step(_ cpus: String) throws -> JSON {
+      try apply(modes, ["mode": .string(kind), "cpus": .string(cpus), "incremental": true])
+    }
+    /// What the kernel's files say the mode leaves usable.
+    func usable() throws -> String {
+      let verified = try modes.verify()
+      switch kind {
+      case "hotplug": return verified["online"]?.stringValue ?? "?"
+      case "paravirt":
+        let marked = CPUSet.cpus(parsing: verified["read"]?.stringValue ?? "") ?? []
+        return CPUSet.format((0..<8).filter { !marked.contains($0) })
+      default: return verified["effective"]?.stringValue ?? "?"
+      }
+    }
+    let first = try step("6-7")
+    #expect(first["incremental"] == nil)  // nothing active yet: a plain apply
+    #expect(try usable() == "0-5")
+    let fold = try step("4-7")
+    #expect(fold["incremental"] == true)
+    #expect(fold["restored_previous"] == nil)
+    #expect(fold["added"] == "4-5" && fold["removed"] == "")
+    #expect(try usable() == "0-3")
+    let unfold = try step("6-7")
+    #expect(unfold["added"] == "" && unfold["removed"] == "4-5")
+    #expect(try usable() == "0-5")
+    let none = try step("")
+    #expect(none["removed"] == "6-7")
+    #expect(try usable() == "0-7")
+    // Restore undoes only the first write of each file (the later steps' writes hold no
+    // original), and leaves the tree as it was.
+    try modes.restore()
+    #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
+  }
+
+  /// The fake kernel follows the series as published (docs/modes.md, "The fake kernel").
+  @Test func theFakeKernelFollowsTheSeriesRules() throws {
+    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, stealGovernorModule: true)
+    defer { tree.remove() }
+    let kernel = FakeKernelSysfsWriter(paths: tree.paths)
+    func errno(_ body: () throws(KernelError) -> Void) -> Int32? {
+      do {
+        try body()
+        return nil
+      } catch { return error.errno }
+    }
+    let paravirt = HostPaths.paravirt
+    // paravirt_store: offline CPUs may be named; the online mask itself, more CPUs than are
+    // online, or a CPU past the last possible one may not.
+    try kernel.write("0", to: HostPaths.cpuOnline(7))
+    #expect(errno { () throws(KernelError) in try kernel.write("6-7", to: paravirt) } == nil)
+    #expect(errno { () throws(KernelError) in try kernel.write("0-6", to: paravirt) } == EINVAL)
+    #expect(errno { () throws(KernelError) in try kernel.write("0-7", to: paravirt) } == EINVAL)
+    #expect(errno { () throws(KernelError) in try kernel.write("8", to: paravirt) } == ERANGE)
+    #expect(errno { () throws(KernelError) in try kernel.write("", to: paravirt) } == nil)
+    // The module's parameter ranges.
+    func load(_ interval: Int, _ high: Int, _ low: Int) -> Int32? {
+      errno { () throws(KernelError) in
+        try kernel.loadModule(
+          StealGovernor.moduleName,
+          parameters: [
+            ("interval_ms", "\(interval)"), ("high_threshold", "\(high)"),
+            ("low_threshold", "\(low)"),
+          ])
+      }
+    }
+    #expect(load(99, 500, 200) == EINVAL)
+    #expect(load(100_001, 500, 200) == EINVAL)
+    #expect(load(1000, 10_000, 200) == EINVAL)
+    #expect(load(1000, 200, 200) == EINVAL)
+    #expect(load(1000, 500, 200) == nil)
+    // `preferred` is the governor's to write.
+    #expect(
+      errno { () throws(KernelError) in try kernel.write("0-3", to: HostPaths.preferred) }
+        == EACCES)
+    try kernel.unloadModule(StealGovernor.moduleName)
   }
 
   @Test func applyingAModeRestoresThePreviousOne() throws {

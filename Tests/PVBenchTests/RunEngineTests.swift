@@ -21,7 +21,7 @@ import Testing
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
   }
 
-  func experiment(repeat repetitions: Int = 1) throws -> String {
+  func experiment(repeat repetitions: Int = 1, engine: String = "builtin") throws -> String {
     let path = work.appendingPathComponent("e2e.yaml").path
     try """
     name: e2e
@@ -33,7 +33,7 @@ import Testing
       schbench: { message_threads: 1, workers: 2, runtime: 7s, interval: 1s, cache_footprint: 4K, operations: 1 }
     noise:
       host: noisy
-      stress: { busy: 2500ms, idle: 2500ms, workers: 2, engine: builtin }
+      stress: { busy: 2500ms, idle: 2500ms, workers: 2, engine: \(engine) }
     modes:
       - out-of-box
       - cpuset: { cpus: non-entitled }
@@ -77,11 +77,35 @@ import Testing
       try? FileManager.default.removeItem(at: work)
     }
     let before = state()
+    // An agent that died with cpu1 offline left its journal: the run's agent restores it
+    // before its hello, and the run says so and records it.
+    let dead = Self.deadPID()
+    let journal = "/run/pvbench/journal-\(dead).jsonl"
+    try fake.write(HostPaths.cpuOnline(1), "0\n")
+    try fake.write("/sys/devices/system/cpu/online", "0\n")
+    try fake.write(
+      journal,
+      """
+      {"kind":"begin","name":"pvbench test","pid":\(dead)}
+      {"kind":"write","original":"1","path":"/sys/devices/system/cpu/cpu1/online","value":"0"}
+
+      """)
     let result = try CLI.run(
       ["run", try experiment(), "--results", work.appendingPathComponent("results").path],
       timeout: 120)
     #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stderr.contains(
+        "box: restored 1 change left by a dead agent (\(journal)), read back\n"),
+      "\(result.stderr)")
     let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let manifest = try JSONDecoder().decode(
+      RunManifest.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/manifest.json")))
+    #expect(
+      manifest.hosts.first { $0.name == "box" }?.recovered == [
+        RecoveryRecord(journal: journal, undone: 1, restored: true, problems: [])
+      ])
+    #expect(manifest.hosts.first { $0.name == "noisy" }?.recovered == [])
     #expect(run.hasPrefix(work.appendingPathComponent("results/e2e/").path))
     for name in ["manifest.json", "experiment.yaml", "experiment.json"] {
       #expect(FileManager.default.fileExists(atPath: run + "/" + name), "\(name)")
@@ -111,6 +135,15 @@ import Testing
     #expect(!idleApplied.contains(true), "\(idleApplied)")
     // The fake kernel tree is exactly as it was: every change was undone.
     #expect(changes(before, state()) == [])
+  }
+
+  /// The pid of a process that has ended: a `/bin/true` child, run and reaped.
+  static func deadPID() -> Int32 {
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/bin/true")
+    try? probe.run()
+    probe.waitUntilExit()
+    return probe.processIdentifier
   }
 
   @Test func sigintRestoresKeepsPartialCellAndResumeCompletes() throws {
@@ -238,4 +271,198 @@ extension RunEngineTests {
     #expect(run.stderr.contains("needs /sys/devices/system/cpu/paravirt"))
     #expect(fake.snapshot() == before)
   }
+}
+
+extension RunEngineTests {
+  /// Pids whose parent is `parent` (from /proc/PID/stat).
+  static func children(of parent: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { entry -> Int32? in
+      guard let pid = Int32(entry),
+        let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { return nil }
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+    }
+  }
+
+  /// True while `pid` exists and is not a zombie.
+  static func alive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+  }
+
+  @Test(.enabled(if: Executables.find("stress-ng") != nil, "needs stress-ng"))
+  func aRunKilledWithSIGKILLLeavesNoProcessAndKeepsItsIntervals() throws {
+    defer {
+      fake.remove()
+      try? FileManager.default.removeItem(at: work)
+    }
+    let before = state()
+    let file = try experiment(engine: "stress-ng")
+    let results = work.appendingPathComponent("results").path
+    let running = try RunningCLI(["run", file, "--results", results])
+    let runPID = running.process.processIdentifier
+    // Wait (at most 90 s) until the second cell has streamed two intervals, with the first
+    // cell ended; then note every process the run started, and SIGKILL the run.
+    var descendants: [Int32] = []
+    var streamed: (cell: String, lines: Int)?
+    let started = Date()
+    while streamed == nil && Date().timeIntervalSince(started) < 90 {
+      Thread.sleep(forTimeInterval: 0.2)
+      let runs = (try? FileManager.default.contentsOfDirectory(atPath: results + "/e2e")) ?? []
+      guard let run = runs.first else { continue }
+      let cellsFolder = "\(results)/e2e/\(run)/cells"
+      let cells = ((try? FileManager.default.contentsOfDirectory(atPath: cellsFolder)) ?? [])
+        .sorted()
+      guard cells.count == 2,
+        FileManager.default.fileExists(atPath: "\(cellsFolder)/\(cells[0])/cell.json"),
+        let text = try? String(
+          contentsOfFile: "\(cellsFolder)/\(cells[1])/intervals.jsonl", encoding: .utf8)
+      else { continue }
+      let lines = text.split(separator: "\n").count
+      if lines >= 2 {
+        let agents = Self.children(of: runPID)
+        descendants = agents + agents.flatMap { Self.children(of: $0) }
+        kill(runPID, SIGKILL)
+        streamed = (cells[1], lines)
+      }
+    }
+    let killed = running.wait(timeout: 30)
+    #expect(killed.status == SIGKILL || running.process.terminationReason == .uncaughtSignal)
+    let (cell, lines) = try #require(streamed, "the second cell never streamed two intervals")
+    // Two agents and the noise host's stress-ng at least.
+    #expect(descendants.count >= 3, "\(descendants)")
+    var left = descendants.filter(Self.alive)
+    for _ in 0..<100 where !left.isEmpty {
+      Thread.sleep(forTimeInterval: 0.1)
+      left = descendants.filter(Self.alive)
+    }
+    #expect(left.isEmpty, "still running 10 s after the SIGKILL: \(left)")
+    // The agents restored the fake host when the kernel signalled them.
+    #expect(changes(before, state()) == [])
+    let run = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: results + "/e2e").first)
+    let runFolder = "\(results)/e2e/\(run)"
+    let kept = try String(
+      contentsOfFile: "\(runFolder)/cells/\(cell)/intervals.jsonl", encoding: .utf8)
+    #expect(kept.split(separator: "\n").count >= lines)
+    #expect(!FileManager.default.fileExists(atPath: "\(runFolder)/cells/\(cell)/cell.json"))
+
+    // --resume runs the killed cell again (keeping the killed attempt) and no complete cell.
+    let firstCell = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: runFolder + "/cells").sorted().first)
+    let firstSummary = try Data(
+      contentsOf: URL(fileURLWithPath: "\(runFolder)/cells/\(firstCell)/cell.json"))
+    let firstComplete =
+      (try? JSONDecoder().decode(CellSummary.self, from: firstSummary))?.status == .complete
+    let resumed = try CLI.run(["run", file, "--resume", runFolder], timeout: 180)
+    #expect(resumed.stderr.contains("\(cell)"), "\(resumed.stderr)")
+    if firstComplete {
+      #expect(!resumed.stderr.contains("\(firstCell) "), "\(resumed.stderr)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: "\(runFolder)/cells/\(firstCell)/cell.json"))
+          == firstSummary)
+    }
+    let attempt = try String(
+      contentsOfFile: "\(runFolder)/attempts/\(cell)-1/intervals.jsonl", encoding: .utf8)
+    #expect(attempt.split(separator: "\n").count >= lines)
+    #expect(FileManager.default.fileExists(atPath: "\(runFolder)/cells/\(cell)/cell.json"))
+    #expect(changes(before, state()) == [])
+  }
+}
+
+extension RunEngineTests {
+  /// The governor, acting through a cpuset on a 4-core fake host with 1 entitled core, while
+  /// the fake /proc/stat shows 50 % steal: it folds one core per interval, in place.
+  @Test func theGovernorFoldsOneCoreAtATimeWithoutRestoring() throws {
+    let host = try FakeHostTree(cores: 4, threadsPerCore: 1, paravirt: false, cgroup: .v2)
+    defer {
+      host.remove()
+      fake.remove()
+      try? FileManager.default.removeItem(at: work)
+    }
+    let file = work.appendingPathComponent("governor.yaml").path
+    try """
+    name: governor
+    hosts:
+      box: { local: { root: \(host.root) }, entitled: 1 }
+      noisy: { local: {} }
+    measure:
+      host: box
+      schbench: { message_threads: 1, workers: 1, runtime: 6s, interval: 1s, cache_footprint: 4K, operations: 1 }
+    noise:
+      host: noisy
+      stress: { busy: 3s, idle: 3s, workers: 1, engine: builtin }
+    modes:
+      - governor: { signal: steal, interval: 1s, high: 5%, low: 2%, step: core, apply: cpuset }
+    settle: 300ms
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+    // Half of every CPU's ticks are steal, rewritten (atomically) 10 times a second for at
+    // most 60 s.
+    let stop = ManagedAtomicFlag()
+    let writer = Thread {
+      var ticks: UInt64 = 1000
+      for _ in 0..<600 where !stop.isSet {
+        ticks += 10
+        var text = "cpu  \(ticks * 4) 0 0 \(ticks * 4) 0 0 0 \(ticks * 4) 0 0\n"
+        for cpu in 0..<4 { text += "cpu\(cpu) \(ticks) 0 0 \(ticks) 0 0 0 \(ticks) 0 0\n" }
+        try? Data((text + "intr 0\nctxt 0\n").utf8).write(
+          to: URL(fileURLWithPath: host.root + "/proc/stat"), options: .atomic)
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+    }
+    writer.start()
+    defer { stop.set() }
+    let result = try CLI.run(
+      ["run", file, "--results", work.appendingPathComponent("results").path], timeout: 120)
+    stop.set()
+    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let cell = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: run + "/cells").first, "\(result.stderr)")
+    let events = try RunStore.readLines(
+      EventRecord.self, url: URL(fileURLWithPath: "\(run)/cells/\(cell)/events.jsonl"))
+    for event in events
+    where [.governor, .modeApply, .modeRestore, .evacuated].contains(event.kind) {
+      print(
+        "governor timeline: \(event.timeNanoseconds / 1_000_000) ms \(event.kind.rawValue) \(event.detail) \(event.milliseconds.map { String(format: "%.1f ms", $0) } ?? "")"
+      )
+    }
+    let wanted: [EventKind] = [.governor, .modeApply, .modeRestore]
+    let steps: [EventRecord] = events.filter { wanted.contains($0.kind) }
+    let governor: [String] = steps.filter { $0.kind == .governor }.map { $0.detail }
+    let decisions: [String] = governor.prefix(3).map { $0.components(separatedBy: ": ").last ?? "" }
+    let expectedDecisions: [String] = [
+      "fold to 1 folded cores (avoid 3)", "fold to 2 folded cores (avoid 2-3)",
+      "fold to 3 folded cores (avoid 1-3)",
+    ]
+    #expect(decisions == expectedDecisions, "\(governor)")
+    let applies: [String] = steps.filter { $0.kind == .modeApply }.map { $0.detail }
+    let expectedApplies: [String] = [
+      "governor: avoids CPUs 3", "governor: avoids CPUs 2-3 (step: +2)",
+      "governor: avoids CPUs 1-3 (step: +1)",
+    ]
+    #expect(Array(applies.prefix(3)) == expectedApplies, "\(applies)")
+    // No restore between the steps: the only one, if any, ends the cell.
+    let kinds: [EventKind] = steps.map { $0.kind }
+    let restores: [Int] = kinds.indices.filter { kinds[$0] == .modeRestore }
+    #expect(restores.allSatisfy { $0 == kinds.count - 1 }, "\(kinds)")
+    // Governor events and the applies they caused are on the same clock, in order.
+    let decided: [UInt64] = steps.filter { $0.kind == .governor }.map { $0.timeNanoseconds }
+    let applied: [UInt64] = steps.filter { $0.kind == .modeApply }.map { $0.timeNanoseconds }
+    for (decision, apply) in zip(decided, applied) {
+      #expect(decision <= apply && apply - decision < 5_000_000_000, "\(decided) \(applied)")
+    }
+  }
+}
+
+/// A flag another thread can set (for a background writer's bounded loop).
+final class ManagedAtomicFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+  var isSet: Bool { lock.withLock { value } }
+  func set() { lock.withLock { value = true } }
 }

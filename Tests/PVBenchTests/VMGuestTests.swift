@@ -103,7 +103,7 @@ struct VMGuestTests {
     let console = guest.consoleText()
     #expect(
       console.contains(
-        "pvbench-init: mounted proc, sys, dev, cgroup; kernel \(kernel.release), 2 CPUs"))
+        "pvbench-init: mounted proc, sys, dev, cgroup v2; kernel \(kernel.release), 2 CPUs"))
     #expect(console.contains("\(GuestInit.startMarker) /dev/vport0p1"))
     #expect(!console.contains("insmod"))
     let directory = guest.directory

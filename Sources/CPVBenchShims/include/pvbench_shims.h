@@ -77,17 +77,31 @@ void pvb_atomic_store_u64(uint64_t *_Nonnull word, uint64_t value);
 /// (-EPERM without CAP_SYS_NICE); callers treat failure as "keep the normal policy".
 int pvb_set_fifo_priority(int priority);
 
-/// Starts `file` (searched on PATH) with `argv` (NULL-terminated) in a new process group
-/// whose id is the child's pid, with default signal dispositions, an empty signal mask and
-/// SCHED_OTHER (never the caller's real-time policy).
-/// Stores the child's pid in `pid`. Returns 0 or a positive errno from posix_spawnp.
-int pvb_spawn_in_new_group(const char *_Nonnull file, char *_Nullable const *_Nonnull argv,
-                           int32_t *_Nonnull pid);
-
 /// Creates a pipe whose both ends are close-on-exec from the start (pipe2 with O_CLOEXEC),
 /// so a process spawned by another thread at the same moment never inherits them.
 /// Stores the read end in `fds[0]` and the write end in `fds[1]`. Returns 0 or -errno.
 int pvb_pipe_cloexec(int32_t *_Nonnull fds);
+
+/// Starts `path` with `argv` and `envp` in a forked child that the kernel ends with
+/// `death_signal` when the thread that spawned it ends (PR_SET_PDEATHSIG), and so when this
+/// process ends, SIGKILL included: no child outlives pvbench.
+///
+/// The child, before execve: sets every signal to its default disposition and unblocks
+/// them all; moves into a process group of its own when `new_group` is non-zero; duplicates
+/// `fds[2*i]` onto `fds[2*i+1]` for `i < fd_count` (0, 1, 2 for stdio) in that order;
+/// changes to `directory` when given; runs under SCHED_OTHER whatever the spawning thread's
+/// policy; sets the parent-death signal, and exits at once with
+/// `death_signal` semantics if the parent already died in between (getppid differs).
+/// The kernel sends the parent-death signal when the *thread* that forked ends, so callers
+/// spawn from a thread that lives as long as the process.
+/// Only async-signal-safe calls run between fork and execve.
+/// Stores the child's pid in `pid`. Returns 0, or a positive errno from fork, from a step
+/// in the child (reported through a close-on-exec pipe), or from execve.
+int pvb_spawn_with_parent_death(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                                char *_Nullable const *_Nonnull envp,
+                                const int32_t *_Nullable fds, int fd_count,
+                                const char *_Nullable directory, int new_group,
+                                int death_signal, int32_t *_Nonnull pid);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,8 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       var transport = SSHTransport(
         destination: ssh.user.map { "\($0)@\(ssh.host)" } ?? ssh.host, port: ssh.port)
       transport.localBinary = executable
+      transport.remotePvbench = ssh.pvbench
+      transport.hostKey = host.name
       let ssh = transport
       let client = try await ssh.connect(host: host.name)
       return AgentHostSession(
@@ -61,7 +63,8 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       guard case .qemu(let qemu) = host.transport else { return nil }
       return GuestRequest(
         name: host.name, vcpus: qemu.vcpus, memoryMiB: Int(qemu.memory.megabytes),
-        entitledCPUs: Double(host.entitled ?? qemu.vcpus), capped: qemu.capped)
+        entitledCPUs: Double(host.entitled ?? qemu.vcpus), capped: qemu.capped,
+        threadsPerCore: qemu.threadsPerCore)
     }
     let kernels = Set(
       guestHosts.compactMap { host -> String? in

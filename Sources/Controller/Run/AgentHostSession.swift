@@ -91,7 +91,34 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
       kernelCmdline: facts.cmdline, cpusPresent: CPUSet.format(facts.present),
       cpusOnline: CPUSet.format(facts.online), cores: facts.cores.count,
       threadsPerCore: facts.threadsPerCore, entitled: entitledCores,
-      interfaces: facts.interfaces, stealAccounting: facts.stealColumn)
+      interfaces: facts.interfaces, stealAccounting: facts.stealColumn,
+      recovered: Self.recovered(hello: client.helloEvent))
+  }
+
+  /// What a `mode.apply` reply changed, for the timeline: the CPUs avoided, and for an
+  /// incremental step the CPUs it added and removed.
+  package static func applyDetail(_ reply: JSON) -> String {
+    var detail = "avoids CPUs \(reply["avoided"]?.stringValue ?? "-")"
+    if reply["incremental"]?.boolValue == true {
+      let added = reply["added"]?.stringValue ?? ""
+      let removed = reply["removed"]?.stringValue ?? ""
+      detail +=
+        " (step: "
+        + [added.isEmpty ? nil : "+\(added)", removed.isEmpty ? nil : "-\(removed)"]
+        .compactMap { $0 }.joined(separator: " ") + ")"
+    }
+    return detail
+  }
+
+  /// The hello's `recovered` list: journals of dead agents the agent replayed first.
+  package static func recovered(hello: JSON) -> [RecoveryRecord] {
+    (hello["recovered"]?.arrayValue ?? []).map { item in
+      RecoveryRecord(
+        journal: item["journal"]?.stringValue ?? "?",
+        undone: Int(item["undone"]?.intValue ?? 0),
+        restored: item["restored"]?.boolValue ?? false,
+        problems: item["problems"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
   }
 
   package func monotonicNanoseconds() async throws -> UInt64 {
@@ -107,7 +134,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
     var timing = ModeChange(
       milliseconds: reply["apply_ms"]?.doubleValue ?? 0, verified: true,
       evacuationMilliseconds: reply["evacuation_ms"]?.doubleValue,
-      detail: "avoids CPUs \(reply["avoided"]?.stringValue ?? "-")")
+      detail: Self.applyDetail(reply))
     do {
       _ = try await client.request("mode.verify")
     } catch {

@@ -65,10 +65,18 @@ package final class CellRecorder: @unchecked Sendable {
     switch event {
     case .interval(let interval) where host == measureHost:
       guard !interval.warmup else { return }
-      locked {
+      let index = locked {
         intervals.append(interval)
         runningWakeup.merge(interval.wakeup)
+        return intervals.count - 1
       }
+      // Stored at once, so a run killed mid-cell keeps it; `finish` rewrites the file with
+      // the final tags. A line that cannot be stored is dealt with there.
+      try? writer.append(
+        record(
+          index: index, interval,
+          tagger: PhaseTagger(edges: locked { edges }, settleNanoseconds: 0),
+          stealSource: provisionalStealSource()))
     case .workloadDone where host == measureHost:
       locked { workloadDone = true }
     case .edge(let edge) where host == noiseHost:
@@ -102,9 +110,10 @@ package final class CellRecorder: @unchecked Sendable {
       let relativeTime = time > start ? time - start : 0
       locked { hostSteal.append((relativeTime, percent)) }
     case .governor(let time, let detail):
+      // A controller time: no host offset applies.
       append(
         EventRecord(
-          timeNanoseconds: relative(host: host, time), host: host, kind: .governor,
+          timeNanoseconds: time > start ? time - start : 0, host: host, kind: .governor,
           detail: detail))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }
@@ -217,6 +226,32 @@ package final class CellRecorder: @unchecked Sendable {
     return last.total.steal > first.total.steal
   }
 
+  /// One interval as `intervals.jsonl` stores it, tagged with what is known now.
+  private func record(
+    index: Int, _ interval: SchbenchInterval, tagger: PhaseTagger, stealSource: StealSource
+  ) -> IntervalRecord {
+    let start = relative(host: measureHost, interval.startMonotonicNanoseconds)
+    let end = relative(host: measureHost, interval.endMonotonicNanoseconds)
+    let steal: Double? =
+      switch stealSource {
+      case .guest: cpuShare(host: measureHost, from: start, to: end)?.steal
+      case .host: hostStealPercent(from: start, to: end)
+      case .none: nil
+      }
+    return IntervalRecord(
+      index: index, startNanoseconds: start, endNanoseconds: end,
+      phase: tagger.phase(start: start, end: end), wakeup: SparseHistogram(interval.wakeup),
+      request: SparseHistogram(interval.request), rps: interval.rps, stealPercent: steal,
+      stealSource: stealSource,
+      noiseBusyPercent: noiseHost.flatMap { cpuShare(host: $0, from: start, to: end)?.busy },
+      modeApplied: modeApplied(at: start + (end - start) / 2))
+  }
+
+  /// The steal source as far as the cell has got (the final one is chosen in `finish`).
+  private func provisionalStealSource() -> StealSource {
+    guestReportsSteal() ? .guest : locked { hostSteal.isEmpty } ? .none : .host
+  }
+
   /// Tags, stores and summarises the intervals; checks the validity gates.
   package func finish(
     status requested: CellStatus, settle: DurationValue, stealAccounting: Bool,
@@ -229,30 +264,18 @@ package final class CellRecorder: @unchecked Sendable {
     let stealSource: StealSource = useGuestSteal ? .guest : hasHostSteal ? .host : .none
     var records: [IntervalRecord] = []
     for (index, interval) in locked({ intervals }).enumerated() {
-      let start = relative(host: measureHost, interval.startMonotonicNanoseconds)
-      let end = relative(host: measureHost, interval.endMonotonicNanoseconds)
-      let measureShare = cpuShare(host: measureHost, from: start, to: end)
-      let steal: Double? =
-        switch stealSource {
-        case .guest: measureShare?.steal
-        case .host: hostStealPercent(from: start, to: end)
-        case .none: nil
-        }
-      let record = IntervalRecord(
-        index: index, startNanoseconds: start, endNanoseconds: end,
-        phase: tagger.phase(start: start, end: end), wakeup: SparseHistogram(interval.wakeup),
-        request: SparseHistogram(interval.request), rps: interval.rps, stealPercent: steal,
-        stealSource: stealSource,
-        noiseBusyPercent: noiseHost.flatMap { cpuShare(host: $0, from: start, to: end)?.busy },
-        modeApplied: modeApplied(at: start + (end - start) / 2))
+      let record = record(index: index, interval, tagger: tagger, stealSource: stealSource)
       // An interval that cannot be stored (a NaN rps) invalidates the cell, and stays out
       // of the summary so that cell.json describes what intervals.jsonl holds.
       do {
-        try writer.append(record)
+        _ = try writer.line(record)
         records.append(record)
       } catch {
         invalidate("\(error); the cell's intervals are incomplete")
       }
+    }
+    do { try writer.replaceIntervals(records) } catch {
+      invalidate("\(error); the cell's intervals are incomplete")
     }
 
     var reasons = locked { self.reasons }

@@ -48,8 +48,9 @@ package enum HostEvent: Sendable {
   case cpuSample(monotonicNanoseconds: UInt64, total: CPUTimes, perCPU: [Int: CPUTimes])
   /// Host-side steal of a guest's vCPUs (QEMU threads' run-queue wait), controller clock.
   case hostSteal(controllerNanoseconds: UInt64, percent: Double)
-  /// The governor changed the CPUs in use.
-  case governor(monotonicNanoseconds: UInt64, detail: String)
+  /// The governor changed the CPUs in use; the time is the controller's clock (the governor
+  /// runs in the controller).
+  case governor(controllerNanoseconds: UInt64, detail: String)
   /// WARNING:, Oops or BUG: in the kernel log.
   case kernelWarning(String)
   /// The host went away (agent died, ssh dropped, guest crashed).

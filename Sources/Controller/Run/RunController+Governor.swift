@@ -21,6 +21,14 @@ extension RunController {
       foldableCores: max(0, cores.count - entitled))
     let interval = mode.interval ?? DurationValue(seconds: 1)
     var action = ModeRequest(mode, host: point.measure.host, entitledCores: entitled)
+    // One core per step, moved in place: the agent changes only the CPUs that differ and
+    // never restores in between (the first fold applies the mode; unfolding the last core
+    // leaves it applied with no CPU avoided).
+    action.incremental = true
+    // Each fold's evacuation goes on the timeline, given at most one interval (at least 1 s)
+    // so the loop keeps its pace.
+    action.measureEvacuation = true
+    action.evacuationTimeoutMilliseconds = max(1000, Int(interval.nanoseconds / 1_000_000))
     var folded = 0
     while !stop.isStopped {
       // Sleep in short slices so that a stop is prompt.
@@ -38,16 +46,11 @@ extension RunController {
         + (next > folded ? "fold" : "unfold") + " to \(next) folded cores"
         + (avoided.isEmpty ? "" : " (avoid \(CPUSet.format(avoided)))")
       recorder.handle(
-        .governor(monotonicNanoseconds: monotonicNow(), detail: detail),
+        .governor(controllerNanoseconds: monotonicNow(), detail: detail),
         from: point.measure.host)
       do {
-        let timing: ModeChange
-        if next == 0 {
-          timing = try await measure.restore()
-        } else {
-          action.cpus = .list(avoided)
-          timing = try await measure.apply(action)
-        }
+        action.cpus = .list(avoided)
+        let timing = try await measure.apply(action)
         recorder.recordMode(applied: next > 0, modeID: mode.id, timing: timing, at: recorder.now())
         folded = next
       } catch {

@@ -69,6 +69,7 @@ package final class RunController: @unchecked Sendable {
       progress.note(
         "\(name): \(facts.kernelRelease), CPUs \(facts.cpusOnline) online, "
           + "\(facts.cores) cores x \(facts.threadsPerCore)")
+      for recovery in facts.recovered ?? [] { progress.note("\(name): \(recovery.sentence)") }
     }
     try store.writeManifest(manifest)
 

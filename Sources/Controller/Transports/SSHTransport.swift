@@ -8,7 +8,10 @@ import LinuxHost
 /// version probe, the copy and the agent share one connection. Destinations are passed to
 /// `ssh` as given, so names from `~/.ssh/config` work. The remote runs the same pvbench
 /// version as the controller: when `~/.cache/pvbench/pvbench-VERSION --version` does not
-/// answer VERSION, the controller's own binary is copied there with scp first.
+/// answer VERSION, the controller's own binary is streamed there over the ssh channel
+/// (`cat >` on the remote: no SFTP subsystem needed), after checking that the remote's
+/// `uname -m` is the machine the binary is built for. `remotePvbench` names a pvbench
+/// already on the remote instead (`hosts.NAME.ssh.pvbench: PATH`).
 package struct SSHTransport: Sendable {
   /// `host`, `user@host` or a `Host` name from the ssh config.
   package var destination: String
@@ -24,6 +27,10 @@ package struct SSHTransport: Sendable {
   package var agentArguments: [String] = []
   /// The folder of the control socket.
   package var controlDirectory = "/tmp"
+  /// A pvbench already on the remote, used instead of copying `localBinary`.
+  package var remotePvbench: String?
+  /// The host's name in the experiment file, for the key named in messages.
+  package var hostKey: String?
 
   package init(destination: String, port: Int? = nil, options: [String] = []) {
     self.destination = destination
@@ -62,35 +69,58 @@ package struct SSHTransport: Sendable {
     )
   }
 
-  /// Makes sure the remote has this pvbench version; copies it when not.
+  /// The pvbench the agent runs on the remote.
+  package var agentBinary: String { remotePvbench ?? remoteBinary }
+
+  /// Makes sure the remote has this pvbench version; streams it there when not.
   ///
   /// - Returns: true when the binary was copied.
-  /// - Throws: `HostError` quoting ssh's or scp's stderr.
+  /// - Throws: `HostError` quoting ssh's stderr, or saying that the remote's architecture
+  ///   is not the binary's (and how to give a pvbench for it), or that the configured
+  ///   remote pvbench is not this version.
   @discardableResult
   package func ensureBinary(host: String) throws -> Bool {
-    let remote = SSHTransport.quote(remoteBinary)
+    let remote = SSHTransport.quote(agentBinary)
     let probe = ChildProcess.run(
-      "/usr/bin/ssh", sshArguments("\(remote) --version 2>/dev/null || true"), timeout: 60)
+      "/usr/bin/ssh", sshArguments("uname -m; \(remote) --version 2>/dev/null || true"),
+      timeout: 60)
     if probe.status != 0 { throw fail(host, "reaching the host", probe) }
-    if probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == PVBenchVersion.current {
-      return false
+    let lines = probe.stdout.split(separator: "\n").map {
+      $0.trimmingCharacters(in: .whitespaces)
     }
-    let temporary = "\(remoteBinary).tmp-\(getpid())"
-    let mkdir = ChildProcess.run(
-      "/usr/bin/ssh", sshArguments("mkdir -p \(SSHTransport.quote(remoteDirectory))"))
-    if mkdir.status != 0 { throw fail(host, "creating \(remoteDirectory)", mkdir) }
-    let copy = ChildProcess.run(
-      "/usr/bin/scp",
-      commonOptions() + (port.map { ["-P", "\($0)"] } ?? []) + [
-        "-q", localBinary, "\(destination):\(temporary)",
-      ], timeout: 300)
-    if copy.status != 0 { throw fail(host, "copying pvbench with scp", copy) }
+    let architecture = lines.first ?? ""
+    let version = lines.dropFirst().first ?? ""
+    if version == PVBenchVersion.current { return false }
+    let key = "hosts.\(hostKey ?? host).ssh.pvbench"
+    if let remotePvbench {
+      throw HostError(
+        host: host,
+        message:
+          "the pvbench at \(remotePvbench) on the remote answers '\(version.isEmpty ? "nothing" : version)' to --version, not \(PVBenchVersion.current); install pvbench \(PVBenchVersion.current) there, or remove '\(key)' to have this one copied."
+      )
+    }
+    if let local = ELFArchitecture.of(localBinary), !architecture.isEmpty, architecture != local {
+      throw HostError(
+        host: host,
+        message:
+          "the host is \(architecture) (uname -m) but this pvbench is built for \(local), so it cannot run there; build pvbench \(PVBenchVersion.current) on a \(architecture) machine (swift build -c release --static-swift-stdlib), copy it to the host and give its path as '\(key): PATH' in the experiment file."
+      )
+    }
+    let binary: Data
+    do {
+      binary = try Data(contentsOf: URL(fileURLWithPath: localBinary), options: .alwaysMapped)
+    } catch {
+      throw HostError(host: host, message: "cannot read \(localBinary) to copy it: \(error).")
+    }
+    // Streamed over the ssh channel into a temporary name, then renamed, so a cut copy
+    // never passes for the binary.
+    let temporary = SSHTransport.quote("\(remoteBinary).tmp-\(getpid())")
     let install = ChildProcess.run(
       "/usr/bin/ssh",
       sshArguments(
-        "chmod 755 \(SSHTransport.quote(temporary)) && mv -f \(SSHTransport.quote(temporary)) \(remote)"
-      ))
-    if install.status != 0 { throw fail(host, "installing \(remoteBinary)", install) }
+        "mkdir -p \(SSHTransport.quote(remoteDirectory)) && cat > \(temporary) && chmod 755 \(temporary) && mv -f \(temporary) \(SSHTransport.quote(remoteBinary))"
+      ), input: binary, timeout: 300)
+    if install.status != 0 { throw fail(host, "copying pvbench over ssh", install) }
     return true
   }
 
@@ -99,7 +129,7 @@ package struct SSHTransport: Sendable {
   /// - Throws: `HostError` naming `host` and quoting ssh's stderr.
   package func connect(host: String, timeout: Duration = .seconds(60)) async throws -> AgentClient {
     try ensureBinary(host: host)
-    let command = ([remoteBinary, "agent", "--stdio"] + agentArguments).map(SSHTransport.quote)
+    let command = ([agentBinary, "agent", "--stdio"] + agentArguments).map(SSHTransport.quote)
       .joined(separator: " ")
     let child: ChildProcess
     do {

@@ -56,6 +56,9 @@ package struct SSHHostSpec: Sendable, Codable, Equatable {
   package var host: String
   package var user: String?
   package var port: Int?
+  /// A pvbench already on the remote (`pvbench: PATH`), used instead of copying this one:
+  /// for a remote of another architecture (a ppc64le LPAR) or one without a writable home.
+  package var pvbench: String?
 }
 
 package struct QEMUHostSpec: Sendable, Codable, Equatable {

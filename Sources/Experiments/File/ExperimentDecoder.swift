@@ -121,12 +121,15 @@ package struct ExperimentDecoder {
   }
 
   package func decodeSSH(_ reader: NodeReader) -> SSHHostSpec? {
-    guard let map = reader.mapping(allowed: ["host", "user", "port"]) else { return nil }
+    guard let map = reader.mapping(allowed: ["host", "user", "port", "pvbench"]) else {
+      return nil
+    }
     let host = map.required("host")?.string()
     let user = map.optional("user")?.string()
     let port = map.optional("port")?.int(in: 1...65535)
+    let pvbench = map.optional("pvbench")?.string()
     guard let host else { return nil }
-    return SSHHostSpec(host: host, user: user, port: port)
+    return SSHHostSpec(host: host, user: user, port: port, pvbench: pvbench)
   }
 
   package func decodeQEMU(_ reader: NodeReader) -> QEMUHostSpec? {

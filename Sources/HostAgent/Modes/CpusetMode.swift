@@ -25,9 +25,14 @@ extension ModeEngine {
         message:
           "\(request.hostName): a cpuset without \(CPUSet.format(avoided)) would hold no CPU.")
     }
-    let v1 = facts.cgroupVersion == .v1
-    let hierarchy = v1 ? HostPaths.cgroupRoot + "/cpuset" : HostPaths.cgroupRoot
-    let slice = "\(hierarchy)/pvbench.slice-\(getpid())"
+    guard let cpusets = CpusetHierarchy(facts.cgroupVersion) else {
+      throw unsupported(
+        request, needs: "a cgroup hierarchy at \(HostPaths.cgroupRoot)",
+        alternatives: "mount cgroup2 or a v1 cpuset hierarchy, or use hotplug")
+    }
+    let v1 = cpusets.version == .v1
+    let hierarchy = cpusets.root
+    let slice = ModeEngine.cpusetSlice(cpusets)
     if !v1 {
       let control = "\(hierarchy)/cgroup.subtree_control"
       let enabled = (paths.read(control) ?? "").split(whereSeparator: \.isWhitespace)
@@ -45,7 +50,12 @@ extension ModeEngine {
     try journal.append(entry)
     try kernelCall { () throws(KernelError) in try kernel.makeDirectory(slice) }
     if v1 {
-      try change(paths.readTrimmed("\(hierarchy)/cpuset.mems") ?? "0", "\(slice)/cpuset.mems")
+      // A v1 cpuset starts with no memory nodes, and the kernel refuses tasks (ENOSPC) until
+      // it has some: give it the parent's.
+      let mems =
+        paths.readTrimmed("\(hierarchy)/\(cpusets.effectiveMemsFile)")
+        ?? paths.readTrimmed("\(hierarchy)/cpuset.mems") ?? "0"
+      try change(mems, "\(slice)/cpuset.mems")
     }
     try change(CPUSet.format(allowed), "\(slice)/cpuset.cpus")
     var moved = 0
@@ -53,7 +63,7 @@ extension ModeEngine {
     for task in TaskList(paths: paths).userTasks(hierarchy: hierarchy, v1: v1) {
       var move = JournalEntry(.move)
       move.pid = task.pid
-      move.from = "\(hierarchy)\(task.cgroup == "/" ? "" : task.cgroup)/cgroup.procs"
+      move.from = "\(cpusets.folder(task.cgroup))/cgroup.procs"
       try journal.append(move)
       do {
         try kernel.write("\(task.pid)", to: "\(slice)/cgroup.procs")
@@ -70,20 +80,49 @@ extension ModeEngine {
     return .string(CPUSet.format(allowed))
   }
 
+  /// Moves the active cpuset to the CPUs outside `avoided`; its tasks stay where they are.
+  func adjustCpuset(_ request: ModeRequest, avoided: [Int], facts: HostFacts)
+    throws(AgentError) -> JSON
+  {
+    guard let cpusets = CpusetHierarchy(facts.cgroupVersion) else {
+      throw unsupported(
+        request, needs: "a cgroup hierarchy at \(HostPaths.cgroupRoot)",
+        alternatives: "mount cgroup2 or a v1 cpuset hierarchy, or use hotplug")
+    }
+    let allowed = facts.online.filter { !avoided.contains($0) }
+    if allowed.isEmpty {
+      throw AgentError(
+        code: .badParams,
+        message:
+          "\(request.hostName): a cpuset without \(CPUSet.format(avoided)) would hold no CPU.")
+    }
+    try change(CPUSet.format(allowed), "\(ModeEngine.cpusetSlice(cpusets))/cpuset.cpus")
+    return .string(CPUSet.format(allowed))
+  }
+
+  /// The cgroup this agent's cpuset mode makes in `hierarchy`.
+  static func cpusetSlice(_ hierarchy: CpusetHierarchy) -> String {
+    "\(hierarchy.root)/pvbench.slice-\(getpid())"
+  }
+
   /// Reads the cpuset mode back.
   func verifyCpuset(facts: HostFacts, result: inout [String: JSON], problems: inout [String]) {
     let expected = active?.expected.stringValue ?? ""
-    let v1 = facts.cgroupVersion == .v1
-    let hierarchy = v1 ? HostPaths.cgroupRoot + "/cpuset" : HostPaths.cgroupRoot
-    let slice = "\(hierarchy)/pvbench.slice-\(getpid())"
-    let effective = paths.readTrimmed("\(slice)/cpuset.cpus.effective") ?? ""
-    result["effective"] = .string(effective)
-    if CPUSet.cpus(parsing: effective) != CPUSet.cpus(parsing: expected) {
-      problems.append(
-        "\(slice)/cpuset.cpus.effective reads '\(effective)', expected '\(expected)'")
+    guard let cpusets = CpusetHierarchy(facts.cgroupVersion) else {
+      problems.append("no cgroup hierarchy is mounted at \(HostPaths.cgroupRoot) any more")
+      return
     }
-    let outside = TaskList(paths: paths).userTasks(hierarchy: hierarchy, v1: v1)
-      .filter { hierarchy + $0.cgroup != slice }
+    let slice = ModeEngine.cpusetSlice(cpusets)
+    let file = "\(slice)/\(cpusets.effectiveCPUsFile)"
+    let effective = paths.readTrimmed(file) ?? ""
+    result["effective"] = .string(effective)
+    result["cgroup"] = .string(slice)
+    if CPUSet.cpus(parsing: effective) != CPUSet.cpus(parsing: expected) {
+      problems.append("\(file) reads '\(effective)', expected '\(expected)'")
+    }
+    let outside = TaskList(paths: paths)
+      .userTasks(hierarchy: cpusets.root, v1: cpusets.version == .v1)
+      .filter { cpusets.folder($0.cgroup) != slice }
     result["tasks_outside"] = .int(Int64(outside.count))
     if !outside.isEmpty {
       problems.append(

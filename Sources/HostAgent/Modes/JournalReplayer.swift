@@ -26,7 +26,17 @@ package struct JournalReplayer: Sendable {
   /// Replays `entries` in reverse and verifies the result.
   package func replay(_ entries: [JournalEntry]) -> Outcome {
     var outcome = Outcome()
-    for entry in entries.reversed() {
+    // Incremental steps write one file several times; the earliest write of each path holds
+    // the original, and undoing only that one restores it without replaying every step.
+    var firstWrite: [String: Int] = [:]
+    for (index, entry) in entries.enumerated() where entry.kind == .write {
+      firstWrite[entry.path] = firstWrite[entry.path] ?? index
+    }
+    for (index, entry) in entries.enumerated().reversed() {
+      if entry.kind == .write && firstWrite[entry.path] != index {
+        outcome.skipped += 1
+        continue
+      }
       do {
         if try undo(entry) { outcome.undone += 1 } else { outcome.skipped += 1 }
       } catch {
@@ -89,11 +99,14 @@ package struct JournalReplayer: Sendable {
   /// Sentences for every journaled change that is not undone now.
   package func verify(_ entries: [JournalEntry]) -> [String] {
     var problems: [String] = []
+    var checked: Set<String> = []
     for entry in entries {
       switch entry.kind {
       case .begin:
         break
       case .write:
+        // Only the earliest write of a path holds the original (see `replay`).
+        guard checked.insert(entry.path).inserted else { continue }
         if paths.exists(entry.path) && !matches(entry) {
           problems.append(
             "\(entry.path) reads '\(paths.readTrimmed(entry.path) ?? "")' instead of '\(entry.original.trimmingCharacters(in: .whitespacesAndNewlines))'."

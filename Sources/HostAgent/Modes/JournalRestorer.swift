@@ -1,3 +1,4 @@
+import AgentProtocol
 import Foundation
 import LinuxHost
 
@@ -16,6 +17,17 @@ package struct JournalRestorer: Sendable {
     package var undone: Int
     package var skipped: Bool
     package var problems: [String]
+
+    /// True when the journal was replayed and every change read back as undone.
+    package var restored: Bool { !skipped && problems.isEmpty }
+
+    /// The report as the agent's hello carries it (`recovered`, docs/agent-protocol.md).
+    package var json: JSON {
+      [
+        "journal": .string(journal), "undone": .int(Int64(undone)),
+        "restored": .bool(restored), "problems": .array(problems.map(JSON.string)),
+      ]
+    }
 
     /// Memberwise.
     package init(

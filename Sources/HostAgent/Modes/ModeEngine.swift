@@ -58,8 +58,13 @@ package final class ModeEngine: @unchecked Sendable {
     let start = pvb_monotonic_ns()
     var result = try applyLocked(request)
     let applied = pvb_monotonic_ns()
+    // An incremental step evacuates only the CPUs it adds.
+    let evacuate = result.removeValue(forKey: "evacuate")?.stringValue
     result["apply_ms"] = .double(Double(applied - start) / 1e6)
-    if request.measureEvacuation, let avoided = result["avoided"]?.stringValue {
+    // A step that only gives CPUs back has nothing to evacuate.
+    if request.measureEvacuation, evacuate != "",
+      let avoided = evacuate ?? result["avoided"]?.stringValue
+    {
       let outcome = EvacuationMeter(paths: paths).measure(
         cpus: CPUSet.cpus(parsing: avoided) ?? [], baseline: before, start: start,
         timeout: .milliseconds(request.evacuationTimeoutMilliseconds),
@@ -78,6 +83,12 @@ package final class ModeEngine: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     var result: [String: JSON] = ["mode": .string(request.kind.rawValue)]
+    if request.incremental, let current = active, current.request.kind == request.kind,
+      current.request.interface == request.interface,
+      [.hotplug, .paravirt, .cpuset].contains(request.kind)
+    {
+      return try adjustLocked(request, from: current, result: result)
+    }
     if active != nil || journal.exists {
       try restoreLocked()
       result["restored_previous"] = true
@@ -101,9 +112,78 @@ package final class ModeEngine: @unchecked Sendable {
       }
       active = Active(request: request, avoided: avoided, expected: expected)
     } catch {
-      // Undo whatever part was done, so a refused apply leaves the host as it was.
-      _ = try? restoreLocked()
-      throw error
+      // Undo whatever part was done, so a refused apply leaves the host as it was; say it
+      // was restored only when the journal's replay read every change back.
+      var failure = error
+      do {
+        try restoreLocked()
+        if failure.code == .kernelRefused {
+          failure.message += " The host was restored and read back."
+        }
+      } catch {
+        failure.message += " Restoring the host failed too: \(error.message)"
+      }
+      throw failure
+    }
+    return result
+  }
+
+  /// Moves the active mode to `request`'s CPU set by changing only the CPUs that differ,
+  /// journaling each change; the previous mode is not restored in between.
+  ///
+  /// The reply's `avoided` is the new set, `added` and `removed` the difference, and
+  /// evacuation (when asked) is measured over the added CPUs only.
+  private func adjustLocked(
+    _ request: ModeRequest, from current: Active, result: [String: JSON]
+  ) throws(AgentError) -> [String: JSON] {
+    var result = result
+    let facts = HostFacts.read(paths: paths, kernel: kernel)
+    let avoided = try resolve(request, facts: facts)
+    let added = avoided.filter { !current.avoided.contains($0) }
+    let removed = current.avoided.filter { !avoided.contains($0) }
+    result["incremental"] = true
+    result["avoided"] = .string(CPUSet.format(avoided))
+    result["added"] = .string(CPUSet.format(added))
+    result["removed"] = .string(CPUSet.format(removed))
+    result["evacuate"] = .string(CPUSet.format(added))
+    do throws(AgentError) {
+      let expected: JSON
+      switch request.kind {
+      case .hotplug:
+        let remaining = facts.online.filter { !added.contains($0) } + removed
+        if remaining.isEmpty {
+          throw AgentError(
+            code: .badParams,
+            message:
+              "\(request.hostName): hotplug of \(CPUSet.format(avoided)) would leave no CPU online; keep at least one."
+          )
+        }
+        // Online first, so the host never has fewer CPUs than either end of the step.
+        for cpu in removed.sorted() { try change("1", HostPaths.cpuOnline(cpu)) }
+        for cpu in added.sorted(by: >) where facts.online.contains(cpu) {
+          guard paths.exists(HostPaths.cpuOnline(cpu)) else {
+            throw unsupported(
+              request, needs: HostPaths.cpuOnline(cpu),
+              alternatives:
+                "cpu\(cpu) cannot be taken offline here; leave it out of the set or use cpuset")
+          }
+          try change("0", HostPaths.cpuOnline(cpu))
+        }
+        expected = .string(CPUSet.format(Set(remaining).sorted()))
+      case .paravirt:
+        expected = try applyParavirt(request, avoided: avoided, facts: facts)
+      case .cpuset:
+        expected = try adjustCpuset(request, avoided: avoided, facts: facts)
+      default:
+        expected = current.expected
+      }
+      active = Active(request: request, avoided: avoided, expected: expected)
+    } catch {
+      // A refused step leaves the host in the mode with whatever part of the step was done;
+      // the journal still holds everything, so restore stays complete. Say so.
+      var failure = error
+      failure.message += " The mode stays applied; the step was not completed."
+      throw failure
     }
     return result
   }
@@ -153,7 +233,7 @@ package final class ModeEngine: @unchecked Sendable {
   func kernelCall(_ body: () throws(KernelError) -> Void) throws(AgentError) {
     do { try body() } catch {
       throw AgentError(
-        code: .kernelRefused, message: "The kernel refused: \(error) The host was restored.")
+        code: .kernelRefused, message: "The kernel refused: \(error)")
     }
   }
 

@@ -80,8 +80,12 @@ extension PVBench {
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
         source.setEventHandler {
-          server.finish()
-          printError("pvbench agent: signal \(number) received; the host is restored.")
+          if let problem = server.finish() {
+            printError("pvbench agent: signal \(number) received; \(problem)")
+          } else {
+            printError(
+              "pvbench agent: signal \(number) received; the host is restored and read back.")
+          }
           Glibc.exit(ExitStatus.interrupted.rawValue)
         }
         source.resume()

@@ -337,17 +337,18 @@ final class StressNGBurner: Burner, @unchecked Sendable {
   }
 
   private func launch() throws {
-    var cStrings = arguments.map { strdup($0) }
-    cStrings.append(nil)
-    defer { for pointer in cStrings { free(pointer) } }
-    var pid: Int32 = 0
-    let rc = cStrings.withUnsafeBufferPointer { buffer in
-      pvb_spawn_in_new_group(executable, buffer.baseAddress!, &pid)
+    // The stress-ng parent leads its own group (the cycler stops and continues the group)
+    // and is killed by the kernel if the agent ends without stopping it.
+    let path = Executables.find(executable) ?? executable
+    let spawned = ParentBoundSpawn.spawn(
+      path, arguments: Array(arguments.dropFirst()),
+      environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" },
+      descriptors: [], newGroup: true, deathSignal: SIGKILL)
+    switch spawned {
+    case .success(let pid): group = pid
+    case .failure(let failure):
+      throw WorkloadError.spawn(command: arguments.joined(separator: " "), errno: failure.errno)
     }
-    guard rc == 0 else {
-      throw WorkloadError.spawn(command: arguments.joined(separator: " "), errno: rc)
-    }
-    group = pid
   }
 
   /// Children of the stress-ng parent, from /proc/PID/task/PID/children.

@@ -23,7 +23,8 @@ struct FakeHostTree {
 
   /// Writes a host with `cores` cores of `threadsPerCore` siblings.
   init(
-    cores: Int = 4, threadsPerCore: Int = 2, paravirt: Bool = true, vpManualHint: Bool = false,
+    cores: Int = 4, threadsPerCore: Int = 2, paravirt: Bool = true,
+    paravirtWritable: Bool = true, vpManualHint: Bool = false,
     cgroup: Cgroup = .v2, stealGovernorModule: Bool = false, entitledCapacity: Int? = nil,
     cpu0Hotpluggable: Bool = false, tasks: [Task]? = nil, kernelRelease: String = "6.18.0-pvtest"
   ) throws {
@@ -44,7 +45,12 @@ struct FakeHostTree {
       try write("\(cpu)/cpu\(index)/topology/core_id", "\(core)\n")
       if index > 0 || cpu0Hotpluggable { try write(HostPaths.cpuOnline(index), "1\n") }
     }
-    if paravirt { try write(HostPaths.paravirt, "\n") }
+    if paravirt {
+      try write(HostPaths.paravirt, "\n")
+      // The series' file is read-only (0444) unless its debug patch 16/17 adds a write
+      // method (docs/modes.md, "The fake kernel").
+      chmod(root + HostPaths.paravirt, paravirtWritable ? 0o644 : 0o444)
+    }
     if vpManualHint { try write(HostPaths.vpManualHint, "\(count)\n") }
     if stealGovernorModule {
       try write("/lib/modules/\(kernelRelease)/extra/steal_governor.ko", "")
@@ -70,15 +76,18 @@ struct FakeHostTree {
       try write("\(cg)/cgroup.controllers", "cpuset cpu io memory pids\n")
       try write("\(cg)/cgroup.subtree_control", "cpu memory pids\n")
       try write("\(cg)/cpuset.cpus.effective", all + "\n")
+      try write("\(cg)/cpuset.mems.effective", "0\n")
       try write("\(cg)/cgroup.procs", "")
       for group in Set(taskList.map(\.cgroup)) where group != "/" {
         try write("\(cg)\(group)/cgroup.procs", "")
         try write("\(cg)\(group)/cgroup.controllers", "cpu memory pids\n")
       }
     case .v1:
+      // The files of a real v1 cpuset root (cgroup-v1/cpusets.rst 1.3).
       try write("\(cg)/cpuset/cpuset.cpus", all + "\n")
-      try write("\(cg)/cpuset/cpuset.cpus.effective", all + "\n")
+      try write("\(cg)/cpuset/cpuset.effective_cpus", all + "\n")
       try write("\(cg)/cpuset/cpuset.mems", "0\n")
+      try write("\(cg)/cpuset/cpuset.effective_mems", "0\n")
       try write("\(cg)/cpuset/cgroup.procs", "")
       try write("\(cg)/cpuset/tasks", "")
     case .none:
@@ -101,6 +110,10 @@ struct FakeHostTree {
           ((paths.read(procs) ?? "").split(separator: "\n").compactMap { Int($0) }
           + [task.pid]).sorted()
         try write(procs, pids.map { "\($0)\n" }.joined())
+        if cgroup == .v1 {
+          let tasks = (procs as NSString).deletingLastPathComponent + "/tasks"
+          try write(tasks, pids.map { "\($0)\n" }.joined())
+        }
       }
     }
   }

@@ -21,7 +21,8 @@ final class SSHDFixture: @unchecked Sendable {
   let configFile: String
 
   /// Generates keys, writes the config, starts sshd and waits until it accepts connections.
-  init() throws {
+  /// - Parameter sftp: offer the SFTP subsystem (many lab hosts do not).
+  init(sftp: Bool = true) throws {
     directory = NSTemporaryDirectory() + "pvbench-sshd-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     for key in ["host_key", "user_key"] {
@@ -43,7 +44,7 @@ final class SSHDFixture: @unchecked Sendable {
       PermitRootLogin yes
       PasswordAuthentication no
       KbdInteractiveAuthentication no
-      Subsystem sftp internal-sftp
+      \(sftp ? "Subsystem sftp internal-sftp" : "")
       LogLevel ERROR
 
       """

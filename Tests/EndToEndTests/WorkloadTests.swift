@@ -74,7 +74,7 @@ import Testing
   /// Numbers masked, and lines whose order two threads decide (pinning notices) sorted.
   func shape(_ text: String) -> [String] {
     let masked = text.split(separator: "\n").map {
-      $0.replacing(#/[0-9]+(\.[0-9]+)? */#, with: "N ")
+      String($0).replacing(#/[0-9]+(\.[0-9]+)? */#, with: "N ")
     }
     let pins = masked.filter { $0.hasPrefix("Pinning") }.sorted()
     return pins + masked.filter { !$0.hasPrefix("Pinning") }

@@ -87,7 +87,10 @@ let package = Package(
       path: "Tests/pvbench-testing"),
     // Runs the built binary for end-to-end tests; Foundation only.
     .target(name: "PVBenchTestSupport", path: "Tests/PVBenchTestSupport"),
-    .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "LinuxHost"]),
+    .testTarget(
+      name: "WorkloadsTests", dependencies: ["Workloads", "LinuxHost"],
+      // Output captured from upstream schbench, the golden data of the layout tests.
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ReportTests", dependencies: ["Report", "Results", "Vocabulary", "Workloads"]),
     .testTarget(

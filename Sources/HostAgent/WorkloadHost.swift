@@ -1,5 +1,6 @@
 import AgentProtocol
 import Foundation
+import LinuxHost
 import Workloads
 
 /// The workloads an agent runs for the controller: at most one schbench-equivalent and
@@ -10,8 +11,10 @@ package final class WorkloadHost: @unchecked Sendable {
   private var stress: StressCycler?
 
   /// Starts the schbench-equivalent; `interval` and `workload-done` events follow.
+  /// - Parameter onlineCPUs: the host's online CPUs (under the agent's root), from which
+  ///   a `workersPerMessageThread` left out of the options is resolved, as schbench does.
   package func startSchbench(
-    params: JSON, emit: @escaping @Sendable (String, [String: JSON]) -> Void
+    params: JSON, onlineCPUs: Int, emit: @escaping @Sendable (String, [String: JSON]) -> Void
   )
     throws(AgentError) -> JSON
   {
@@ -31,7 +34,8 @@ package final class WorkloadHost: @unchecked Sendable {
     let run: SchbenchRun
     do {
       run = try SchbenchRun(
-        options: options, commandLine: ["pvbench", "workload", "schbench"] + options.arguments)
+        options: options, commandLine: ["pvbench", "workload", "schbench"] + options.arguments,
+        onlineCPUs: onlineCPUs)
       try run.start(streamInterval: .milliseconds(streamMilliseconds)) { interval in
         emit("interval", ["interval": JSON.encode(interval)])
       }
@@ -46,7 +50,8 @@ package final class WorkloadHost: @unchecked Sendable {
     }
     return [
       "started": true,
-      "threads": .int(Int64(options.messageThreads * (options.workersPerMessageThread + 1))),
+      "threads": .int(Int64(options.messageThreads * (run.workersPerMessageThread + 1))),
+      "workers_per_message_thread": .int(Int64(run.workersPerMessageThread)),
     ]
   }
 
@@ -113,7 +118,11 @@ extension AgentServer {
   /// `workload.start|stop` and `stress.start|stop` (docs/agent-protocol.md).
   package static let workloadHandlers: [String: Handler] = [
     "workload.start": { server, params throws(AgentError) in
-      try server.workloads.startSchbench(params: params, emit: { server.emit($0, $1) })
+      let online = server.paths.readTrimmed("\(HostPaths.cpuDirectory)/online")
+        .flatMap(CPUSet.cpus(parsing:))
+      return try server.workloads.startSchbench(
+        params: params, onlineCPUs: online?.count ?? SchbenchOptions.onlineCPUCount,
+        emit: { server.emit($0, $1) })
     },
     "workload.stop": { server, _ throws(AgentError) in server.workloads.stopSchbench() },
     "stress.start": { server, params throws(AgentError) in

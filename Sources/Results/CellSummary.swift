@@ -14,11 +14,14 @@ public struct CellSummary: Codable, Sendable, Equatable {
   public var stealSource: StealSource
   /// The settle window after each edge, in milliseconds, during which intervals are `transition`.
   public var settleMilliseconds: Int
+  /// The schbench workers per message thread as the measured host resolved them (`-t`, or
+  /// its online CPUs divided by the message threads); nil in stores written before it.
+  public var workersPerMessageThread: Int?
 
   public init(
     id: String, modeID: String, point: [String: String], repetition: Int, status: CellStatus,
     reasons: [String], startedAt: String, endedAt: String, phases: [String: PhaseSummary],
-    stealSource: StealSource, settleMilliseconds: Int
+    stealSource: StealSource, settleMilliseconds: Int, workersPerMessageThread: Int? = nil
   ) {
     self.id = id
     self.modeID = modeID
@@ -31,5 +34,6 @@ public struct CellSummary: Codable, Sendable, Equatable {
     self.phases = phases
     self.stealSource = stealSource
     self.settleMilliseconds = settleMilliseconds
+    self.workersPerMessageThread = workersPerMessageThread
   }
 }

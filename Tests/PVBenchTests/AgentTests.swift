@@ -7,6 +7,7 @@ import LinuxHost
 import Results
 import Testing
 import Vocabulary
+import Workloads
 
 @Suite(.serialized) struct AgentTests {
   /// A server whose channel is a pipe nobody reads (only `handle(line:)` is used).
@@ -101,6 +102,28 @@ import Vocabulary
     #expect(offset.uncertaintyNanoseconds > 0)
     #expect(offset.offsetNanoseconds.magnitude <= offset.uncertaintyNanoseconds)
     await #expect(throws: HostError.self) { try await client.request("nope") }
+  }
+
+  /// `workersPerMessageThread` left out (as the controller sends it when the experiment
+  /// leaves `workers` out): the agent resolves it from the online CPUs under its root — six
+  /// here, whatever this machine has — shared by the two message threads, as schbench does.
+  @Test func workloadDefaultsResolveFromTheAgentsHost() async throws {
+    let tree = try FakeHostTree(cores: 3, threadsPerCore: 2)
+    defer { tree.remove() }
+    let client = try await LocalTransport(
+      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
+    ).connect(host: "lpar1")
+    defer { client.close() }
+    let options = SchbenchOptions(
+      messageThreads: 2, runtimeSeconds: 1, intervalSeconds: 1, sleepMicroseconds: 0,
+      operations: 0, cacheFootprintKilobytes: 8)
+    let wire = JSON.encode(options)
+    #expect(wire["workersPerMessageThread"] == nil)
+    let reply = try await client.request(
+      "workload.start", ["options": wire, "stream_interval_ms": 200])
+    #expect(reply["workers_per_message_thread"]?.intValue == 3)
+    #expect(reply["threads"]?.intValue == 8)
+    _ = try await client.request("workload.stop")
   }
 
   @Test func samplerAndKernelLogWatchEmitEvents() async throws {

@@ -215,4 +215,16 @@ private let valid = """
       plan.knobs.map(\.change)[1]
         == "CPU 1 (non-entitled cores) offline through /sys/devices/system/cpu/cpuN/online")
   }
+
+  /// Workers left out are schbench's default on the measured host, not the controller's.
+  @Test func planSaysWorkersAreResolvedOnTheMeasuredHost() throws {
+    let set = ExperimentPlan(try load(valid))
+    #expect(set.knobs.first { $0.mode == "schbench" }?.change == "1 message threads × 2 workers")
+    let open = ExperimentPlan(
+      try load(valid.replacingOccurrences(of: "workers: 2, ", with: "message_threads: 2, ")))
+    #expect(
+      open.knobs.first { $0.mode == "schbench" }?.change
+        == "2 message threads × workers resolved on vm1 at run time "
+        + "(its online CPUs ÷ 2, rounded up)")
+  }
 }

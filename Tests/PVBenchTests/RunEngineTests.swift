@@ -114,6 +114,8 @@ import Testing
     #expect(cells.count == 2)
     for (summary, intervals) in cells {
       #expect(summary.status == .complete, "\(summary.reasons)")
+      // As the measured host resolved it (here the experiment sets 2).
+      #expect(summary.workersPerMessageThread == 2)
       #expect(intervals.count >= 4)
       for file in ["events.jsonl", "samples.csv"] {
         #expect(FileManager.default.fileExists(atPath: "\(run)/cells/\(summary.id)/\(file)"))

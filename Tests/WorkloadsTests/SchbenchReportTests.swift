@@ -53,44 +53,61 @@ import Testing
     }
   }
 
-  /// The exact layout lkp-tests' and mmtests' parsers read.
+  /// The exact layout lkp-tests' and mmtests' parsers read, with schbench's arithmetic:
+  /// whole-µs buckets, the 50.0th line's count leaving out the samples up to the hidden
+  /// 20th, the RPS table over the samples in the order taken (its first is schbench's 0 at
+  /// time 0, and min skips it), `average rps:` then `sched delay:`.
   @Test func goldenLayout() {
     var wakeup = LatencyHistogram()
     wakeup.record(nanoseconds: 9_000, count: 500)
     wakeup.record(nanoseconds: 13_000, count: 400)
     wakeup.record(nanoseconds: 21_000, count: 90)
     wakeup.record(nanoseconds: 41_000, count: 9)
-    // 3 significant digits: 1 234 000 ns is kept as its bucket's top, 1 234 943 ns.
+    // 1 234 µs falls in schbench's bucket 1232–1235, printed as its midpoint 1234; the
+    // histogram keeps it as 1 234 943 ns, so max rounds to 1235. schbench's threshold for
+    // the 99.9th of 1000 is 99.9 / 100 × 1000 in doubles, 999.0000000000001, which 999
+    // samples do not reach: the 99.9th is this one sample's bucket, with 10 samples.
     wakeup.record(nanoseconds: 1_234_000, count: 1)
     var request = LatencyHistogram()
     request.record(nanoseconds: 1_000_400, count: 3)
-    // 800 ns rounds to 1 µs; the 50th percentile needs 2 samples, so it lands on 1000 µs.
+    // 800 ns rounds to 1 µs, the lowest sample, where the 20th lands; 1000 µs is in the
+    // bucket 998–1001 that prints as 1001. Above 511 every value prints as its bucket's
+    // midpoint, RPS too (12000 → 12016).
     request.record(nanoseconds: 800, count: 1)
-    let result = SchbenchResult(
-      wakeup: wakeup, request: request, rpsSamples: [12000, 12345, 12400, 12500, 12600],
+    var result = SchbenchResult(
+      wakeup: wakeup, request: request, rpsSamples: [0, 12000, 12345, 12400, 12500, 12600],
       averageRPS: 12345.674, runtimeSeconds: 10)
+    result.messageSchedDelayNanoseconds = 12_999
+    result.workerSchedDelayNanoseconds = 345_000
     let expected = """
       Wakeup Latencies percentiles (usec) runtime 10 (s) (1000 total samples)
-      \t  50.0th: 9          (500 samples)
+      \t  50.0th: 9          (0 samples)
       \t  90.0th: 13         (400 samples)
       \t* 99.0th: 21         (90 samples)
-      \t  99.9th: 41         (9 samples)
+      \t  99.9th: 1234       (10 samples)
       \t  min=9, max=1235
       Request Latencies percentiles (usec) runtime 10 (s) (4 total samples)
-      \t  50.0th: 1000       (4 samples)
-      \t  90.0th: 1000       (0 samples)
-      \t* 99.0th: 1000       (0 samples)
-      \t  99.9th: 1000       (0 samples)
+      \t  50.0th: 1001       (3 samples)
+      \t  90.0th: 1001       (0 samples)
+      \t* 99.0th: 1001       (0 samples)
+      \t  99.9th: 1001       (0 samples)
       \t  min=1, max=1000
-      RPS percentiles (requests) runtime 10 (s) (5 total samples)
-      \t  20.0th: 12000      (1 samples)
-      \t* 50.0th: 12400      (2 samples)
-      \t  90.0th: 12600      (2 samples)
+      RPS percentiles (requests) runtime 10 (s) (6 total samples)
+      \t  20.0th: 12016      (2 samples)
+      \t* 50.0th: 12336      (1 samples)
+      \t  90.0th: 12592      (3 samples)
       \t  min=12000, max=12600
       average rps: 12345.67
+      sched delay: message 12 (usec) worker 345 (usec)
 
       """
-    #expect(SchbenchReport.final(result) == expected)
+    #expect(SchbenchReport.final(result, runtimeSeconds: 10) == expected)
+    var progress = result
+    progress.currentRPS = 12600.4
+    #expect(
+      SchbenchReport.progress(progress, elapsedSeconds: 8)
+        == SchbenchReport.blocks(progress, runtimeSeconds: 8)
+        + "sched delay: message 12 (usec) worker 345 (usec)\ncurrent rps: 12600.40\n")
   }
 
   @Test func lineWidthsForLongValues() {

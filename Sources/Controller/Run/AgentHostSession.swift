@@ -158,11 +158,14 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
     return timing
   }
 
-  package func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws {
+  package func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws
+    -> Int?
+  {
     let milliseconds = streamInterval.wholeMilliseconds
-    _ = try await client.request(
+    let reply = try await client.request(
       "workload.start",
       ["options": JSON.encode(options), "stream_interval_ms": .int(milliseconds)])
+    return reply["workers_per_message_thread"]?.intValue.map { Int($0) }
   }
 
   package func stopSchbench() async throws { _ = try await client.request("workload.stop") }

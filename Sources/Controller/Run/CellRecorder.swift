@@ -29,6 +29,8 @@ package final class CellRecorder: @unchecked Sendable {
   package private(set) var reasons: [String] = []
   package private(set) var failure: String?
   package private(set) var workloadDone = false
+  /// Workers per message thread as the measured host resolved them.
+  package private(set) var workersPerMessageThread: Int?
 
   package init(
     cell: Cell, writer: CellWriter, measureHost: String, noiseHost: String?, start: UInt64,
@@ -173,6 +175,7 @@ package final class CellRecorder: @unchecked Sendable {
 
   package func fail(_ reason: String) { locked { failure = failure ?? reason } }
   package func invalidate(_ reason: String) { locked { reasons.append(reason) } }
+  package func recordWorkers(_ workers: Int?) { locked { workersPerMessageThread = workers } }
 
   /// Appends an event to the cell's `events.jsonl`; one that cannot be stored
   /// invalidates the cell rather than vanish from it.
@@ -310,7 +313,8 @@ package final class CellRecorder: @unchecked Sendable {
       repetition: cell.repetition, status: status, reasons: reasons,
       startedAt: Timestamps.iso(Timestamps.wall(ofMonotonic: start)),
       endedAt: Timestamps.iso(Date()), phases: phases, stealSource: stealSource,
-      settleMilliseconds: Int(settle.nanoseconds / 1_000_000))
+      settleMilliseconds: Int(settle.nanoseconds / 1_000_000),
+      workersPerMessageThread: locked { workersPerMessageThread })
     try writer.finish(summary)
     return summary
   }

@@ -24,7 +24,9 @@ package protocol HostSession: AnyObject, Sendable {
   func apply(_ request: ModeRequest) async throws -> ModeChange
   /// Restores the baseline (every mode undone) and verifies it.
   func restore() async throws -> ModeChange
-  func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws
+  /// Starts the workload; returns the workers per message thread the host resolved (nil
+  /// from an agent that does not say).
+  func startSchbench(_ options: SchbenchOptions, streamInterval: Duration) async throws -> Int?
   func stopSchbench() async throws
   func startStress(_ options: StressOptions) async throws
   func stopStress() async throws

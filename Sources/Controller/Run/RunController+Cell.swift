@@ -69,9 +69,15 @@ extension RunController {
       if let noise, let stress = point.noise?.stress {
         try await noise.startStress(stressOptions(stress, runtime: schbench))
       }
-      try await measure.startSchbench(
+      let workers = try await measure.startSchbench(
         schbenchOptions(schbench, host: point.host(named: measureName)),
         streamInterval: schbench.interval.duration)
+      recorder.recordWorkers(workers)
+      if let workers {
+        let source = schbench.workers == nil ? "resolved on \(measureName)" : "as set"
+        progress.note(
+          "\(measureName): schbench -m \(schbench.messageThreads) -t \(workers) (\(source))")
+      }
       triggerTask = startTrigger(
         mode: mode, point: point, measure: measure, recorder: recorder, stop: triggerStop)
     } catch {

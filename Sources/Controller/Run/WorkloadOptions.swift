@@ -9,12 +9,13 @@ import Workloads
 // The experiment's workload settings as the agent's workload options.
 extension RunController {
 
+  /// The agent's options for `spec`. Workers left out of the experiment stay out: the
+  /// measured host resolves them from its own online CPUs when the workload starts (as
+  /// schbench does), never from the controller's.
   package func schbenchOptions(_ spec: SchbenchSpec, host: HostSpec?) -> SchbenchOptions {
-    var workers = spec.workers
-    if workers == nil, case .qemu(let qemu)? = host?.transport { workers = qemu.vcpus }
-    return SchbenchOptions(
+    SchbenchOptions(
       messageThreads: spec.messageThreads,
-      workersPerMessageThread: workers ?? SchbenchOptions.onlineCPUCount,
+      workersPerMessageThread: spec.workers,
       runtimeSeconds: max(1, Int(spec.runtime.seconds.rounded())),
       warmupSeconds: Int(spec.warmup.seconds.rounded()),
       intervalSeconds: max(1, Int(spec.interval.seconds.rounded())),

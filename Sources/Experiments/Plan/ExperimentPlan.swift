@@ -173,6 +173,16 @@ package struct ExperimentPlan: Sendable {
       knobs.append(
         Knob(host: measure, role: "measure", mode: mode.label, change: change, when: modeWhen))
     }
+    let schbench = experiment.measure.schbench
+    let workers =
+      schbench.workers.map { "\($0) workers" }
+      ?? "workers resolved on \(measure) at run time (its online CPUs ÷ \(schbench.messageThreads), "
+      + "rounded up)"
+    knobs.append(
+      Knob(
+        host: measure, role: "measure", mode: "schbench",
+        change: "\(schbench.messageThreads) message threads × \(workers)",
+        when: "in every cell"))
     if let noise = experiment.noise {
       let stress = noise.stress
       knobs.append(

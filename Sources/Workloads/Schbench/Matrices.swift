@@ -1,45 +1,62 @@
 #if canImport(Glibc)
   import Glibc
 #endif
-/// Three square matrices of UInt64, multiplied naively (`c = a × b`).
+
+/// Three square `side`×`side` matrices of UInt64 in one block, multiplied naively: the
+/// request's CPU work, built to cost what schbench's request costs.
+///
+/// Three choices keep the cost equal to schbench's C (gcc -O2), and each was measured
+/// (docs/benchmarks.md):
+/// - One `malloc` block, never initialised, as schbench allocates it: at the default 256 KiB
+///   glibc serves it with a fresh anonymous mapping, so the two input matrices are read from
+///   untouched pages (the kernel's zero page), and only the product is written. Filling the
+///   inputs would give the request a larger working set than schbench's.
+/// - The product element is written back on every step of the inner loop. schbench's
+///   compiler must do that, because the product may alias the inputs; a running sum kept in
+///   a register is a cheaper request.
+/// - `multiply` is optimised for size, so LLVM does not unroll the inner loop: unrolled by
+///   two, the same loop took about 25 % less time than gcc's.
 struct Matrices {
   let side: Int
-  let a: UnsafeMutablePointer<UInt64>
-  let b: UnsafeMutablePointer<UInt64>
-  let c: UnsafeMutablePointer<UInt64>
+  private let block: UnsafeMutablePointer<UInt64>
 
+  /// Allocates (and does not initialise) three matrices of `side`×`side`.
   init(side: Int) {
     self.side = side
-    let count = max(1, side * side)
-    a = .allocate(capacity: count)
-    b = .allocate(capacity: count)
-    c = .allocate(capacity: count)
-    for index in 0..<count {
-      a[index] = UInt64(index) &* 2_654_435_761
-      b[index] = UInt64(index) ^ 0x9E37_79B9
-      c[index] = 0
+    let bytes = max(1, 3 * side * side) * MemoryLayout<UInt64>.stride
+    guard let raw = malloc(bytes) else {
+      fatalError("could not allocate \(bytes) bytes for the schbench matrices")
     }
+    block = raw.bindMemory(to: UInt64.self, capacity: bytes / MemoryLayout<UInt64>.stride)
   }
 
-  func deallocate() {
-    a.deallocate()
-    b.deallocate()
-    c.deallocate()
+  /// The side for a footprint of `kilobytes` KiB split in three UInt64 matrices:
+  /// ⌊√(KiB × 1024 / 3 / 8)⌋, schbench's rule.
+  static func side(forKilobytes kilobytes: Int) -> Int {
+    let elements = max(0, kilobytes) * 1024 / 3 / MemoryLayout<UInt64>.size
+    var side = Int(Double(elements).squareRoot())
+    while side * side > elements { side -= 1 }
+    while (side + 1) * (side + 1) <= elements { side += 1 }
+    return side
   }
 
+  func deallocate() { free(block) }
+
+  /// `third = first × second`, accumulating in the product's memory.
+  @inline(never)
+  @_optimize(size)
   func multiply() {
     let n = side
+    let first = block
+    let second = block + n * n
+    let third = block + 2 * n * n
     for row in 0..<n {
-      let aRow = a + row &* n
-      let cRow = c + row &* n
       for column in 0..<n {
-        var sum: UInt64 = 0
-        var bColumn = b + column
+        let product = third + (row &* n &+ column)
+        product.pointee = 0
         for k in 0..<n {
-          sum &+= aRow[k] &* bColumn.pointee
-          bColumn += n
+          product.pointee &+= first[row &* n &+ k] &* second[k &* n &+ column]
         }
-        cRow[column] = sum
       }
     }
   }

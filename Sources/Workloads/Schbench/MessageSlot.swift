@@ -17,6 +17,10 @@ final class MessageSlot: @unchecked Sendable {
   var head: UnsafeMutablePointer<UInt> {
     memory.advanced(by: 8).assumingMemoryBound(to: UInt.self)
   }
+  /// The message thread's kernel thread id, once it runs (for its schedstat).
+  var tid: UnsafeMutablePointer<UInt64> {
+    memory.advanced(by: 24).assumingMemoryBound(to: UInt64.self)
+  }
   var live: UnsafeMutablePointer<UInt64> {
     memory.advanced(by: 16).assumingMemoryBound(to: UInt64.self)
   }

@@ -8,8 +8,10 @@ import LinuxHost
 public struct SchbenchOptions: Codable, Sendable, Equatable {
   /// `-m`: message threads, each owning `workersPerMessageThread` workers.
   public var messageThreads: Int
-  /// `-t`: workers per message thread (default: the number of online CPUs).
-  public var workersPerMessageThread: Int
+  /// `-t`: workers per message thread; nil = schbench's default, resolved on the host that
+  /// runs the workload (`defaultWorkers(onlineCPUs:messageThreads:)`), never where the
+  /// options were written.
+  public var workersPerMessageThread: Int?
   /// `-r`: total run time in seconds, warmup included.
   public var runtimeSeconds: Int
   /// `-w`: seconds at the start whose samples are dropped.
@@ -34,6 +36,11 @@ public struct SchbenchOptions: Codable, Sendable, Equatable {
   public var workerCPUs: [Int]?
   /// `-j`: where to write the JSON result (`-` = standard output); nil = nowhere.
   public var jsonPath: String?
+  /// `-J`: a job name recorded in the JSON summary.
+  public var jobName: String?
+  /// `--split`: the percent of the footprint (and of the operations) that is private to
+  /// each worker; the rest is one set of matrices all workers share. nil = all private.
+  public var splitPercent: Int?
 
   /// Creates options with schbench's defaults.
   public init(
@@ -41,10 +48,11 @@ public struct SchbenchOptions: Codable, Sendable, Equatable {
     warmupSeconds: Int = 0, intervalSeconds: Int = 10, zeroSeconds: Int? = nil,
     sleepMicroseconds: Int = 100, operations: Int = 5, cacheFootprintKilobytes: Int = 256,
     locking: Bool = true, requestsPerSecond: Int? = nil, messageCPUs: [Int]? = nil,
-    workerCPUs: [Int]? = nil, jsonPath: String? = nil
+    workerCPUs: [Int]? = nil, jsonPath: String? = nil, jobName: String? = nil,
+    splitPercent: Int? = nil
   ) {
     self.messageThreads = messageThreads
-    self.workersPerMessageThread = workersPerMessageThread ?? SchbenchOptions.onlineCPUCount
+    self.workersPerMessageThread = workersPerMessageThread
     self.runtimeSeconds = runtimeSeconds
     self.warmupSeconds = warmupSeconds
     self.intervalSeconds = intervalSeconds
@@ -57,25 +65,49 @@ public struct SchbenchOptions: Codable, Sendable, Equatable {
     self.messageCPUs = messageCPUs
     self.workerCPUs = workerCPUs
     self.jsonPath = jsonPath
+    self.jobName = jobName
+    self.splitPercent = splitPercent
   }
 
-  /// The number of online CPUs, schbench's default for `-t`.
+  /// The number of online CPUs of the host this process runs on.
   public static var onlineCPUCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+  /// schbench's default for `-t`: the host's online CPUs shared out among the message
+  /// threads, rounding up.
+  public static func defaultWorkers(onlineCPUs: Int, messageThreads: Int) -> Int {
+    let cpus = max(1, onlineCPUs)
+    let threads = max(1, messageThreads)
+    return (cpus + threads - 1) / threads
+  }
+
   /// The side of each square matrix: the footprint split in three matrices of UInt64.
-  public var matrixSide: Int {
-    let elements = cacheFootprintKilobytes * 1024 / 3 / MemoryLayout<UInt64>.size
-    var side = 0
-    while (side + 1) * (side + 1) <= elements { side += 1 }
-    return side
+  public var matrixSide: Int { Matrices.side(forKilobytes: cacheFootprintKilobytes) }
+
+  /// With `--split`: the side of each worker's private matrices and of the shared ones,
+  /// from the private and shared shares of the footprint (whole KiB, as schbench rounds).
+  public var splitSides: (private: Int, shared: Int)? {
+    guard let splitPercent else { return nil }
+    let privateKilobytes = cacheFootprintKilobytes * splitPercent / 100
+    let sharedKilobytes = cacheFootprintKilobytes * (100 - splitPercent) / 100
+    return (
+      Matrices.side(forKilobytes: privateKilobytes), Matrices.side(forKilobytes: sharedKilobytes)
+    )
+  }
+
+  /// With `--split`: the multiplies per request on private and on shared matrices.
+  public var splitOperations: (private: Int, shared: Int)? {
+    guard let splitPercent else { return nil }
+    let privateOperations = operations * splitPercent / 100
+    return (privateOperations, operations - privateOperations)
   }
 
   /// The flags that reproduce these options (long forms), for a remote `pvbench workload`.
   public var arguments: [String] {
-    var list = [
-      "--message-threads", "\(messageThreads)", "--threads", "\(workersPerMessageThread)",
+    var list = ["--message-threads", "\(messageThreads)"]
+    if let workersPerMessageThread { list += ["--threads", "\(workersPerMessageThread)"] }
+    list += [
       "--runtime", "\(runtimeSeconds)", "--warmuptime", "\(warmupSeconds)",
-      "--intervaltime", "\(intervalSeconds)", "--sleeptime", "\(sleepMicroseconds)",
+      "--intervaltime", "\(intervalSeconds)", "--sleep_usec", "\(sleepMicroseconds)",
       "--operations", "\(operations)", "--cache_footprint", "\(cacheFootprintKilobytes)",
     ]
     if let zeroSeconds { list += ["--zerotime", "\(zeroSeconds)"] }
@@ -84,6 +116,8 @@ public struct SchbenchOptions: Codable, Sendable, Equatable {
     if let messageCPUs { list += ["--message-cpus", CPUSet.format(messageCPUs)] }
     if let workerCPUs { list += ["--worker-cpus", CPUSet.format(workerCPUs)] }
     if let jsonPath { list += ["--json", jsonPath] }
+    if let jobName { list += ["--jobname", jobName] }
+    if let splitPercent { list += ["--split", "\(splitPercent)"] }
     return list
   }
 }
@@ -92,21 +126,24 @@ extension SchbenchOptions {
   private enum Key {
     case messageThreads, threads, runtime, warmup, interval, zero, footprint, operations
     case sleep, rps, noLocking, messageCPUs, workerCPUs, json, pipe, calibrate, autoRPS
+    case split, jobName
   }
 
   private static let shortFlags: [Character: Key] = [
     "m": .messageThreads, "t": .threads, "r": .runtime, "w": .warmup, "i": .interval,
     "z": .zero, "F": .footprint, "n": .operations, "s": .sleep, "R": .rps, "L": .noLocking,
-    "M": .messageCPUs, "W": .workerCPUs, "j": .json, "p": .pipe, "C": .calibrate, "A": .autoRPS,
+    "M": .messageCPUs, "W": .workerCPUs, "j": .json, "J": .jobName, "p": .pipe, "C": .calibrate,
+    "A": .autoRPS,
   ]
 
   private static let longFlags: [String: Key] = [
     "message-threads": .messageThreads, "threads": .threads, "runtime": .runtime,
     "warmuptime": .warmup, "intervaltime": .interval, "zerotime": .zero,
     "cache_footprint": .footprint, "cache-footprint": .footprint, "operations": .operations,
-    "sleeptime": .sleep, "rps": .rps, "no-locking": .noLocking, "message-cpus": .messageCPUs,
+    "sleep_usec": .sleep, "sleeptime": .sleep, "rps": .rps, "no-locking": .noLocking,
+    "message-cpus": .messageCPUs,
     "worker-cpus": .workerCPUs, "json": .json, "pipe": .pipe, "calibrate": .calibrate,
-    "auto-rps": .autoRPS,
+    "auto-rps": .autoRPS, "split": .split, "jobname": .jobName,
   ]
 
   /// Parses schbench's short and long flags (`-m 2`, `-m2`, `--message-threads 2`,
@@ -115,6 +152,7 @@ extension SchbenchOptions {
   ///   the value in single quotes, e.g. `'-m' must be at least 1, got '0'.`
   public static func parse(arguments: [String]) throws -> SchbenchOptions {
     var options = SchbenchOptions()
+    var autoPin = false
     var index = 0
     func fail(_ text: String) -> WorkloadError { .invalidOption(text) }
     while index < arguments.count {
@@ -190,6 +228,12 @@ extension SchbenchOptions {
         return parsed
       }
       func cpus() throws -> [Int] {
+        // schbench's `auto`: message thread i alone on CPU i; the workers, in effect,
+        // anywhere (schbench's auto worker set ends up holding every CPU).
+        if value == "auto" {
+          autoPin = true
+          return []
+        }
         guard let list = CPUSet.parse(value) else {
           throw fail("'\(flag)' must be a CPU list such as '0-3,8', got '\(value)'.")
         }
@@ -209,18 +253,32 @@ extension SchbenchOptions {
       case .operations: options.operations = try number(0)
       case .sleep: options.sleepMicroseconds = try number(0)
       case .rps: options.requestsPerSecond = try number(1)
-      case .messageCPUs: options.messageCPUs = try cpus()
-      case .workerCPUs: options.workerCPUs = try cpus()
+      case .messageCPUs:
+        let list = try cpus()
+        if !list.isEmpty { options.messageCPUs = list }
+      case .workerCPUs:
+        let list = try cpus()
+        if !list.isEmpty { options.workerCPUs = list }
+      case .jobName: options.jobName = value
       case .json:
         guard !value.isEmpty else { throw fail("'\(flag)' needs a file name or '-'.") }
         options.jsonPath = value
+      case .split: options.splitPercent = try number(0, 100)
       case .noLocking, .pipe, .calibrate, .autoRPS: break
       }
     }
-    if options.messageThreads * options.workersPerMessageThread > 16384 {
+    if autoPin {
+      options.messageCPUs = Array(0..<options.messageThreads)
+      options.workerCPUs = nil
+    }
+    if let workers = options.workersPerMessageThread, options.messageThreads * workers > 16384 {
       throw fail(
         "'-m' times '-t' must be at most 16384 threads, got "
-          + "'\(options.messageThreads * options.workersPerMessageThread)'.")
+          + "'\(options.messageThreads * workers)'.")
+    }
+    // schbench's rules: no warmup in runs shorter than 30 s, nor in `-R` mode.
+    if options.runtimeSeconds < 30 || options.requestsPerSecond != nil {
+      options.warmupSeconds = 0
     }
     if options.warmupSeconds >= options.runtimeSeconds && options.warmupSeconds > 0 {
       throw fail(

@@ -56,26 +56,27 @@ public enum SchbenchReport {
     return lines
   }
 
-  /// Formats one percentile line: `\t* 99.0th: 21         (11000 samples)`.
-  public static func line(_ line: PercentileLine, starred: Bool, scale: UInt64 = 1) -> String {
+  /// Formats one percentile line as schbench does (`\t%s%2.1fth: %-10u (%lu samples)`).
+  public static func line(_ line: PercentileLine, starred: Bool) -> String {
     let marker = starred ? "* " : "  "
     let label = pad(format1(line.percentile) + "th", width: 6, left: false)
-    let value = pad(String(scaled(line.value, scale)), width: 10, left: true)
+    let value = pad(String(line.value), width: 10, left: true)
     return "\t\(marker)\(label): \(value) (\(line.samples) samples)"
   }
 
-  /// Formats a whole block (header, percentile lines, `min=, max=`) with a trailing newline.
+  /// A whole block: the header, the lines of `shown` percentiles (schbench computes five
+  /// and prints a subset), and `min=, max=`, with a trailing newline.
   public static func block(
-    label: String, unit: String, runtimeSeconds: Int, totalSamples: UInt64,
-    lines: [PercentileLine], star: Double, minimum: UInt64, maximum: UInt64, scale: UInt64 = 1
+    label: String, unit: String, runtimeSeconds: Int, table: SchbenchTable, shown: [Double],
+    star: Double
   ) -> String {
     var text =
       "\(label) percentiles (\(unit)) runtime \(runtimeSeconds) (s) "
-      + "(\(totalSamples) total samples)\n"
-    for entry in lines {
-      text += line(entry, starred: entry.percentile == star, scale: scale) + "\n"
+      + "(\(table.total) total samples)\n"
+    for entry in table.lines where shown.contains(entry.percentile) {
+      text += line(entry, starred: entry.percentile == star) + "\n"
     }
-    text += "\t  min=\(scaled(minimum, scale)), max=\(scaled(maximum, scale))\n"
+    text += "\t  min=\(table.minimum), max=\(table.maximum)\n"
     return text
   }
 
@@ -85,27 +86,14 @@ public enum SchbenchReport {
   ) -> String {
     block(
       label: label, unit: "usec", runtimeSeconds: runtimeSeconds,
-      totalSamples: histogram.count,
-      lines: percentiles(of: histogram.buckets, at: latencyPercentiles), star: 99,
-      minimum: histogram.minNanoseconds, maximum: histogram.maxNanoseconds, scale: 1000)
+      table: SchbenchTable(nanoseconds: histogram), shown: latencyPercentiles, star: 99)
   }
 
-  /// The `RPS` block of per-second request counts.
+  /// The `RPS` block of the per-second request rates, in the order they were taken.
   public static func rpsBlock(samples: [Double], runtimeSeconds: Int) -> String {
-    let values = samples.map { UInt64(max(0, $0.rounded())) }.sorted()
-    var buckets: [(value: UInt64, count: UInt64)] = []
-    for value in values {
-      if let last = buckets.last, last.value == value {
-        buckets[buckets.count - 1].count += 1
-      } else {
-        buckets.append((value, 1))
-      }
-    }
-    return block(
+    block(
       label: "RPS", unit: "requests", runtimeSeconds: runtimeSeconds,
-      totalSamples: UInt64(values.count),
-      lines: percentiles(of: buckets, at: rpsPercentiles), star: 50,
-      minimum: values.first ?? 0, maximum: values.last ?? 0)
+      table: SchbenchTable(rpsSamples: samples), shown: rpsPercentiles, star: 50)
   }
 
   /// The three blocks schbench prints, for a cumulative result.
@@ -116,16 +104,24 @@ public enum SchbenchReport {
       + rpsBlock(samples: result.rpsSamples, runtimeSeconds: runtimeSeconds)
   }
 
-  /// The final report: the three blocks then `average rps: 12345.67`.
-  public static func final(_ result: SchbenchResult) -> String {
-    blocks(result, runtimeSeconds: Int(result.runtimeSeconds.rounded()))
-      + "average rps: \(format2(result.averageRPS))\n"
+  /// `sched delay: message 12 (usec) worker 34 (usec)`: the mean run-queue wait per
+  /// scheduling of the message threads and of the workers, from their schedstat.
+  public static func schedDelayLine(_ result: SchbenchResult) -> String {
+    "sched delay: message \(result.messageSchedDelayNanoseconds / 1000) (usec) "
+      + "worker \(result.workerSchedDelayNanoseconds / 1000) (usec)\n"
   }
 
-  /// Nanoseconds to µs, rounded to the nearest microsecond (schbench truncates its
-  /// gettimeofday deltas; rounding is the unbiased choice for nanosecond samples).
-  static func scaled(_ value: UInt64, _ scale: UInt64) -> UInt64 {
-    scale == 1 ? value : (value + scale / 2) / scale
+  /// What schbench prints every `-i` seconds: the three blocks at the whole seconds since
+  /// the start, `sched delay:`, and `current rps:` (the last second's rate).
+  public static func progress(_ result: SchbenchResult, elapsedSeconds: Int) -> String {
+    blocks(result, runtimeSeconds: elapsedSeconds) + schedDelayLine(result)
+      + "current rps: \(format2(result.currentRPS))\n"
+  }
+
+  /// The final report: the three blocks at `-r`, `average rps:`, then `sched delay:`.
+  public static func final(_ result: SchbenchResult, runtimeSeconds: Int) -> String {
+    blocks(result, runtimeSeconds: runtimeSeconds)
+      + "average rps: \(format2(result.averageRPS))\n" + schedDelayLine(result)
   }
 
   static func format1(_ value: Double) -> String { cFormat("%.1f", value) }

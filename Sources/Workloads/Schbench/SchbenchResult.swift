@@ -6,8 +6,18 @@ public struct SchbenchResult: Codable, Sendable {
   public var request: LatencyHistogram
   /// Requests per second, one sample per second.
   public var rpsSamples: [Double]
-  /// Requests divided by `runtimeSeconds`.
+  /// schbench's `average rps`: every request of the run (warmup and zeroed periods
+  /// included, as schbench counts them) divided by `-r`, or by the seconds run when the
+  /// run was stopped early.
   public var averageRPS: Double
+  /// The last whole second's request rate (schbench's `current rps`).
+  public var currentRPS: Double = 0
+  /// Mean run-queue wait per scheduling of the message threads, ns (`sched delay`).
+  public var messageSchedDelayNanoseconds: UInt64 = 0
+  /// Mean run-queue wait per scheduling of the workers, ns.
+  public var workerSchedDelayNanoseconds: UInt64 = 0
+  /// Workers per message thread, as resolved on the measured host (`-t` or its default).
+  public var workersPerMessageThread: Int = 0
   /// Seconds the totals cover.
   public var runtimeSeconds: Double
   /// The command line that produced the run, when known.

@@ -1,5 +1,6 @@
 import CPVBenchShims
 import Dispatch
+import LinuxHost
 
 #if canImport(Glibc)
   import Glibc
@@ -16,6 +17,8 @@ public final class SchbenchRun: @unchecked Sendable {
   public let options: SchbenchOptions
   /// The command line recorded in the result.
   public let commandLine: [String]
+  /// Workers per message thread: `-t`, or schbench's default for this host's CPUs.
+  public let workersPerMessageThread: Int
 
   private let control: UnsafeMutableRawPointer  // [0] stopping flag (u32)
   private var messages: [MessageSlot] = []
@@ -23,6 +26,8 @@ public final class SchbenchRun: @unchecked Sendable {
   private let cpuLocks: UnsafeMutableRawPointer
   private let cpuLockCount: Int
   private var threads: [OSThread] = []
+  /// With `--split`: the matrices every worker shares.
+  private let sharedMatrices: Matrices?
   private var collector: OSThread?
   private let resultLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private var result = SchbenchResult()
@@ -31,9 +36,19 @@ public final class SchbenchRun: @unchecked Sendable {
   private let finished = DispatchSemaphore(value: 0)
 
   /// Prepares a run; no thread starts until `start`.
+  /// - Parameters:
+  ///   - onlineCPUs: the online CPUs of the host the run measures, for the default `-t`;
+  ///     nil = this process's (sysconf). An agent passes the count under its root.
   /// - Throws: `WorkloadError.invalidOption` when the options are out of range.
-  public init(options: SchbenchOptions, commandLine: [String] = []) throws {
-    guard options.messageThreads >= 1, options.workersPerMessageThread >= 1,
+  public init(options: SchbenchOptions, commandLine: [String] = [], onlineCPUs: Int? = nil)
+    throws
+  {
+    let workers =
+      options.workersPerMessageThread
+      ?? SchbenchOptions.defaultWorkers(
+        onlineCPUs: onlineCPUs ?? SchbenchOptions.onlineCPUCount,
+        messageThreads: options.messageThreads)
+    guard options.messageThreads >= 1, workers >= 1,
       options.runtimeSeconds >= 1, options.intervalSeconds >= 1
     else {
       throw WorkloadError.invalidOption(
@@ -42,12 +57,14 @@ public final class SchbenchRun: @unchecked Sendable {
     }
     self.options = options
     self.commandLine = commandLine
+    workersPerMessageThread = workers
     control = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
     control.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
     cpuLockCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_CONF))))
     cpuLocks = UnsafeMutableRawPointer.allocate(byteCount: 64 * cpuLockCount, alignment: 64)
     cpuLocks.initializeMemory(as: UInt8.self, repeating: 0, count: 64 * cpuLockCount)
     pthread_mutex_init(resultLock, nil)
+    sharedMatrices = options.splitSides.map { Matrices(side: $0.shared) }
   }
 
   deinit {
@@ -55,6 +72,7 @@ public final class SchbenchRun: @unchecked Sendable {
     _ = wait()
     control.deallocate()
     cpuLocks.deallocate()
+    sharedMatrices?.deallocate()
     pthread_mutex_destroy(resultLock)
     resultLock.deallocate()
   }
@@ -71,12 +89,15 @@ public final class SchbenchRun: @unchecked Sendable {
   ///   - onInterval: called on the statistics thread with each non-cumulative snapshot.
   ///   - onProgress: called every `-i` seconds with the cumulative statistics so far and
   ///     the whole seconds since the start, for the schbench-style printout.
+  ///   - onNotice: schbench's one-line notices (`warmup done, zeroing stats`, `Pinning to
+  ///     message thread index 0 cpu 1`), from whichever thread has them.
   /// - Throws: `WorkloadError.threadStart` when a thread cannot be created (every thread
   ///   already started is stopped and joined first), `.alreadyStarted` on a second call.
   public func start(
     streamInterval: Duration,
     onInterval: @escaping @Sendable (SchbenchInterval) -> Void,
-    onProgress: (@Sendable (SchbenchResult, Int) -> Void)? = nil
+    onProgress: (@Sendable (SchbenchResult, Int) -> Void)? = nil,
+    onNotice: (@Sendable (String) -> Void)? = nil
   ) throws {
     guard !started else { throw WorkloadError.alreadyStarted }
     started = true
@@ -84,7 +105,7 @@ public final class SchbenchRun: @unchecked Sendable {
     for messageIndex in 0..<options.messageThreads {
       let message = MessageSlot()
       messages.append(message)
-      for _ in 0..<options.workersPerMessageThread {
+      for _ in 0..<workersPerMessageThread {
         let worker = WorkerSlot(index: workers.count, message: message)
         workers.append(worker)
         message.workers.append(worker)
@@ -94,7 +115,9 @@ public final class SchbenchRun: @unchecked Sendable {
     do {
       for (index, message) in messages.enumerated() {
         threads.append(
-          try OSThread(name: "schbench-msg\(index)") { [self] in runMessageThread(message) })
+          try OSThread(name: "schbench-msg\(index)") { [self] in
+            runMessageThread(message, index: index, onNotice: onNotice)
+          })
       }
       for worker in workers {
         pvb_atomic_fetch_add_u64(worker.message.live, 1)
@@ -110,7 +133,7 @@ public final class SchbenchRun: @unchecked Sendable {
       collector = try OSThread(name: "schbench-stats") { [self] in
         runCollector(
           start: start, streamNanoseconds: streamNanoseconds, onInterval: onInterval,
-          onProgress: onProgress)
+          onProgress: onProgress, onNotice: onNotice)
       }
     } catch {
       shutDownThreads()
@@ -155,8 +178,16 @@ public final class SchbenchRun: @unchecked Sendable {
     threads.removeAll()
   }
 
-  private func runMessageThread(_ message: MessageSlot) {
-    if let cpus = options.messageCPUs { pin(cpus) }
+  private func runMessageThread(
+    _ message: MessageSlot, index: Int, onNotice: (@Sendable (String) -> Void)?
+  ) {
+    pvb_atomic_store_u64(message.tid, UInt64(pvb_gettid()))
+    if let cpus = options.messageCPUs, !cpus.isEmpty {
+      // schbench pins message thread i to the (i mod count)-th CPU of the list, alone.
+      let cpu = cpus[index % cpus.count]
+      pin([cpu])
+      onNotice?("Pinning to message thread index \(index) cpu \(cpu)")
+    }
     if let rate = options.requestsPerSecond {
       runPacedMessageThread(message, rate: rate)
       return
@@ -184,22 +215,23 @@ public final class SchbenchRun: @unchecked Sendable {
     }
   }
 
-  /// `-R` mode: hand out requests round-robin at a fixed pace (absolute deadlines, so the
-  /// rate does not drift when a wakeup runs late).
+  /// `-R` mode: each second's requests in one burst, then sleep (`BurstPacer`).
   private func runPacedMessageThread(_ message: MessageSlot, rate: Int) {
-    let period = max(1, UInt64(1_000_000_000) * UInt64(options.messageThreads) / UInt64(rate))
-    var deadline = pvb_monotonic_ns() + period
-    var next = 0
-    while !stopping {
-      pvb_sleep_until_ns(deadline)
-      deadline += period
-      let worker = message.workers[next]
-      next = (next + 1) % message.workers.count
-      pvb_atomic_fetch_add_u64(worker.pending, 1)
-      worker.memory.storeBytes(
-        of: pvb_monotonic_ns(), toByteOffset: WorkerSlot.stampOffset, as: UInt64.self)
-      FutexWord.post(worker.futex)
-    }
+    let pacer = BurstPacer(
+      requestsPerSecond: rate / options.messageThreads, workerCount: message.workers.count)
+    pacer.run(
+      now: { pvb_monotonic_ns() },
+      sleep: { pvb_sleep_ns(min($0, 20_000_000)) },
+      stopping: { stopping },
+      backlog: { pvb_atomic_load_u64(message.workers[$0].pending) },
+      post: { index, stamp in
+        let worker = message.workers[index]
+        pvb_atomic_fetch_add_u64(worker.pending, 1)
+        pvb_atomic_store_u64(
+          worker.memory.advanced(by: WorkerSlot.stampOffset).assumingMemoryBound(to: UInt64.self),
+          stamp)
+        FutexWord.post(worker.futex)
+      })
     while true {
       pvb_atomic_store_u32(message.futex, 0)
       for worker in message.workers { FutexWord.post(worker.futex) }
@@ -208,10 +240,20 @@ public final class SchbenchRun: @unchecked Sendable {
     }
   }
 
+  /// The wakeup latency of a worker that read `wokeAt` on waking, against the stamp its
+  /// waker left, or nil when the stamp is later than the wakeup. That happens in `-R` mode:
+  /// the pacer may stamp the next request for a worker between the worker's wakeup and its
+  /// read of the stamp. Unsigned subtraction would record about 1.8e19 ns; schbench drops
+  /// such samples, and so does this.
+  @inline(__always)
+  static func wakeupLatency(wokeAt: UInt64, stamp: UInt64) -> UInt64? {
+    wokeAt >= stamp ? wokeAt - stamp : nil
+  }
+
   private func runWorker(_ worker: WorkerSlot) {
+    pvb_atomic_store_u64(worker.tid, UInt64(pvb_gettid()))
     if let cpus = options.workerCPUs { pin(cpus) }
-    let side = options.matrixSide
-    let matrices = Matrices(side: side)
+    let matrices = Matrices(side: options.splitSides?.private ?? options.matrixSide)
     defer {
       matrices.deallocate()
       pvb_atomic_fetch_add_u64(worker.message.live, UInt64.max)
@@ -227,12 +269,17 @@ public final class SchbenchRun: @unchecked Sendable {
       if paced {
         if !worker.takePending() {
           pvb_atomic_store_u32(worker.futex, 0)
+          // As schbench does, stamp itself first: a post that leaves no stamp of its own
+          // then measures from here, never from an older request's stamp.
+          pvb_atomic_store_u64(stampPointer, pvb_monotonic_ns())
           if !worker.takePending() {
             FutexWord.wait(worker.futex)
             let now = pvb_monotonic_ns()
             if stopping { break }
-            let stamp = stampPointer.pointee
-            worker.record(wakeup: now &- stamp, request: nil)
+            let stamp = pvb_atomic_load_u64(stampPointer)
+            if let latency = SchbenchRun.wakeupLatency(wokeAt: now, stamp: stamp) {
+              worker.record(wakeup: latency, request: nil)
+            }
             continue
           }
         }
@@ -243,7 +290,7 @@ public final class SchbenchRun: @unchecked Sendable {
         FutexWord.wait(worker.futex)
         let now = pvb_monotonic_ns()
         if stopping { break }
-        wakeup = now &- stampPointer.pointee
+        wakeup = SchbenchRun.wakeupLatency(wokeAt: now, stamp: stampPointer.pointee)
       }
       let requestStart = pvb_monotonic_ns()
       if sleepNanoseconds > 0 { pvb_sleep_ns(sleepNanoseconds) }
@@ -263,19 +310,55 @@ public final class SchbenchRun: @unchecked Sendable {
     }
   }
 
+  /// The request's CPU work: `-n` multiplies (split between the worker's own matrices and
+  /// the shared ones with `--split`) under the lock of the CPU the worker runs on.
   private func doWork(_ matrices: Matrices) {
-    guard options.operations > 0, matrices.side > 0 else { return }
-    var lock: UnsafeMutablePointer<UInt32>?
-    if options.locking {
+    let lock = options.locking ? lockThisCPU() : nil
+    if let shares = options.splitOperations {
+      if let shared = sharedMatrices, shared.side > 0 {
+        for _ in 0..<shares.shared { shared.multiply() }
+      }
+      if matrices.side > 0 {
+        for _ in 0..<shares.private { matrices.multiply() }
+      }
+    } else if matrices.side > 0 {
+      for _ in 0..<options.operations { matrices.multiply() }
+    }
+    if let lock { pvb_atomic_store_u32(lock, 0) }
+  }
+
+  /// Spins (trying the lock, then pausing) for the lock of the CPU this thread runs on; a
+  /// thread that migrated while it waited lets that lock go and takes its new CPU's, so
+  /// only one request computes on a CPU at a time, as in schbench.
+  private func lockThisCPU() -> UnsafeMutablePointer<UInt32> {
+    while true {
       let cpu = Int(max(0, pvb_sched_getcpu())) % cpuLockCount
       let word = cpuLocks.advanced(by: 64 * cpu).assumingMemoryBound(to: UInt32.self)
-      while pvb_atomic_cas_u32(word, 0, 1) == 0 {
-        while pvb_atomic_load_u32(word) != 0 { pvb_cpu_relax() }
-      }
-      lock = word
+      while pvb_atomic_cas_u32(word, 0, 1) == 0 { pvb_cpu_relax() }
+      if Int(max(0, pvb_sched_getcpu())) % cpuLockCount == cpu { return word }
+      pvb_atomic_store_u32(word, 0)
     }
-    for _ in 0..<options.operations { matrices.multiply() }
-    if let lock { pvb_atomic_store_u32(lock, 0) }
+  }
+
+  /// schbench's `sched delay`: the mean over message threads, and over workers, of each
+  /// thread's run-queue wait per timeslice (`/proc/self/task/TID/schedstat`), ns.
+  private func schedDelays() -> (message: UInt64, worker: UInt64) {
+    func mean(_ tids: [UInt64]) -> UInt64 {
+      guard !tids.isEmpty else { return 0 }
+      var sum: UInt64 = 0
+      for tid in tids where tid != 0 {
+        if let stat = SchedStat.read(pid: getpid(), tid: Int32(truncatingIfNeeded: tid)),
+          stat.timeslices > 0
+        {
+          sum += stat.waitNanoseconds / stat.timeslices
+        }
+      }
+      return sum / UInt64(tids.count)
+    }
+    return (
+      mean(messages.map { pvb_atomic_load_u64($0.tid) }),
+      mean(workers.map { pvb_atomic_load_u64($0.tid) })
+    )
   }
 
   private func pin(_ cpus: [Int]) {
@@ -300,7 +383,8 @@ public final class SchbenchRun: @unchecked Sendable {
   private func runCollector(
     start: UInt64, streamNanoseconds: UInt64,
     onInterval: @escaping @Sendable (SchbenchInterval) -> Void,
-    onProgress: (@Sendable (SchbenchResult, Int) -> Void)?
+    onProgress: (@Sendable (SchbenchResult, Int) -> Void)?,
+    onNotice: (@Sendable (String) -> Void)?
   ) {
     let second: UInt64 = 1_000_000_000
     let end = start + UInt64(options.runtimeSeconds) * second
@@ -316,7 +400,10 @@ public final class SchbenchRun: @unchecked Sendable {
     var streamIndex = 0
     var totals = Accumulator()
     var totalsStart = start
-    var rpsSamples: [Double] = []
+    // schbench takes its first RPS sample at time 0, over no time at all, and records 0.
+    var rpsSamples: [Double] = [0]
+    var currentRPS = 0.0
+    var allRequests: UInt64 = 0
     var secondRequests: UInt64 = 0
     var secondStart = start
     var spareWakeup = LatencyHistogram()
@@ -332,6 +419,7 @@ public final class SchbenchRun: @unchecked Sendable {
         totals.request.merge(spareRequest)
         totals.requests += requests
         secondRequests += requests
+        allRequests += requests
         spareWakeup.reset()
         spareRequest.reset()
       }
@@ -350,10 +438,17 @@ public final class SchbenchRun: @unchecked Sendable {
     }
     func snapshot(at now: UInt64) -> SchbenchResult {
       let seconds = Double(now - totalsStart) / 1e9
-      return SchbenchResult(
+      // schbench's average: every request of the run over `-r` (the seconds run, if less).
+      let runSeconds = min(Double(options.runtimeSeconds), Double(now - start) / 1e9)
+      var result = SchbenchResult(
         wakeup: totals.wakeup, request: totals.request, rpsSamples: rpsSamples,
-        averageRPS: seconds > 0 ? Double(totals.requests) / seconds : 0,
+        averageRPS: runSeconds > 0 ? Double(allRequests) / runSeconds : 0,
         runtimeSeconds: seconds, commandLine: commandLine)
+      result.currentRPS = currentRPS
+      result.workersPerMessageThread = workersPerMessageThread
+      (result.messageSchedDelayNanoseconds, result.workerSchedDelayNanoseconds) =
+        schedDelays()
+      return result
     }
     func resetTotals(at now: UInt64) {
       totals.reset()
@@ -375,7 +470,8 @@ public final class SchbenchRun: @unchecked Sendable {
       now = pvb_monotonic_ns()
       drain()
       if now >= nextSecond {
-        rpsSamples.append(Double(secondRequests) * 1e9 / Double(now - secondStart))
+        currentRPS = Double(secondRequests) * 1e9 / Double(now - secondStart)
+        rpsSamples.append(currentRPS)
         secondRequests = 0
         secondStart = now
         while nextSecond <= now { nextSecond += second }
@@ -386,25 +482,30 @@ public final class SchbenchRun: @unchecked Sendable {
       }
       if let end = warmupEnd, now >= end {
         warmupEnd = nil
+        onNotice?("warmup done, zeroing stats")
         resetTotals(at: now)
       }
       if let zero = nextZero, let period = zeroPeriod, now >= zero, warmupEnd == nil {
         resetTotals(at: now)
         nextZero = zero + period
       }
-      if now >= nextPrint && now < end && !stopping {
+      // As schbench, the last print may fall on the end of the run, before the final one.
+      if now >= nextPrint && !stopping {
         onProgress?(snapshot(at: now), Int((now - start) / second))
         while nextPrint <= now { nextPrint += UInt64(options.intervalSeconds) * second }
       }
       if now >= end || stopping { break }
     }
     let stoppedAt = pvb_monotonic_ns()
+    // The scheduling delays are read while the threads still exist.
+    let delays = schedDelays()
     shutDownThreads()
     drain()
     if stream.requests > 0 || stream.wakeup.count > 0 || streamStart < stoppedAt {
       emitStream(at: stoppedAt)
     }
-    let final = snapshot(at: stoppedAt)
+    var final = snapshot(at: stoppedAt)
+    (final.messageSchedDelayNanoseconds, final.workerSchedDelayNanoseconds) = delays
     pthread_mutex_lock(resultLock)
     result = final
     pthread_mutex_unlock(resultLock)

@@ -23,6 +23,8 @@ public struct SchbenchSummary: Codable, Sendable {
   public var tool: String
   public var commandLine: [String]
   public var options: SchbenchOptions
+  /// `-t` as resolved on the host that ran the workload.
+  public var workersPerMessageThread: Int
   public var runtimeSeconds: Double
   public var averageRPS: Double
   public var wakeupLatency: Latency
@@ -47,6 +49,7 @@ public struct SchbenchSummary: Codable, Sendable {
     tool = "pvbench workload schbench"
     commandLine = result.commandLine
     self.options = options
+    workersPerMessageThread = result.workersPerMessageThread
     runtimeSeconds = result.runtimeSeconds
     averageRPS = result.averageRPS
     wakeupLatency = latency(result.wakeup)

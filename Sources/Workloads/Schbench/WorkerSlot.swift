@@ -34,6 +34,10 @@ final class WorkerSlot: @unchecked Sendable {
   }
 
   var futex: UnsafeMutablePointer<UInt32> { memory.assumingMemoryBound(to: UInt32.self) }
+  /// The worker's kernel thread id, once it runs (for its schedstat).
+  var tid: UnsafeMutablePointer<UInt64> {
+    memory.advanced(by: 32).assumingMemoryBound(to: UInt64.self)
+  }
   var pending: UnsafeMutablePointer<UInt64> {
     memory.advanced(by: WorkerSlot.pendingOffset).assumingMemoryBound(to: UInt64.self)
   }

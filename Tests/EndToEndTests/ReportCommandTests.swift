@@ -5,7 +5,10 @@ import Testing
 /// Writes a small run folder as raw JSON, the way the run engine lays it out.
 enum E2EStore {
   /// Two modes × two repetitions; busy samples are 1…100 µs × factor (1 or 2) × scale.
-  static func write(runID: String, scale: UInt64 = 1, in parent: URL) throws -> URL {
+  /// `transitionOnly`: a mode whose busy intervals all lie in the settle window.
+  static func write(
+    runID: String, scale: UInt64 = 1, transitionOnly: String? = nil, in parent: URL
+  ) throws -> URL {
     let run = parent.appendingPathComponent(runID)
     let modes = [("out-of-box", "Out of Box", UInt64(1)), ("paravirt", "cpu_paravirt", UInt64(2))]
     var planned: [String] = []
@@ -18,12 +21,13 @@ enum E2EStore {
         var lines = ""
         for index in 0..<8 {
           let busy = index % 2 == 0
+          let tag = busy ? (id == transitionOnly ? "transition" : "busy") : "idle"
           let pairs = (1...100).map { n in
             "[\(UInt64(n) * 1000 * (busy ? factor * scale : 1)),1]"
           }.joined(separator: ",")
           lines +=
             "{\"index\":\(index),\"startNanoseconds\":\(index)000000000,"
-            + "\"endNanoseconds\":\(index + 1)000000000,\"phase\":\"\(busy ? "busy" : "idle")\","
+            + "\"endNanoseconds\":\(index + 1)000000000,\"phase\":\"\(tag)\","
             + "\"wakeup\":[\(pairs)],\"request\":[\(pairs)],\"rps\":1000,\"stealPercent\":10,"
             + "\"stealSource\":\"guest\",\"noiseBusyPercent\":null,\"modeApplied\":\(busy)}\n"
         }
@@ -119,6 +123,37 @@ enum E2EStore {
     #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
     let html = try String(contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
     #expect(html.contains("<svg"))
+  }
+
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot")))
+  func anEmptyPhaseIsReportedAsNoDataAndExitsZero() throws {
+    let parent = E2EStore.temporary()
+    defer { try? FileManager.default.removeItem(at: parent) }
+    let run = try E2EStore.write(runID: "r1", transitionOnly: "out-of-box", in: parent)
+    let result = try CLI.run(["report", run.path])
+    #expect(result.status == 0)
+    #expect(
+      result.stdout.contains(
+        """
+        Wakeup latency (usec), busy phase, median of 2 repetitions
+        percentile  Out of Box  cpu_paravirt
+        50.0th               -           100
+        90.0th               -           180
+        99.0th               -           198
+        99.9th               -           200
+        -: no data for Out of Box: no busy interval outside the 500 ms settle
+          window.
+        """))
+    #expect(!result.stdout.contains("0 repetitions"))
+    #expect(
+      result.stderr
+        == "pvbench report: percentiles and nines leave out Out of Box: no wakeup sample in "
+        + "the busy phase.\n")
+    for file in ["percentiles.png", "nines.svg", "timeline.png", "report.html"] {
+      #expect(
+        FileManager.default.fileExists(atPath: run.appendingPathComponent("report/\(file)").path),
+        "\(file)")
+    }
   }
 
   @Test func reportOfAMissingFolderIsInvalidInput() throws {

@@ -50,8 +50,8 @@ import Testing
       try RunStore.load(from: run), options: AnalysisOptions(phase: .idle))
     // Idle samples are n/2+1 µs for n = 1…100: p50 = 26, p99.9 = 51.
     let first = analysis.groups[0]
-    #expect(Int(first.wakeup[0].value.rounded()) == 26)
-    #expect(Int(first.wakeup[3].value.rounded()) == 51)
+    #expect(Int(first.wakeup[0]!.value.rounded()) == 26)
+    #expect(Int(first.wakeup[3]!.value.rounded()) == 51)
   }
 
   @Test func wideTablesSplitIntoBlocksWithinWidth() {
@@ -69,14 +69,14 @@ import Testing
     defer { SyntheticStore.remove(run) }
     let renderer = ReportRenderer(analysis)
     let csv = renderer.csv()
-    let p99 = analysis.groups[1].wakeup[2].value
+    let p99 = analysis.groups[1].wakeup[2]!.value
     #expect(csv.contains("busy,hotplug,cpu_hotplug,wakeup_us,99.0,\(dataNumber(p99))"))
     #expect(
       renderer.markdown().contains("| 99.0th | 99 [99, 99] | 198 [198, 198] | 396 [396, 396] |"))
     let decoded = try JSONDecoder().decode(
       RunAnalysis.self, from: Data(try renderer.json().utf8))
     #expect(decoded.groups.count == 3)
-    #expect(decoded.groups[2].wakeup[3].value == analysis.groups[2].wakeup[3].value)
+    #expect(decoded.groups[2].wakeup[3]!.value == analysis.groups[2].wakeup[3]!.value)
   }
 
   @Test func invalidAndUnfinishedCellsAreListedAndNotAveragedIn() throws {
@@ -137,7 +137,7 @@ import Testing
     #expect(text.contains("noise.stress.busy=10s"))
     #expect(text.contains("Sweep: 99.0th wakeup latency (usec), busy phase"))
     #expect(text.contains("10s           198          198           198"))
-    #expect(analysis.groups.allSatisfy { $0.wakeup[0].method == .intervals })
+    #expect(analysis.groups.allSatisfy { $0.wakeup[0]!.method == .intervals })
   }
 
   @Test func expectVerdictsCompareWithTolerance() throws {
@@ -173,10 +173,102 @@ import Testing
     let busy = try #require(
       RunAnalysis.analyze(store).groups.first { $0.key.modeID == "out-of-box" })
     // Medians across repetitions do not depend on the bootstrap seed.
-    #expect(verdict.ours?.value == all.wakeup[2].value)
-    #expect(all.wakeup[2].value != busy.wakeup[2].value)
+    #expect(verdict.ours?.value == all.wakeup[2]!.value)
+    #expect(all.wakeup[2]!.value != busy.wakeup[2]!.value)
     #expect(
       ReportRenderer(RunAnalysis.analyze(store)).text().contains(
         "Expected numbers: custom, all phase, tolerance 25.0%"))
+  }
+}
+
+@Suite struct NoDataTests {
+  /// Out of Box with no busy interval (all inside the settle window); the others normal.
+  func store(emptyBusy: Bool = true) throws -> URL {
+    let cells = SyntheticStore.coverLetterCells(repetitions: 2).map { cell in
+      var copy = cell
+      if cell.modeID == "out-of-box" {
+        copy.settleMilliseconds = 1000
+        if emptyBusy { copy.busyPhase = .transition } else { copy.busy = { _ in [] } }
+      }
+      return copy
+    }
+    return try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 2))
+  }
+
+  @Test func anEmptyPhaseIsADashWithItsReasonNeverAZero() throws {
+    let run = try store()
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let outOfBox = try #require(analysis.group("out-of-box", [:]))
+    #expect(outOfBox.wakeup.allSatisfy { $0 == nil })
+    #expect(outOfBox.request.allSatisfy { $0 == nil })
+    #expect(outOfBox.nines.isEmpty)
+    #expect(outOfBox.noDataReason == "no busy interval outside the 1 s settle window")
+    let tables = ReportRenderer(analysis).tables()
+    #expect(
+      tables[0].text() == """
+        Wakeup latency (usec), busy phase, median of 2 repetitions
+        percentile  Out of Box  cpu_hotplug  cpu_paravirt
+        50.0th               -          100           200
+        90.0th               -          180           360
+        99.0th               -          198           396
+        99.9th               -          200           400
+        -: no data for Out of Box: no busy interval outside the 1 s settle
+          window.
+
+        """)
+    #expect(tables[1].text().contains("99.0th               -      198-198       396-396"))
+    let csv = ReportRenderer(analysis).csv()
+    #expect(csv.contains("busy,out-of-box,Out of Box,wakeup_us,99.0,,,,0,\n"))
+  }
+
+  @Test func intervalsWithoutSamplesAreNamedAsSuch() throws {
+    let run = try store(emptyBusy: false)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    #expect(
+      analysis.group("out-of-box", [:])?.noDataReason
+        == "12 busy intervals but no wakeup sample (did the workers ever wake?)")
+  }
+
+  @Test func titlesNeverCountZeroRepetitions() throws {
+    let cells = SyntheticStore.coverLetterCells(repetitions: 1).map { cell in
+      var copy = cell
+      copy.busyPhase = .transition
+      return copy
+    }
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 1))
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    ).text()
+    #expect(!text.contains("0 repetitions"))
+    #expect(text.contains("Wakeup latency (usec), busy phase, median across repetitions\n"))
+    #expect(
+      text.contains(
+        """
+        -: no data for Out of Box, cpu_hotplug, cpu_paravirt: no busy interval
+          outside the 500 ms settle window.
+        """))
+  }
+
+  @Test func plotsLeaveOutEmptySeriesAndSaySo() throws {
+    let run = try store()
+    defer { SyntheticStore.remove(run) }
+    let store = try RunStore.load(from: run)
+    let analysis = RunAnalysis.analyze(store, options: AnalysisOptions(resamples: 100))
+    let figures = PlotSet.figures(for: analysis, store: store)
+    #expect(figures.plots.map(\.name) == ["percentiles", "nines", "timeline"])
+    #expect(
+      figures.skipped == [
+        "percentiles and nines leave out Out of Box: no wakeup sample in the busy phase."
+      ])
+    let percentiles = try #require(figures.plots.first)
+    #expect(!percentiles.body.contains("Out of Box"))
+    #expect(!percentiles.data.contains("Out of Box"))
   }
 }

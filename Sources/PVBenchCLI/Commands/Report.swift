@@ -89,6 +89,7 @@ extension PVBench {
         throw ExitStatus.runtimeFailure.exitCode
       }
       if let warning = written.warning { printError(warning) }
+      for skipped in written.skippedPlots { printError("pvbench report: \(skipped)") }
       let renderer = ReportRenderer(analysis)
       switch format {
       case .text: print(renderer.text(), terminator: "")

@@ -69,7 +69,8 @@ extension RunAnalysis {
       let estimates = estimate(
         cells: cells, phase: options.phase, percentiles: percentiles, options: options,
         seed: seed)
-      usedMethods.formUnion((estimates.wakeup + [estimates.rps].compactMap { $0 }).map(\.method))
+      usedMethods.formUnion(
+        (estimates.wakeup.compactMap { $0 } + [estimates.rps].compactMap { $0 }).map(\.method))
       var pooled: [SparseHistogram] = []
       var intervals = 0
       for cell in cells {
@@ -78,15 +79,22 @@ extension RunAnalysis {
         intervals += inPhase.count
       }
       let merged = SparseHistogram.merged(pooled)
-      let nines = ninesPercentiles.map {
-        NinesPoint(
-          percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
-      }
+      // No sample, no curve: an empty histogram would read as 0 µs at every percentile.
+      let nines =
+        merged.total == 0
+        ? []
+        : ninesPercentiles.map {
+          NinesPoint(
+            percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
+        }
       groups.append(
         GroupStats(
           key: key, label: labels[key.modeID] ?? key.modeID, cellIDs: cells.map(\.id),
           intervals: intervals, wakeupSamples: merged.total, wakeup: estimates.wakeup,
-          request: estimates.request, rps: estimates.rps, steal: steal(cells), nines: nines))
+          request: estimates.request, rps: estimates.rps,
+          noDataReason: merged.total > 0
+            ? nil : noDataReason(cells, phase: options.phase, intervals: intervals),
+          steal: steal(cells), nines: nines))
     }
 
     var timings: [ModeTimingSummary] = []
@@ -143,7 +151,7 @@ extension RunAnalysis {
   static func estimate(
     cells: [StoredCell], phase: PhaseSelection, percentiles: [Double], options: AnalysisOptions,
     seed: UInt64
-  ) -> (wakeup: [Estimate], request: [Estimate], rps: Estimate?) {
+  ) -> (wakeup: [Estimate?], request: [Estimate?], rps: Estimate?) {
     let perCell = cells.map { cell in
       cell.intervals.filter { phase.includes($0.phase) }
     }.filter { !$0.isEmpty }
@@ -154,28 +162,42 @@ extension RunAnalysis {
     case .intervals: useIntervals = true
     }
     if useIntervals {
-      let wakeup = IntervalBootstrap.percentileEstimates(
-        cells: perCell.map { $0.map(\.wakeup) }, percentiles: percentiles, scale: 1.0 / 1000,
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup"))
-      let request = IntervalBootstrap.percentileEstimates(
-        cells: perCell.map { $0.map(\.request) }, percentiles: percentiles, scale: 1.0 / 1000,
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "request"))
+      let none = percentiles.map { _ -> Estimate? in nil }
+      let wakeup =
+        IntervalBootstrap.percentileEstimates(
+          cells: perCell.map { $0.map(\.wakeup) }, percentiles: percentiles, scale: 1.0 / 1000,
+          resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup"))
+        ?? none
+      let request =
+        IntervalBootstrap.percentileEstimates(
+          cells: perCell.map { $0.map(\.request) }, percentiles: percentiles, scale: 1.0 / 1000,
+          resamples: options.resamples, seed: SeededGenerator.derive(seed, "request"))
+        ?? none
       let rps = IntervalBootstrap.meanEstimate(
         cells: perCell.map { $0.map(\.rps) }, resamples: options.resamples,
         seed: SeededGenerator.derive(seed, "rps"))
       return (wakeup, request, rps)
     }
-    let wakeupMerged = perCell.map { SparseHistogram.merged($0.map(\.wakeup)) }
-    let requestMerged = perCell.map { SparseHistogram.merged($0.map(\.request)) }
-    let wakeup = percentiles.enumerated().map { index, p in
-      Statistics.bootstrapMedian(
-        wakeupMerged.map { Double($0.value(atPercentile: p)) / 1000 },
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup\(index)"))
+    // A cell without a sample in the phase has no percentile: it is left out, never a 0.
+    let wakeupMerged = perCell.map { SparseHistogram.merged($0.map(\.wakeup)) }.filter {
+      $0.total > 0
     }
-    let request = percentiles.enumerated().map { index, p in
-      Statistics.bootstrapMedian(
-        requestMerged.map { Double($0.value(atPercentile: p)) / 1000 },
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "request\(index)"))
+    let requestMerged = perCell.map { SparseHistogram.merged($0.map(\.request)) }.filter {
+      $0.total > 0
+    }
+    let wakeup = percentiles.enumerated().map { index, p -> Estimate? in
+      wakeupMerged.isEmpty
+        ? nil
+        : Statistics.bootstrapMedian(
+          wakeupMerged.map { Double($0.value(atPercentile: p)) / 1000 },
+          resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup\(index)"))
+    }
+    let request = percentiles.enumerated().map { index, p -> Estimate? in
+      requestMerged.isEmpty
+        ? nil
+        : Statistics.bootstrapMedian(
+          requestMerged.map { Double($0.value(atPercentile: p)) / 1000 },
+          resamples: options.resamples, seed: SeededGenerator.derive(seed, "request\(index)"))
     }
     let rpsValues = perCell.map { $0.reduce(0) { $0 + $1.rps } / Double($0.count) }
     let rps =
@@ -184,6 +206,23 @@ extension RunAnalysis {
       : Statistics.bootstrapMedian(
         rpsValues, resamples: options.resamples, seed: SeededGenerator.derive(seed, "rps"))
     return (wakeup, request, rps)
+  }
+
+  /// Why `cells` hold no wakeup sample in `phase`, as a clause for a note under a table.
+  static func noDataReason(_ cells: [StoredCell], phase: PhaseSelection, intervals: Int)
+    -> String
+  {
+    guard intervals == 0 else {
+      return "\(intervals) \(phase.rawValue) interval\(intervals == 1 ? "" : "s") but no "
+        + "wakeup sample (did the workers ever wake?)"
+    }
+    guard phase != .all else { return "no interval recorded" }
+    let settles = Set(cells.compactMap { $0.summary?.settleMilliseconds })
+    guard settles.count == 1, let settle = settles.first, settle > 0 else {
+      return "no \(phase.rawValue) interval outside the settle window after each edge"
+    }
+    return "no \(phase.rawValue) interval outside the \(Format.duration(milliseconds: settle)) "
+      + "settle window"
   }
 
   /// Median across cells of each cell's mean steal %, per phase, with its source.
@@ -230,7 +269,7 @@ extension RunAnalysis {
         ).wakeup
       for (index, row) in published.enumerated() {
         let theirs = row.microseconds
-        let ours = estimates.isEmpty ? nil : estimates[index]
+        let ours: Estimate? = estimates.isEmpty ? nil : estimates[index]
         let difference = ours.map { theirs == 0 ? 0 : ($0.value - theirs) / theirs }
         verdicts.append(
           ExpectVerdict(

@@ -69,11 +69,15 @@ public struct GroupStats: Codable, Sendable {
   /// Intervals and wakeup samples in the selected phase, summed over the valid cells.
   public var intervals: Int
   public var wakeupSamples: UInt64
-  /// Wakeup latency in µs, one estimate per report percentile.
-  public var wakeup: [Estimate]
-  /// Request latency in µs, one estimate per report percentile.
-  public var request: [Estimate]
+  /// Wakeup latency in µs, one estimate per report percentile; nil when no valid cell has a
+  /// wakeup sample in the phase (no data is never a number).
+  public var wakeup: [Estimate?]
+  /// Request latency in µs, one estimate per report percentile; nil as for `wakeup`.
+  public var request: [Estimate?]
   public var rps: Estimate?
+  /// Why the phase holds no wakeup sample (e.g. "no busy interval outside the 1 s settle
+  /// window"); nil when it holds some.
+  public var noDataReason: String?
   /// Steal for busy, idle, transition and all.
   public var steal: [StealFigure]
   /// Latency by percentile (µs) over the pooled intervals of every valid cell: the nines curve.

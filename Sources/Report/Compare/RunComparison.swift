@@ -77,7 +77,7 @@ public struct RunComparison: Sendable {
       }
       if present.allSatisfy({ $0.rps != nil }) {
         rows.append(
-          row(key, present[0].label, "rps", lowerIsBetter: false, present.map { $0.rps! }))
+          row(key, present[0].label, "rps", lowerIsBetter: false, present.map(\.rps)))
       }
     }
     return RunComparison(
@@ -87,13 +87,13 @@ public struct RunComparison: Sendable {
 
   static func row(
     _ key: GroupKey, _ label: String, _ metric: String, lowerIsBetter: Bool,
-    _ estimates: [Estimate]
+    _ estimates: [Estimate?]
   ) -> ComparisonRow {
-    let base = estimates[0]
     let cells = estimates.enumerated().map { index, estimate -> ComparisonCell in
-      guard index > 0 else {
+      // No sample on either side: no value, no change, never significant.
+      guard index > 0, let base = estimates[0], let estimate else {
         return ComparisonCell(
-          value: base.value, change: nil, differenceInterval: nil, significant: false)
+          value: estimate?.value, change: nil, differenceInterval: nil, significant: false)
       }
       let change: Double? =
         base.value == 0

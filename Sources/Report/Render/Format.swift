@@ -19,6 +19,16 @@ public enum Format {
       : "\(format(estimate.value)) [\(format(estimate.low)), \(format(estimate.high))]"
   }
 
+  /// A duration for prose: `1 s`, `2.5 s`, `500 ms`.
+  public static func duration(milliseconds: Int) -> String {
+    guard milliseconds >= 1000 else { return "\(milliseconds) ms" }
+    return milliseconds % 1000 == 0
+      ? "\(milliseconds / 1000) s" : String(format: "%g s", Double(milliseconds) / 1000)
+  }
+
+  /// `-` for no data: a table never shows a number that was not measured.
+  public static let noData = "-"
+
   /// A rate with no decimals.
   public static func rate(_ value: Double) -> String { String(format: "%.0f", value) }
 

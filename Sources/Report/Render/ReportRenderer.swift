@@ -62,33 +62,32 @@ public struct ReportRenderer: Sendable {
       let groups = groups(at: point)
       guard !groups.isEmpty else { continue }
       let header = ["percentile"] + groups.map(\.label)
-      let repetitions = Set(groups.map { $0.wakeup.first?.repetitions ?? 0 })
-      let repetitionText =
-        repetitions.count == 1 ? "median of \(repetitions.first!) repetitions" : "median"
+      let noData = noDataNotes(groups)
       tables.append(
         TextTable(
-          title: "Wakeup latency (usec), \(phase) phase, \(repetitionText)\(pointSuffix(point))",
+          title: "Wakeup latency (usec), \(phase) phase, \(repetitionText(groups))"
+            + pointSuffix(point),
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.micros($0.wakeup[index].value) }
-          }))
+              + groups.map { $0.wakeup[index].map { Format.micros($0.value) } ?? Format.noData }
+          }, footnotes: noData))
       tables.append(
         TextTable(
           title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.range($0.wakeup[index]) }
-          }))
+              + groups.map { $0.wakeup[index].map(Format.range) ?? Format.noData }
+          }, footnotes: noData))
       tables.append(
         TextTable(
           title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.micros($0.request[index].value) }
-          }))
+              + groups.map { $0.request[index].map { Format.micros($0.value) } ?? Format.noData }
+          }, footnotes: noData))
       let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
       tables.append(
         TextTable(
@@ -127,11 +126,14 @@ public struct ReportRenderer: Sendable {
             rows: analysis.points.map { point in
               [sweepLabel(point)]
                 + modes.map { mode in
-                  analysis.group(mode.id, point).map { Format.micros($0.wakeup[index].value) }
-                    ?? "-"
+                  analysis.group(mode.id, point)?.wakeup[index].map { Format.micros($0.value) }
+                    ?? Format.noData
                 }
             },
-            footnotes: ["point: " + analysis.manifest.sweepKeys.joined(separator: " / ")]))
+            footnotes: [
+              "point: " + analysis.manifest.sweepKeys.joined(separator: " / ")
+                + ". -: no valid cell, or no wakeup sample in the phase."
+            ]))
       }
     }
     if !analysis.timings.isEmpty {
@@ -184,6 +186,26 @@ public struct ReportRenderer: Sendable {
     return tables
   }
 
+  /// "median of 3 repetitions" when every group with data has that many, else "median across
+  /// repetitions"; never a count of zero.
+  func repetitionText(_ groups: [GroupStats]) -> String {
+    let counts = Set(groups.compactMap { $0.wakeup.first??.repetitions })
+    guard counts.count == 1, let count = counts.first else { return "median across repetitions" }
+    return count == 1 ? "1 repetition" : "median of \(count) repetitions"
+  }
+
+  /// Notes saying why a column shows `-`: one per reason, naming every mode it applies to.
+  func noDataNotes(_ groups: [GroupStats]) -> [String] {
+    var reasons: [String] = []
+    var labels: [String: [String]] = [:]
+    for group in groups {
+      guard let reason = group.noDataReason else { continue }
+      if labels[reason] == nil { reasons.append(reason) }
+      labels[reason, default: []].append(group.label)
+    }
+    return reasons.map { "-: no data for \(labels[$0]!.joined(separator: ", ")): \($0)." }
+  }
+
   /// A sweep point's row label: the values only, in sweep-key order.
   func sweepLabel(_ point: [String: String]) -> String {
     let keys = analysis.manifest.sweepKeys.filter { point[$0] != nil }
@@ -228,8 +250,10 @@ public struct ReportRenderer: Sendable {
         header: ["percentile"] + groups.map(\.label),
         rows: analysis.percentiles.indices.map { index in
           [PercentileKey(analysis.percentiles[index]).label]
-            + groups.map { Format.withInterval($0.wakeup[index], Format.micros) }
-        })
+            + groups.map {
+              $0.wakeup[index].map { Format.withInterval($0, Format.micros) } ?? Format.noData
+            }
+        }, footnotes: noDataNotes(groups))
       out += "\n" + table.markdown()
     }
     for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") }) {
@@ -257,11 +281,15 @@ public struct ReportRenderer: Sendable {
         + keys.map {
           group.key.point[$0] ?? ""
         }
-      func row(_ metric: String, _ percentile: String, _ estimate: Estimate) {
-        let values = [
-          metric, percentile, number(estimate.value), number(estimate.low),
-          number(estimate.high), "\(estimate.repetitions)", estimate.method.rawValue,
-        ]
+      func row(_ metric: String, _ percentile: String, _ estimate: Estimate?) {
+        // No data is an empty field, never a 0.
+        let values =
+          estimate.map {
+            [
+              metric, percentile, number($0.value), number($0.low), number($0.high),
+              "\($0.repetitions)", $0.method.rawValue,
+            ]
+          } ?? [metric, percentile, "", "", "", "0", ""]
         lines.append((prefix + values).map(field).joined(separator: ","))
       }
       for (index, p) in analysis.percentiles.enumerated() {

@@ -45,17 +45,14 @@ public enum IntervalBootstrap {
   ///   - scale: multiplies every value (1/1000 for nanoseconds → microseconds).
   ///   - resamples: bootstrap resamples.
   ///   - seed: the generator's seed.
-  /// - Returns: one estimate per percentile, in the order given.
+  /// - Returns: one estimate per percentile, in the order given; nil when no cell has a
+  ///   sample (no data is not zero).
   public static func percentileEstimates(
     cells: [[SparseHistogram]], percentiles: [Double], scale: Double, resamples: Int,
     seed: UInt64
-  ) -> [Estimate] {
+  ) -> [Estimate]? {
     let cells = cells.filter { intervals in intervals.contains { $0.total > 0 } }
-    guard !cells.isEmpty else {
-      return percentiles.map { _ in
-        Estimate(value: 0, low: 0, high: 0, repetitions: 0, method: .intervals)
-      }
-    }
+    guard !cells.isEmpty else { return nil }
     var generator = SeededGenerator(seed: seed)
     // pointPerCell[cell][p], replicatesPerCell[cell][r][p]
     var pointPerCell: [[Double]] = []

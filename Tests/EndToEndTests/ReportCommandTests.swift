@@ -7,7 +7,8 @@ enum E2EStore {
   /// Two modes × two repetitions; busy samples are 1…100 µs × factor (1 or 2) × scale.
   /// `transitionOnly`: a mode whose busy intervals all lie in the settle window.
   static func write(
-    runID: String, scale: UInt64 = 1, transitionOnly: String? = nil, in parent: URL
+    runID: String, scale: UInt64 = 1, transitionOnly: String? = nil, reportPhase: String? = nil,
+    in parent: URL
   ) throws -> URL {
     let run = parent.appendingPathComponent(runID)
     let modes = [("out-of-box", "Out of Box", UInt64(1)), ("paravirt", "cpu_paravirt", UInt64(2))]
@@ -51,7 +52,7 @@ enum E2EStore {
       "startedAt": "2026-11-24T12:00:00Z", "endedAt": "2026-11-24T12:01:00Z",
       "phases": [String: Any](), "stealSource": "guest", "settleMilliseconds": 500,
     ]).write(to: invalid.appendingPathComponent("cell.json"))
-    let manifest: [String: Any] = [
+    var manifest: [String: Any] = [
       "pvbenchVersion": "0.1.0", "experimentName": "e2e", "runID": runID,
       "commandLine": ["pvbench", "run", "e2e.yaml"], "startedAt": "2026-11-24T12:00:00Z",
       "hosts": [
@@ -66,6 +67,7 @@ enum E2EStore {
       "plannedCells": planned + ["paravirt-r3"], "scheduleDescription": "busy 1s / idle 1s",
       "sweepKeys": [String](), "repetitions": 2, "reportPercentiles": [50, 90, 99, 99.9],
     ]
+    if let reportPhase { manifest["reportPhase"] = reportPhase }
     try JSONSerialization.data(withJSONObject: manifest).write(
       to: run.appendingPathComponent("manifest.json"))
     return run
@@ -154,6 +156,18 @@ enum E2EStore {
         FileManager.default.fileExists(atPath: run.appendingPathComponent("report/\(file)").path),
         "\(file)")
     }
+  }
+
+  @Test func thePhaseDefaultsToTheExperimentsReportPhase() throws {
+    let parent = E2EStore.temporary()
+    defer { try? FileManager.default.removeItem(at: parent) }
+    let run = try E2EStore.write(runID: "r1", reportPhase: "idle", in: parent)
+    let defaulted = try CLI.run(["report", run.path, "--no-plots"])
+    #expect(defaulted.status == 0)
+    #expect(defaulted.stdout.contains("Wakeup latency (usec), idle phase, median of 2 repetitions"))
+    #expect(defaulted.stdout.contains("repetitions: 2 per point; phase: idle\n"))
+    let given = try CLI.run(["report", run.path, "--no-plots", "--phase", "busy"])
+    #expect(given.stdout.contains("Wakeup latency (usec), busy phase, median of 2 repetitions"))
   }
 
   @Test func reportOfAMissingFolderIsInvalidInput() throws {

@@ -272,3 +272,50 @@ import Testing
     #expect(!percentiles.data.contains("Out of Box"))
   }
 }
+
+@Suite struct WidthTests {
+  @Test func everyLineFitsSeventyTwoColumnsWithLongReasonsIdsAndCommands() throws {
+    var cells = SyntheticStore.coverLetterCells(repetitions: 1)
+    let reason =
+      "noise host lpar2 reached 40 % busy in a busy phase, below the 75 % gate "
+      + "(/sys/fs/cgroup/pvbench.slice/noise-with-a-very-long-name/cpu.stat)"
+    cells.append(
+      SyntheticStore.Cell(
+        id: "paravirt-noise.stress.busy=10s-noise.stress.idle=10s-r12", modeID: "paravirt",
+        repetition: 12, status: .invalid, reasons: [reason, reason, reason],
+        busy: SyntheticStore.ramp(1)))
+    var manifest = SyntheticStore.manifest(cells: cells, repetitions: 1)
+    manifest.commandLine = [
+      "/home/someone/src/pvbench/.build/release/pvbench", "run",
+      "/home/someone/experiments/a-very-long-experiment-file-name-that-goes-on-and-on.yaml",
+    ]
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 50))
+    ).text()
+    for line in text.split(separator: "\n") {
+      #expect(line.count <= 72, "too wide (\(line.count)): \(line)")
+    }
+    // Said once, wrapped under the id and status.
+    #expect(text.components(separatedBy: "noise host lpar2 reached").count == 2)
+    #expect(
+      text.contains(
+        """
+        paravirt-noise.stress.busy=10s-noise.stress.idle=10s-r12  invalid
+            noise host lpar2 reached 40 % busy in a busy phase, below the 75 %
+            gate
+        """))
+  }
+
+  @Test func wrapCutsAWordLongerThanALine() {
+    #expect(
+      wrap(String(repeating: "x", count: 20), width: 8) == ["xxxxxxxx", "  xxxxxx", "  xxxxxx"])
+    // A word that fits a line of its own moves there whole.
+    #expect(
+      wrap("command: " + String(repeating: "y", count: 10), width: 12) == [
+        "command:", "  yyyyyyyyyy",
+      ])
+    #expect(wrap("a b c", width: 72) == ["a b c"])
+  }
+}

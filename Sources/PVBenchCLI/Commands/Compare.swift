@@ -25,8 +25,12 @@ extension PVBench {
     @Option(help: "Worsening that counts as a regression, e.g. '10%'.")
     var threshold = "10%"
 
-    @Option(help: "Which intervals to compare: busy, idle or all.")
-    var phase: PhaseSelection = .busy
+    @Option(
+      help: """
+        Which intervals to compare: busy, idle or all (default: the baseline experiment's \
+        report.phase, else busy).
+        """)
+    var phase: PhaseSelection?
 
     @Option(help: "Seed of the bootstrap.")
     var seed: UInt64 = 1
@@ -58,9 +62,13 @@ extension PVBench {
         folders.insert(baseline, at: 0)
       }
       var analyses: [RunAnalysis] = []
+      var chosenPhase = phase
       for (index, path) in folders.enumerated() {
         do {
           let store = try RunStore.load(from: URL(fileURLWithPath: path))
+          // Every run is compared over the same phase: the baseline's default when not given.
+          let phase = chosenPhase ?? store.manifest.defaultReportPhase
+          chosenPhase = phase
           analyses.append(
             RunAnalysis.analyze(
               store,

@@ -180,7 +180,8 @@ extension PVBench {
         },
         plannedCells: plan.cells.map(\.id), scheduleDescription: schedule,
         sweepKeys: experiment.sweep.map(\.keyPath), repetitions: experiment.repetitions,
-        reportPercentiles: experiment.report.percentiles, expect: expect)
+        reportPercentiles: experiment.report.percentiles, expect: expect,
+        reportPhase: experiment.report.phase)
     }
   }
 }

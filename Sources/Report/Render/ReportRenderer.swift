@@ -180,7 +180,10 @@ public struct ReportRenderer: Sendable {
           title: "Cells not averaged in",
           header: ["cell", "status", "reason"],
           rows: analysis.excluded.map {
-            [$0.id, $0.status, $0.reasons.isEmpty ? "-" : $0.reasons.joined(separator: "; ")]
+            [
+              $0.id, $0.status,
+              $0.reasons.isEmpty ? "-" : Self.distinct($0.reasons).joined(separator: "; "),
+            ]
           }, isList: true))
     }
     return tables
@@ -213,6 +216,13 @@ public struct ReportRenderer: Sendable {
     return ordered.map { point[$0]! }.joined(separator: "/")
   }
 
+  /// `reasons` without repeats, in first-seen order: a gate that failed in three phases
+  /// is one reason, said once.
+  static func distinct(_ reasons: [String]) -> [String] {
+    var seen = Set<String>()
+    return reasons.filter { seen.insert($0).inserted }
+  }
+
   static func describe(_ source: StealSource) -> String {
     switch source {
     case .guest: "guest /proc/stat"
@@ -227,8 +237,7 @@ public struct ReportRenderer: Sendable {
       ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  /// The plain-text report: header, tables and notes, every line within 72 columns
-  /// except cells that cannot be split (long cell ids).
+  /// The plain-text report: header, tables and notes, every line within 72 columns.
   public func text() -> String {
     var out = headerLines().flatMap { wrap($0, width: 72) }.joined(separator: "\n") + "\n"
     for table in tables() { out += "\n" + table.text(width: 72) }

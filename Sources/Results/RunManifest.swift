@@ -31,13 +31,16 @@ public struct RunManifest: Codable, Sendable, Equatable {
   /// The experiment's `report.phase`: the default of `pvbench report --phase`. Absent in
   /// runs written before it was recorded.
   public var reportPhase: PhaseSelection?
+  /// The measure host's workload with its resolved flags; absent in older runs.
+  public var workload: WorkloadRecord?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],
     startedAt: String, endedAt: String? = nil, hosts: [HostRecord], modes: [ModeRecord],
     plannedCells: [String], scheduleDescription: String, sweepKeys: [String] = [],
     repetitions: Int = 1, reportPercentiles: [Double] = [50, 90, 99, 99.9],
-    expect: ExpectRecord? = nil, reportPhase: PhaseSelection? = nil
+    expect: ExpectRecord? = nil, reportPhase: PhaseSelection? = nil,
+    workload: WorkloadRecord? = nil
   ) {
     self.pvbenchVersion = pvbenchVersion
     self.experimentName = experimentName
@@ -54,6 +57,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     self.reportPercentiles = reportPercentiles
     self.expect = expect
     self.reportPhase = reportPhase
+    self.workload = workload
   }
 
   /// The phase a report shows when `--phase` is not given: the experiment's `report.phase`

@@ -23,7 +23,13 @@ import Testing
         50.0th              50          100           200
         90.0th              90          180           360
         99.0th              99          198           396
-        99.9th             100          200           400
+        99.9th            100?         200?          400?
+        samples           1800         1800          1800
+        intervals           18           18            18
+        ?: a cell holds fewer samples than the percentile needs (the 99.9th
+          needs 1000); fewest per cell: Out of Box 600, cpu_hotplug 600,
+          cpu_paravirt 600. Not a measurement of that percentile.
+        samples, intervals: in the busy phase, summed over the cells.
 
         """)
   }
@@ -214,12 +220,18 @@ import Testing
         50.0th               -          100           200
         90.0th               -          180           360
         99.0th               -          198           396
-        99.9th               -          200           400
+        99.9th               -         200?          400?
+        samples              0         1200          1200
+        intervals            0           12            12
         -: no data for Out of Box: no busy interval outside the 1 s settle
           window.
+        ?: a cell holds fewer samples than the percentile needs (the 99.9th
+          needs 1000); fewest per cell: cpu_hotplug 600, cpu_paravirt 600. Not a
+          measurement of that percentile.
+        samples, intervals: in the busy phase, summed over the cells.
 
         """)
-    #expect(tables[1].text().contains("99.0th               -      198-198       396-396"))
+    #expect(tables[1].text().contains("99.0th               -      198-198       396-396\n"))
     let csv = ReportRenderer(analysis).csv()
     #expect(csv.contains("busy,out-of-box,Out of Box,wakeup_us,99.0,,,,0,\n"))
   }
@@ -317,5 +329,102 @@ import Testing
         "command:", "  yyyyyyyyyy",
       ])
     #expect(wrap("a b c", width: 72) == ["a b c"])
+  }
+}
+
+@Suite struct StarvationTests {
+  /// The issue's starved cell: 1 wakeup sample (878 µs) in 11 busy intervals, 28 intervals
+  /// recorded where a 40 s runtime gives 40; beside it a normal cell.
+  func starved() throws -> URL {
+    var cells = [
+      SyntheticStore.Cell(
+        id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
+        busy: { $0 == 0 ? [878] : [] }, intervals: 14),
+      SyntheticStore.Cell(
+        id: "hotplug-r1", modeID: "hotplug", repetition: 1,
+        busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
+    ]
+    cells[0].idle = { _ in [] }
+    var manifest = SyntheticStore.manifest(
+      cells: cells, repetitions: 1, modes: Array(SyntheticStore.modes.prefix(2)))
+    manifest.workload = WorkloadRecord(
+      schbenchCommandLine: "schbench -m 1 -t 4 -r 40 -i 1", runtimeSeconds: 40,
+      intervalSeconds: 1)
+    return try SyntheticStore.write(cells, manifest: manifest)
+  }
+
+  @Test func requiredSamplesFollowTheTail() {
+    #expect(RunAnalysis.requiredSamples(forPercentile: 99.9) == 1000)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 99) == 100)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 90) == 10)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 50) == 2)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 99.99) == 10_000)
+  }
+
+  @Test func aStarvedCellShowsItsCountsAndFlags() throws {
+    let run = try starved()
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let starved = try #require(analysis.group("out-of-box", [:]))
+    #expect(starved.cells.map(\.isShort) == [true])
+    #expect(starved.wakeup.map { $0?.tooFewSamples } == [true, true, true, true])
+    let hotplug = try #require(analysis.group("hotplug", [:]))
+    // 4000 samples in 20 busy intervals of 200: enough for every percentile.
+    #expect(hotplug.wakeup.map { $0?.tooFewSamples } == [false, false, false, false])
+    #expect(
+      ReportRenderer(analysis).tables()[0].text() == """
+        Wakeup latency (usec), busy phase, 1 repetition
+        percentile  Out of Box  cpu_hotplug
+        50.0th            878?         1000
+        90.0th            878?         1800
+        99.0th            878?         1980
+        99.9th            878?         2001
+        samples              1         4000
+        intervals           14           20
+        ?: a cell holds fewer samples than the percentile needs (the 50.0th
+          needs 2, the 90.0th needs 10, the 99.0th needs 100, the 99.9th needs
+          1000); fewest per cell: Out of Box 1. Not a measurement of that
+          percentile.
+        Out of Box: out-of-box-r1 has 28 of 40 intervals its runtime gives (the
+          interval thread was starved, or intervals were lost).
+        samples, intervals: in the busy phase, summed over the cells.
+
+        """)
+  }
+
+  @Test func compareNeverStarsAStarvedPercentile() throws {
+    let a = try starved()
+    // The same modes, but Out of Box measured normally: 200 samples per interval.
+    let cells = [
+      SyntheticStore.Cell(
+        id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
+        busy: { _ in (1...200).map { UInt64($0) * 16 } }, intervals: 20),
+      SyntheticStore.Cell(
+        id: "hotplug-r1", modeID: "hotplug", repetition: 1,
+        busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
+    ]
+    let b = try SyntheticStore.write(
+      cells,
+      manifest: SyntheticStore.manifest(
+        runID: "run-2", cells: cells, repetitions: 1,
+        modes: Array(SyntheticStore.modes.prefix(2))))
+    defer { [a, b].forEach(SyntheticStore.remove) }
+    let analyses = try [a, b].enumerated().map { index, url in
+      RunAnalysis.analyze(
+        try RunStore.load(from: url),
+        options: AnalysisOptions(seed: UInt64(index + 1), resamples: 200))
+    }
+    let comparison = RunComparison.compare(analyses, threshold: 0.1)
+    let p99 = try #require(
+      comparison.rows.first { $0.key.modeID == "out-of-box" && $0.metric == "99.0th" })
+    // HDR's bucket of 878 µs ends at 878.079 µs.
+    #expect(Int(p99.cells[0].value!) == 878)
+    #expect(p99.cells[1].change! < -2)
+    // The bootstrap interval alone would have starred it.
+    let interval = try #require(p99.cells[1].differenceInterval)
+    #expect(interval.lowerBound > 0 || interval.upperBound < 0)
+    #expect(!p99.cells[1].significant)
+    #expect(comparison.text().contains("99.0th  878?  3168 (-260.82%)\n"))
   }
 }

@@ -73,12 +73,24 @@ extension RunAnalysis {
         (estimates.wakeup.compactMap { $0 } + [estimates.rps].compactMap { $0 }).map(\.method))
       var pooled: [SparseHistogram] = []
       var intervals = 0
+      var counts: [CellCounts] = []
       for cell in cells {
         let inPhase = cell.intervals.filter { options.phase.includes($0.phase) }
-        pooled.append(SparseHistogram.merged(inPhase.map(\.wakeup)))
+        let wakeup = SparseHistogram.merged(inPhase.map(\.wakeup))
+        pooled.append(wakeup)
         intervals += inPhase.count
+        counts.append(
+          CellCounts(
+            id: cell.id, intervals: inPhase.count, wakeupSamples: wakeup.total,
+            requestSamples: inPhase.reduce(0) { $0 + $1.request.total },
+            recordedIntervals: cell.intervals.count,
+            expectedIntervals: manifest.workload?.expectedIntervals))
       }
       let merged = SparseHistogram.merged(pooled)
+      let wakeupEstimates = markThin(
+        estimates.wakeup, percentiles: percentiles, counts: counts.map(\.wakeupSamples))
+      let requestEstimates = markThin(
+        estimates.request, percentiles: percentiles, counts: counts.map(\.requestSamples))
       // No sample, no curve: an empty histogram would read as 0 µs at every percentile.
       let nines =
         merged.total == 0
@@ -90,8 +102,8 @@ extension RunAnalysis {
       groups.append(
         GroupStats(
           key: key, label: labels[key.modeID] ?? key.modeID, cellIDs: cells.map(\.id),
-          intervals: intervals, wakeupSamples: merged.total, wakeup: estimates.wakeup,
-          request: estimates.request, rps: estimates.rps,
+          intervals: intervals, wakeupSamples: merged.total, cells: counts,
+          wakeup: wakeupEstimates, request: requestEstimates, rps: estimates.rps,
           noDataReason: merged.total > 0
             ? nil : noDataReason(cells, phase: options.phase, intervals: intervals),
           steal: steal(cells), nines: nines))
@@ -206,6 +218,29 @@ extension RunAnalysis {
       : Statistics.bootstrapMedian(
         rpsValues, resamples: options.resamples, seed: SeededGenerator.derive(seed, "rps"))
     return (wakeup, request, rps)
+  }
+
+  /// The fewest samples that can hold a percentile: the 99.9th needs 1000 (one sample
+  /// beyond it), the 99th 100, the 90th 10, the 50th 2.
+  public static func requiredSamples(forPercentile percentile: Double) -> UInt64 {
+    guard percentile < 100 else { return UInt64.max }
+    // The epsilon keeps 100 / 0.1 (1000.00000000006 in floating point) at 1000.
+    return UInt64(max(1, (100 / (100 - percentile) - 1e-9).rounded(.up)))
+  }
+
+  /// Marks each estimate whose every cell did not hold enough samples for its percentile.
+  ///
+  /// A cell without a sample is not in the estimate, so it does not make it thin; the
+  /// fewest samples among the others decide.
+  static func markThin(_ estimates: [Estimate?], percentiles: [Double], counts: [UInt64])
+    -> [Estimate?]
+  {
+    let fewest = counts.filter { $0 > 0 }.min() ?? 0
+    return zip(estimates, percentiles).map { estimate, percentile in
+      guard var estimate else { return nil }
+      estimate.tooFewSamples = fewest < requiredSamples(forPercentile: percentile)
+      return estimate
+    }
   }
 
   /// Why `cells` hold no wakeup sample in `phase`, as a clause for a note under a table.

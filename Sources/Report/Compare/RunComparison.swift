@@ -8,8 +8,10 @@ public struct ComparisonCell: Sendable, Equatable {
   public var change: Double?
   /// 95 % bootstrap interval of (run − baseline) in the metric's unit.
   public var differenceInterval: ClosedRange<Double>?
-  /// Whether that interval excludes zero.
+  /// Whether that interval excludes zero (and neither side is `tooFewSamples`).
   public var significant: Bool
+  /// The run's figure came from fewer samples than its percentile needs.
+  public var tooFewSamples = false
 }
 
 /// One row: a metric of one group across runs (index 0 is the baseline).
@@ -93,17 +95,22 @@ public struct RunComparison: Sendable {
       // No sample on either side: no value, no change, never significant.
       guard index > 0, let base = estimates[0], let estimate else {
         return ComparisonCell(
-          value: estimate?.value, change: nil, differenceInterval: nil, significant: false)
+          value: estimate?.value, change: nil, differenceInterval: nil, significant: false,
+          tooFewSamples: estimate?.tooFewSamples ?? false)
       }
       let change: Double? =
         base.value == 0
         ? nil
         : (lowerIsBetter ? base.value - estimate.value : estimate.value - base.value) / base.value
       let interval = Statistics.differenceInterval(base, estimate)
-      let significant = interval.map { $0.low > 0 || $0.high < 0 } ?? false
+      // A percentile from fewer samples than it needs is a guess: never significant.
+      let significant =
+        !base.tooFewSamples && !estimate.tooFewSamples
+        && (interval.map { $0.low > 0 || $0.high < 0 } ?? false)
       return ComparisonCell(
         value: estimate.value, change: change,
-        differenceInterval: interval.map { $0.low...$0.high }, significant: significant)
+        differenceInterval: interval.map { $0.low...$0.high }, significant: significant,
+        tooFewSamples: estimate.tooFewSamples)
     }
     return ComparisonRow(
       key: key, label: label, metric: metric, lowerIsBetter: lowerIsBetter, cells: cells)
@@ -171,7 +178,8 @@ public struct RunComparison: Sendable {
         [row.metric]
           + row.cells.enumerated().map { index, cell in
             let value =
-              cell.value.map { row.lowerIsBetter ? Format.micros($0) : Format.rate($0) } ?? "-"
+              (cell.value.map { row.lowerIsBetter ? Format.micros($0) : Format.rate($0) } ?? "-")
+              + (cell.tooFewSamples ? Format.thinMark : "")
             guard index > 0, let change = cell.change else { return value }
             return "\(value) (\(Format.change(change)))\(cell.significant ? "*" : "")"
           }
@@ -182,7 +190,8 @@ public struct RunComparison: Sendable {
       "Change: positive is better (lower latency, higher rps). * = significant: the 95 % "
         + "percentile-bootstrap interval of the difference of medians (runs resampled "
         + "independently, over repetitions, or over intervals with one repetition) excludes "
-        + "zero. Regression: significant and worse than "
+        + "zero. ?: fewer samples than the percentile needs (the 99.9th needs 1000), never "
+        + "significant. Regression: significant and worse than "
         + Format.percent(threshold * 100) + "."
     ]
     if !notShared.isEmpty {

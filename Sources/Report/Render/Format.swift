@@ -29,6 +29,14 @@ public enum Format {
   /// `-` for no data: a table never shows a number that was not measured.
   public static let noData = "-"
 
+  /// Follows a figure computed from fewer samples than its percentile needs.
+  public static let thinMark = "?"
+
+  /// A latency in µs, `?` after it when too few samples hold it, `-` when there is none.
+  public static func micros(_ estimate: Estimate?) -> String {
+    estimate.map { micros($0.value) + ($0.tooFewSamples ? thinMark : "") } ?? noData
+  }
+
   /// A rate with no decimals.
   public static func rate(_ value: Double) -> String { String(format: "%.0f", value) }
 

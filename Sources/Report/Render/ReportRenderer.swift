@@ -63,6 +63,11 @@ public struct ReportRenderer: Sendable {
       guard !groups.isEmpty else { continue }
       let header = ["percentile"] + groups.map(\.label)
       let noData = noDataNotes(groups)
+      let starvation = starvationNotes(groups)
+      let counts = [
+        ["samples"] + groups.map { "\($0.wakeupSamples)" },
+        ["intervals"] + groups.map { "\($0.intervals)" },
+      ]
       tables.append(
         TextTable(
           title: "Wakeup latency (usec), \(phase) phase, \(repetitionText(groups))"
@@ -70,15 +75,21 @@ public struct ReportRenderer: Sendable {
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { $0.wakeup[index].map { Format.micros($0.value) } ?? Format.noData }
-          }, footnotes: noData))
+              + groups.map { Format.micros($0.wakeup[index]) }
+          } + counts,
+          footnotes: noData + starvation
+            + ["samples, intervals: in the \(phase) phase, summed over the cells."]))
       tables.append(
         TextTable(
           title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { $0.wakeup[index].map(Format.range) ?? Format.noData }
+              + groups.map { group in
+                group.wakeup[index].map {
+                  Format.range($0) + ($0.tooFewSamples ? Format.thinMark : "")
+                } ?? Format.noData
+              }
           }, footnotes: noData))
       tables.append(
         TextTable(
@@ -86,8 +97,9 @@ public struct ReportRenderer: Sendable {
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { $0.request[index].map { Format.micros($0.value) } ?? Format.noData }
-          }, footnotes: noData))
+              + groups.map { Format.micros($0.request[index]) }
+          } + [["samples"] + groups.map { "\($0.cells.reduce(0) { $0 + $1.requestSamples })" }],
+          footnotes: noData))
       let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
       tables.append(
         TextTable(
@@ -126,8 +138,7 @@ public struct ReportRenderer: Sendable {
             rows: analysis.points.map { point in
               [sweepLabel(point)]
                 + modes.map { mode in
-                  analysis.group(mode.id, point)?.wakeup[index].map { Format.micros($0.value) }
-                    ?? Format.noData
+                  Format.micros(analysis.group(mode.id, point)?.wakeup[index])
                 }
             },
             footnotes: [
@@ -207,6 +218,39 @@ public struct ReportRenderer: Sendable {
       labels[reason, default: []].append(group.label)
     }
     return reasons.map { "-: no data for \(labels[$0]!.joined(separator: ", ")): \($0)." }
+  }
+
+  /// Notes on starved figures: percentiles marked `?` and cells short of intervals.
+  func starvationNotes(_ groups: [GroupStats]) -> [String] {
+    var notes: [String] = []
+    let thin = groups.filter { group in group.wakeup.contains { $0?.tooFewSamples == true } }
+    if !thin.isEmpty {
+      let needs = analysis.percentiles.indices.filter { index in
+        thin.contains { $0.wakeup[index]?.tooFewSamples == true }
+      }.map { index in
+        let p = analysis.percentiles[index]
+        return
+          "the \(PercentileKey(p).label) needs \(RunAnalysis.requiredSamples(forPercentile: p))"
+      }
+      let fewest = thin.map { group in
+        "\(group.label) \(group.cells.map(\.wakeupSamples).filter { $0 > 0 }.min() ?? 0)"
+      }
+      notes.append(
+        "?: a cell holds fewer samples than the percentile needs ("
+          + needs.joined(separator: ", ") + "); fewest per cell: "
+          + fewest.joined(separator: ", ") + ". Not a measurement of that percentile.")
+    }
+    for group in groups {
+      let short = group.cells.filter(\.isShort)
+      guard !short.isEmpty else { continue }
+      notes.append(
+        "\(group.label): "
+          + short.map { "\($0.id) has \($0.recordedIntervals) of \($0.expectedIntervals ?? 0)" }
+          .joined(separator: ", ")
+          + " intervals its runtime gives (the interval thread was starved, or intervals "
+          + "were lost).")
+    }
+    return notes
   }
 
   /// A sweep point's row label: the values only, in sweep-key order.

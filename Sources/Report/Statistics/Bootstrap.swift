@@ -23,9 +23,12 @@ public struct Estimate: Codable, Sendable, Equatable {
   public var method: IntervalMethod
   /// The bootstrap replicates of the median, kept for `compare`; not encoded.
   public var replicates: [Double]
+  /// A cell behind the value held fewer samples than the percentile needs (the 99.9th
+  /// needs 1000): the figure is shown marked and `compare` never calls it significant.
+  public var tooFewSamples = false
 
   enum CodingKeys: String, CodingKey {
-    case value, low, high, repetitions, method
+    case value, low, high, repetitions, method, tooFewSamples
   }
 
   /// Creates an estimate.
@@ -49,6 +52,7 @@ public struct Estimate: Codable, Sendable, Equatable {
     repetitions = try container.decode(Int.self, forKey: .repetitions)
     method = try container.decode(IntervalMethod.self, forKey: .method)
     replicates = []
+    tooFewSamples = try container.decodeIfPresent(Bool.self, forKey: .tooFewSamples) ?? false
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -58,6 +62,7 @@ public struct Estimate: Codable, Sendable, Equatable {
     try container.encode(high, forKey: .high)
     try container.encode(repetitions, forKey: .repetitions)
     try container.encode(method, forKey: .method)
+    try container.encode(tooFewSamples, forKey: .tooFewSamples)
   }
 }
 

@@ -8,13 +8,13 @@ enum E2EStore {
   /// `transitionOnly`: a mode whose busy intervals all lie in the settle window.
   static func write(
     runID: String, scale: UInt64 = 1, transitionOnly: String? = nil, reportPhase: String? = nil,
-    in parent: URL
+    repetitions: Int = 2, samplesPerValue: Int = 1, in parent: URL
   ) throws -> URL {
     let run = parent.appendingPathComponent(runID)
     let modes = [("out-of-box", "Out of Box", UInt64(1)), ("paravirt", "cpu_paravirt", UInt64(2))]
     var planned: [String] = []
     for (id, _, factor) in modes {
-      for repetition in 1...2 {
+      for repetition in 1...repetitions {
         let cell = "\(id)-r\(repetition)"
         planned.append(cell)
         let folder = run.appendingPathComponent("cells/\(cell)")
@@ -24,7 +24,7 @@ enum E2EStore {
           let busy = index % 2 == 0
           let tag = busy ? (id == transitionOnly ? "transition" : "busy") : "idle"
           let pairs = (1...100).map { n in
-            "[\(UInt64(n) * 1000 * (busy ? factor * scale : 1)),1]"
+            "[\(UInt64(n) * 1000 * (busy ? factor * scale : 1)),\(samplesPerValue)]"
           }.joined(separator: ",")
           lines +=
             "{\"index\":\(index),\"startNanoseconds\":\(index)000000000,"
@@ -44,10 +44,12 @@ enum E2EStore {
           to: folder.appendingPathComponent("cell.json"))
       }
     }
-    let invalid = run.appendingPathComponent("cells/paravirt-r3")
+    let invalidID = "paravirt-r\(repetitions + 1)"
+    let invalid = run.appendingPathComponent("cells/\(invalidID)")
     try FileManager.default.createDirectory(at: invalid, withIntermediateDirectories: true)
     try JSONSerialization.data(withJSONObject: [
-      "id": "paravirt-r3", "modeID": "paravirt", "point": [String: String](), "repetition": 3,
+      "id": invalidID, "modeID": "paravirt", "point": [String: String](),
+      "repetition": repetitions + 1,
       "status": "invalid", "reasons": ["kernel WARN on lpar1 at 12 s"],
       "startedAt": "2026-11-24T12:00:00Z", "endedAt": "2026-11-24T12:01:00Z",
       "phases": [String: Any](), "stealSource": "guest", "settleMilliseconds": 500,
@@ -64,8 +66,9 @@ enum E2EStore {
         ]
       ],
       "modes": modes.map { ["id": $0.0, "kind": $0.0, "label": $0.1] },
-      "plannedCells": planned + ["paravirt-r3"], "scheduleDescription": "busy 1s / idle 1s",
-      "sweepKeys": [String](), "repetitions": 2, "reportPercentiles": [50, 90, 99, 99.9],
+      "plannedCells": planned + [invalidID], "scheduleDescription": "busy 1s / idle 1s",
+      "sweepKeys": [String](), "repetitions": repetitions,
+      "reportPercentiles": [50, 90, 99, 99.9],
     ]
     if let reportPhase { manifest["reportPhase"] = reportPhase }
     try JSONSerialization.data(withJSONObject: manifest).write(

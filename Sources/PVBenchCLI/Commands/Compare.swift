@@ -11,8 +11,9 @@ extension PVBench {
       commandName: "compare",
       abstract: "Compare runs mmtests-style against a baseline run.",
       discussion: """
-        Each cell shows the value and the signed change; significance from bootstrap \
-        intervals. Exits 5 when a regression exceeds --threshold.
+        Each cell shows the value and the signed change; significance from a permutation \
+        test of the repetitions' medians. Exits 5 when a regression exceeds --threshold, \
+        else 6 when some change is inconclusive (runs too short to tell).
         """
     )
 
@@ -84,6 +85,9 @@ extension PVBench {
       print(comparison.text(), terminator: "")
       if !comparison.regressions.isEmpty {
         throw ExitStatus.regression.exitCode
+      }
+      if !comparison.inconclusive.isEmpty {
+        throw ExitStatus.inconclusive.exitCode
       }
     }
   }

@@ -37,6 +37,13 @@ public enum Format {
     estimate.map { micros($0.value) + ($0.tooFewSamples ? thinMark : "") } ?? noData
   }
 
+  /// A coverage as a percentage: `75 %`, `87.5 %`, `93.8 %`.
+  public static func coverage(_ fraction: Double) -> String {
+    let percent = (fraction * 1000).rounded() / 10
+    return percent == percent.rounded()
+      ? String(format: "%.0f %%", percent) : String(format: "%.1f %%", percent)
+  }
+
   /// A rate with no decimals.
   public static func rate(_ value: Double) -> String { String(format: "%.0f", value) }
 

@@ -81,7 +81,7 @@ public struct ReportRenderer: Sendable {
             + ["samples, intervals: in the \(phase) phase, summed over the cells."]))
       tables.append(
         TextTable(
-          title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
+          title: "Interval of the wakeup latency (usec)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
@@ -90,7 +90,7 @@ public struct ReportRenderer: Sendable {
                   Format.range($0) + ($0.tooFewSamples ? Format.thinMark : "")
                 } ?? Format.noData
               }
-          }, footnotes: noData))
+          }, footnotes: noData + intervalNotes(groups)))
       tables.append(
         TextTable(
           title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
@@ -107,7 +107,7 @@ public struct ReportRenderer: Sendable {
           header: [""] + groups.map(\.label),
           rows: [
             ["rps"] + groups.map { $0.rps.map { Format.rate($0.value) } ?? "-" },
-            ["rps 95%"]
+            ["rps range"]
               + groups.map { group in
                 group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
               },
@@ -218,6 +218,38 @@ public struct ReportRenderer: Sendable {
       labels[reason, default: []].append(group.label)
     }
     return reasons.map { "-: no data for \(labels[$0]!.joined(separator: ", ")): \($0)." }
+  }
+
+  /// One sentence per interval method and size in `groups`: what the `lo-hi` is and how
+  /// often it holds the true value.
+  func intervalNotes(_ groups: [GroupStats]) -> [String] {
+    var order: [String] = []
+    var labels: [String: [String]] = [:]
+    for group in groups {
+      guard let estimate = group.wakeup.compactMap({ $0 }).first else { continue }
+      let text = Self.describeInterval(estimate, phase: analysis.phase.rawValue)
+      if labels[text] == nil { order.append(text) }
+      labels[text, default: []].append(group.label)
+    }
+    return order.map { "\(labels[$0]!.joined(separator: ", ")): \($0)" }
+  }
+
+  /// What an estimate's interval is, as a clause with its coverage.
+  static func describeInterval(_ estimate: Estimate, phase: String) -> String {
+    let n = estimate.repetitions
+    let coverage = Format.coverage(estimate.coverage)
+    switch estimate.method {
+    case .repetitions where n < 6:
+      return "range (min-max) of \(n) repetitions; it holds the median \(coverage) of the time."
+    case .repetitions:
+      return "order-statistic interval of \(n) repetitions; it holds the median at least "
+        + "\(coverage) of the time."
+    case .intervals:
+      return "\(coverage) moving-block bootstrap over the \(phase) intervals of one run; "
+        + "run-to-run variation is not in it."
+    case .single:
+      return "one repetition, no interval."
+    }
   }
 
   /// Notes on starved figures: percentiles marked `?` and cells short of intervals.

@@ -33,6 +33,8 @@ public struct RunManifest: Codable, Sendable, Equatable {
   public var reportPhase: PhaseSelection?
   /// The measure host's workload with its resolved flags; absent in older runs.
   public var workload: WorkloadRecord?
+  /// The controller's machine, QEMU and the pvbench commit; absent in older runs.
+  public var environment: EnvironmentRecord?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],
@@ -40,7 +42,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     plannedCells: [String], scheduleDescription: String, sweepKeys: [String] = [],
     repetitions: Int = 1, reportPercentiles: [Double] = [50, 90, 99, 99.9],
     expect: ExpectRecord? = nil, reportPhase: PhaseSelection? = nil,
-    workload: WorkloadRecord? = nil
+    workload: WorkloadRecord? = nil, environment: EnvironmentRecord? = nil
   ) {
     self.pvbenchVersion = pvbenchVersion
     self.experimentName = experimentName
@@ -58,6 +60,7 @@ public struct RunManifest: Codable, Sendable, Equatable {
     self.expect = expect
     self.reportPhase = reportPhase
     self.workload = workload
+    self.environment = environment
   }
 
   /// The phase a report shows when `--phase` is not given: the experiment's `report.phase`

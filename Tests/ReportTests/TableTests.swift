@@ -434,3 +434,37 @@ import Testing
   }
 
 }
+
+@Suite struct HeaderTests {
+  @Test func theHeaderSaysEnoughToReproduceWithinSeventyTwoColumns() throws {
+    let cells = SyntheticStore.coverLetterCells(repetitions: 1)
+    var manifest = SyntheticStore.manifest(cells: cells, repetitions: 1)
+    manifest.environment = EnvironmentRecord(
+      pvbenchCommit: "c1bb510f00aa", controllerKernel: "6.12.48+deb13-amd64",
+      controllerCPUModel: "AMD EPYC 7B13 64-Core Processor", accelerator: "TCG",
+      qemuVersion: "QEMU emulator version 10.0.3 (Debian 1:10.0.3+ds-1)")
+    manifest.workload = WorkloadRecord(
+      schbenchCommandLine: "schbench -m 1 -t 4 -r 40 -w 0 -i 1 -s 100 -n 5 -F 256",
+      runtimeSeconds: 40, intervalSeconds: 1)
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 50))
+    ).text()
+    #expect(
+      text.contains(
+        """
+        pvbench 0.1.0 (commit c1bb510f00aa); started 2026-11-24T12:00:00Z, ended
+          2026-11-24T12:30:00Z
+        """))
+    #expect(
+      text.contains(
+        """
+        hypervisor host: AMD EPYC 7B13 64-Core Processor, kernel
+          6.12.48+deb13-amd64; QEMU emulator version 10.0.3 (Debian
+          1:10.0.3+ds-1), TCG
+        workload: schbench -m 1 -t 4 -r 40 -w 0 -i 1 -s 100 -n 5 -F 256
+        """))
+    for line in text.split(separator: "\n") { #expect(line.count <= 72, "\(line)") }
+  }
+}

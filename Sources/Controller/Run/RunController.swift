@@ -70,6 +70,7 @@ package final class RunController: @unchecked Sendable {
         "\(name): \(facts.kernelRelease), CPUs \(facts.cpusOnline) online, "
           + "\(facts.cores) cores x \(facts.threadsPerCore)")
     }
+    if let accelerator = connector.accelerator { manifest.environment?.accelerator = accelerator }
     try store.writeManifest(manifest)
 
     var complete = 0

@@ -20,8 +20,9 @@ public struct ReportRenderer: Sendable {
     let manifest = analysis.manifest
     var lines = [
       "pvbench report: \(manifest.experimentName), run \(manifest.runID)",
-      "pvbench \(manifest.pvbenchVersion); started \(manifest.startedAt)"
-        + (manifest.endedAt.map { ", ended \($0)" } ?? ""),
+      "pvbench \(manifest.pvbenchVersion)"
+        + (manifest.environment?.pvbenchCommit.map { " (commit \($0))" } ?? "")
+        + "; started \(manifest.startedAt)" + (manifest.endedAt.map { ", ended \($0)" } ?? ""),
       "command: " + manifest.commandLine.map(Self.shellQuote).joined(separator: " "),
     ]
     for host in manifest.hosts {
@@ -31,6 +32,22 @@ public struct ReportRenderer: Sendable {
         "host \(host.name) (\(host.role), \(host.transport)): kernel \(host.kernelRelease), "
           + "\(cpus) CPUs (\(host.cores) cores x \(host.threadsPerCore) threads, online "
           + "\(host.cpusOnline))\(entitled)")
+    }
+    if let environment = manifest.environment {
+      // The controller's machine is the hypervisor of qemu guests: say so, with QEMU.
+      let guests = environment.accelerator != nil || environment.qemuVersion != nil
+      var line =
+        (guests ? "hypervisor host" : "controller host")
+        + ": \(environment.controllerCPUModel), kernel \(environment.controllerKernel)"
+      if guests {
+        line +=
+          "; \(environment.qemuVersion ?? "QEMU version unknown"), "
+          + (environment.accelerator ?? "accelerator unknown")
+      }
+      lines.append(line)
+    }
+    if let workload = manifest.workload {
+      lines.append("workload: \(workload.schbenchCommandLine)")
     }
     lines.append(
       "modes: " + manifest.modes.map { "\($0.label) (\($0.kind.rawValue))" }.joined(separator: ", ")

@@ -77,6 +77,11 @@ let package = Package(
     ),
     // `pvbench`: main.swift only.
     .executableTarget(name: "PVBench", dependencies: ["PVBenchCLI"]),
+    // Measures the coverage the report's intervals attain on synthetic data
+    // (bench/report/coverage.sh); not part of `pvbench`.
+    .executableTarget(
+      name: "pvbench-coverage", dependencies: ["Report", "Results", "Workloads"],
+      path: "bench/report/coverage"),
     // Test doubles, never in `pvbench`: the fake kernel and the crash injector, and the
     // test build of the command line that installs them (the end-to-end tests run it).
     .target(

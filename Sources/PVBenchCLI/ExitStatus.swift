@@ -11,6 +11,9 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
   case hostUnfit = 4
   /// `compare` found a regression beyond `--threshold`.
   case regression = 5
+  /// `compare` found no regression, but some change could not be judged: the runs are too
+  /// short (too few repetitions, or too few samples for a percentile).
+  case inconclusive = 6
   /// Interrupted by SIGINT/SIGTERM; every host was restored.
   case interrupted = 130
 

@@ -13,6 +13,8 @@ public struct ReportOutput: Sendable {
   public var warning: String?
   /// gnuplot ran and failed; everything else was still written.
   public var gnuplotError: ReportError?
+  /// Figures or series left out for want of data, one sentence each.
+  public var skippedPlots: [String] = []
 }
 
 /// Writes a run's report folder: plots (`.gp`, `.dat`, `.png`, `.svg`), `report.txt`,
@@ -48,8 +50,11 @@ public struct ReportWriter: Sendable {
     var rendered = false
     var warning: String?
     var gnuplotError: ReportError?
+    var skipped: [String] = []
     if plots {
-      figures = PlotSet.plots(for: analysis, store: store)
+      let set = PlotSet.figures(for: analysis, store: store)
+      figures = set.plots
+      skipped = set.skipped
       let terminal = gnuplot.executable == nil ? "pngcairo" : gnuplot.pngTerminal()
       var whole = ""
       for plot in figures {
@@ -87,7 +92,7 @@ public struct ReportWriter: Sendable {
       folder.appendingPathComponent("report.html"))
     return ReportOutput(
       folder: folder, plots: figures.map(\.name), rendered: rendered, warning: warning,
-      gnuplotError: gnuplotError)
+      gnuplotError: gnuplotError, skippedPlots: skipped)
   }
 
   func save(_ text: String, _ url: URL) throws {

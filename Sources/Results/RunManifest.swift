@@ -2,6 +2,8 @@
 // The run engine writes them; the report reads them. Every file is JSON
 // (or JSON lines) so that a reviewer can read a run with jq.
 
+import Vocabulary
+
 /// `manifest.json` at the top of a run folder.
 public struct RunManifest: Codable, Sendable, Equatable {
   public var pvbenchVersion: String
@@ -26,13 +28,21 @@ public struct RunManifest: Codable, Sendable, Equatable {
   public var reportPercentiles: [Double]
   /// Published numbers to check against, when the file has `expect:`.
   public var expect: ExpectRecord?
+  /// The experiment's `report.phase`: the default of `pvbench report --phase`. Absent in
+  /// runs written before it was recorded.
+  public var reportPhase: PhaseSelection?
+  /// The measure host's workload with its resolved flags; absent in older runs.
+  public var workload: WorkloadRecord?
+  /// The controller's machine, QEMU and the pvbench commit; absent in older runs.
+  public var environment: EnvironmentRecord?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],
     startedAt: String, endedAt: String? = nil, hosts: [HostRecord], modes: [ModeRecord],
     plannedCells: [String], scheduleDescription: String, sweepKeys: [String] = [],
     repetitions: Int = 1, reportPercentiles: [Double] = [50, 90, 99, 99.9],
-    expect: ExpectRecord? = nil
+    expect: ExpectRecord? = nil, reportPhase: PhaseSelection? = nil,
+    workload: WorkloadRecord? = nil, environment: EnvironmentRecord? = nil
   ) {
     self.pvbenchVersion = pvbenchVersion
     self.experimentName = experimentName
@@ -48,5 +58,14 @@ public struct RunManifest: Codable, Sendable, Equatable {
     self.repetitions = repetitions
     self.reportPercentiles = reportPercentiles
     self.expect = expect
+    self.reportPhase = reportPhase
+    self.workload = workload
+    self.environment = environment
+  }
+
+  /// The phase a report shows when `--phase` is not given: the experiment's `report.phase`
+  /// (from `reportPhase`, or from `expect` in older runs), else busy.
+  public var defaultReportPhase: PhaseSelection {
+    reportPhase ?? expect?.phase ?? .busy
   }
 }

@@ -40,6 +40,61 @@ import Testing
         """)
   }
 
+  @Test func aScheduleNoIntervalCanBeTaggedInIsRefused() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("short.yaml")
+    try """
+    name: short
+    hosts:
+      vm1: { local: {} }
+      vm2: { local: {} }
+    measure: { host: vm1, schbench: { interval: 1s } }
+    noise: { host: vm2, stress: { busy: 2s, idle: 4s } }
+    modes: [out-of-box]
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let result = try CLI.run(["plan", file.path])
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+    #expect(
+      result.stderr == """
+        \(file.path):6:37: error: noise.stress.busy: no interval can be tagged busy: a busy \
+        phase of 2s is not longer than 'settle' (1s) plus 'measure.schbench.interval' (1s), so \
+        every interval lies within the settle window of an edge; make it longer than 2s or \
+        shorten 'settle'
+
+        """)
+  }
+
+  @Test func aScheduleWithFewCleanIntervalsIsWarnedAbout() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("tight.yaml")
+    try """
+    name: tight
+    hosts:
+      vm1: { local: {} }
+      vm2: { local: {} }
+    measure: { host: vm1, schbench: { interval: 1s } }
+    noise: { host: vm2, stress: { busy: 10s, idle: 3s } }
+    modes: [out-of-box]
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let result = try CLI.run(["plan", file.path])
+    #expect(result.status == 0)
+    #expect(result.stdout.hasPrefix("Experiment tight ("))
+    #expect(
+      result.stderr == """
+        \(file.path):6:48: warning: noise.stress.idle: an idle phase of 3s leaves as few as 1 \
+        clean interval of 1s per cycle after the 1s settle window (at least 3 give stable \
+        percentiles)
+
+        """)
+  }
+
   @Test func missingFileExitsTwo() throws {
     let result = try CLI.run(["plan", "no/such/file.yaml"])
     #expect(result.status == 2)

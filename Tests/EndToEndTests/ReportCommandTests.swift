@@ -5,12 +5,16 @@ import Testing
 /// Writes a small run folder as raw JSON, the way the run engine lays it out.
 enum E2EStore {
   /// Two modes × two repetitions; busy samples are 1…100 µs × factor (1 or 2) × scale.
-  static func write(runID: String, scale: UInt64 = 1, in parent: URL) throws -> URL {
+  /// `transitionOnly`: a mode whose busy intervals all lie in the settle window.
+  static func write(
+    runID: String, scale: UInt64 = 1, transitionOnly: String? = nil, reportPhase: String? = nil,
+    repetitions: Int = 2, samplesPerValue: Int = 1, in parent: URL
+  ) throws -> URL {
     let run = parent.appendingPathComponent(runID)
     let modes = [("out-of-box", "Out of Box", UInt64(1)), ("paravirt", "cpu_paravirt", UInt64(2))]
     var planned: [String] = []
     for (id, _, factor) in modes {
-      for repetition in 1...2 {
+      for repetition in 1...repetitions {
         let cell = "\(id)-r\(repetition)"
         planned.append(cell)
         let folder = run.appendingPathComponent("cells/\(cell)")
@@ -18,12 +22,13 @@ enum E2EStore {
         var lines = ""
         for index in 0..<8 {
           let busy = index % 2 == 0
+          let tag = busy ? (id == transitionOnly ? "transition" : "busy") : "idle"
           let pairs = (1...100).map { n in
-            "[\(UInt64(n) * 1000 * (busy ? factor * scale : 1)),1]"
+            "[\(UInt64(n) * 1000 * (busy ? factor * scale : 1)),\(samplesPerValue)]"
           }.joined(separator: ",")
           lines +=
             "{\"index\":\(index),\"startNanoseconds\":\(index)000000000,"
-            + "\"endNanoseconds\":\(index + 1)000000000,\"phase\":\"\(busy ? "busy" : "idle")\","
+            + "\"endNanoseconds\":\(index + 1)000000000,\"phase\":\"\(tag)\","
             + "\"wakeup\":[\(pairs)],\"request\":[\(pairs)],\"rps\":1000,\"stealPercent\":10,"
             + "\"stealSource\":\"guest\",\"noiseBusyPercent\":null,\"modeApplied\":\(busy)}\n"
         }
@@ -39,15 +44,17 @@ enum E2EStore {
           to: folder.appendingPathComponent("cell.json"))
       }
     }
-    let invalid = run.appendingPathComponent("cells/paravirt-r3")
+    let invalidID = "paravirt-r\(repetitions + 1)"
+    let invalid = run.appendingPathComponent("cells/\(invalidID)")
     try FileManager.default.createDirectory(at: invalid, withIntermediateDirectories: true)
     try JSONSerialization.data(withJSONObject: [
-      "id": "paravirt-r3", "modeID": "paravirt", "point": [String: String](), "repetition": 3,
+      "id": invalidID, "modeID": "paravirt", "point": [String: String](),
+      "repetition": repetitions + 1,
       "status": "invalid", "reasons": ["kernel WARN on lpar1 at 12 s"],
       "startedAt": "2026-11-24T12:00:00Z", "endedAt": "2026-11-24T12:01:00Z",
       "phases": [String: Any](), "stealSource": "guest", "settleMilliseconds": 500,
     ]).write(to: invalid.appendingPathComponent("cell.json"))
-    let manifest: [String: Any] = [
+    var manifest: [String: Any] = [
       "pvbenchVersion": "0.1.0", "experimentName": "e2e", "runID": runID,
       "commandLine": ["pvbench", "run", "e2e.yaml"], "startedAt": "2026-11-24T12:00:00Z",
       "hosts": [
@@ -59,9 +66,11 @@ enum E2EStore {
         ]
       ],
       "modes": modes.map { ["id": $0.0, "kind": $0.0, "label": $0.1] },
-      "plannedCells": planned + ["paravirt-r3"], "scheduleDescription": "busy 1s / idle 1s",
-      "sweepKeys": [String](), "repetitions": 2, "reportPercentiles": [50, 90, 99, 99.9],
+      "plannedCells": planned + [invalidID], "scheduleDescription": "busy 1s / idle 1s",
+      "sweepKeys": [String](), "repetitions": repetitions,
+      "reportPercentiles": [50, 90, 99, 99.9],
     ]
+    if let reportPhase { manifest["reportPhase"] = reportPhase }
     try JSONSerialization.data(withJSONObject: manifest).write(
       to: run.appendingPathComponent("manifest.json"))
     return run
@@ -87,7 +96,13 @@ enum E2EStore {
         50.0th              50           100
         90.0th              90           180
         99.0th              99           198
-        99.9th             100           200
+        99.9th            100?          200?
+        samples            800           800
+        intervals            8             8
+        ?: a cell holds fewer samples than the percentile needs (the 99.9th
+          needs 1000); fewest per cell: Out of Box 400, cpu_paravirt 400. Not a
+          measurement of that percentile.
+        samples, intervals: in the busy phase, summed over the cells.
         """))
     #expect(result.stdout.contains("paravirt-r3  invalid  kernel WARN on lpar1 at 12 s"))
     #expect(
@@ -119,6 +134,51 @@ enum E2EStore {
     #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
     let html = try String(contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
     #expect(html.contains("<svg"))
+  }
+
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot")))
+  func anEmptyPhaseIsReportedAsNoDataAndExitsZero() throws {
+    let parent = E2EStore.temporary()
+    defer { try? FileManager.default.removeItem(at: parent) }
+    let run = try E2EStore.write(runID: "r1", transitionOnly: "out-of-box", in: parent)
+    let result = try CLI.run(["report", run.path])
+    #expect(result.status == 0)
+    #expect(
+      result.stdout.contains(
+        """
+        Wakeup latency (usec), busy phase, median of 2 repetitions
+        percentile  Out of Box  cpu_paravirt
+        50.0th               -           100
+        90.0th               -           180
+        99.0th               -           198
+        99.9th               -          200?
+        samples              0           800
+        intervals            0             8
+        -: no data for Out of Box: no busy interval outside the 500 ms settle
+          window.
+        """))
+    #expect(!result.stdout.contains("0 repetitions"))
+    #expect(
+      result.stderr
+        == "pvbench report: percentiles and nines leave out Out of Box: no wakeup sample in "
+        + "the busy phase.\n")
+    for file in ["percentiles.png", "nines.svg", "timeline.png", "report.html"] {
+      #expect(
+        FileManager.default.fileExists(atPath: run.appendingPathComponent("report/\(file)").path),
+        "\(file)")
+    }
+  }
+
+  @Test func thePhaseDefaultsToTheExperimentsReportPhase() throws {
+    let parent = E2EStore.temporary()
+    defer { try? FileManager.default.removeItem(at: parent) }
+    let run = try E2EStore.write(runID: "r1", reportPhase: "idle", in: parent)
+    let defaulted = try CLI.run(["report", run.path, "--no-plots"])
+    #expect(defaulted.status == 0)
+    #expect(defaulted.stdout.contains("Wakeup latency (usec), idle phase, median of 2 repetitions"))
+    #expect(defaulted.stdout.contains("repetitions: 2 per point; phase: idle\n"))
+    let given = try CLI.run(["report", run.path, "--no-plots", "--phase", "busy"])
+    #expect(given.stdout.contains("Wakeup latency (usec), busy phase, median of 2 repetitions"))
   }
 
   @Test func reportOfAMissingFolderIsInvalidInput() throws {

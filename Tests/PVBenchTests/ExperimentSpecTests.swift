@@ -51,7 +51,7 @@ private let valid = """
     schbench: { workers: 2, runtime: 10s }
   noise:
     host: vm2
-    stress: { busy: 2s, idle: 2s }
+    stress: { busy: 5s, idle: 5s }
   modes:
     - out-of-box
     - hotplug: { cpus: non-entitled }
@@ -109,7 +109,7 @@ private let valid = """
     let text = valid.replacingOccurrences(
       of: "workers: 2, runtime: 10s", with: "worker: 2, runtime: ten"
     )
-    .replacingOccurrences(of: "busy: 2s", with: "busy: 0s")
+    .replacingOccurrences(of: "busy: 5s", with: "busy: 0s")
     #expect(
       errors(text) == [
         "exp.yaml:7:15: error: measure.schbench: unknown key 'worker' (did you mean 'workers'?)",
@@ -178,18 +178,62 @@ private let valid = """
 
   @Test func sweepExpandsPointsAndReportsBadValuesWhereWritten() throws {
     let swept =
-      valid + "\nsweep:\n  noise.stress.busy: [2s, 5000ms]\n  noise.stress.idle: same-as-busy\n"
+      valid + "\nsweep:\n  noise.stress.busy: [4s, 5000ms]\n  noise.stress.idle: same-as-busy\n"
     let loaded = try load(swept)
     #expect(loaded.points.count == 2)
     #expect(loaded.points[1].values.map(\.value) == ["5s", "5s"])
     #expect(loaded.points[1].experiment.noise?.stress.idle == DurationValue(seconds: 5))
 
-    let bad = valid + "\nsweep:\n  noise.stress.busy: [2s, fast]\n  noise.stres.idle: [1s]\n"
+    let bad = valid + "\nsweep:\n  noise.stress.busy: [5s, fast]\n  noise.stres.idle: [1s]\n"
     #expect(
       errors(bad) == [
         "exp.yaml:15:27: error: noise.stress.busy: expected a duration such as '500ms', '10s' or '2m', got 'fast'",
         "exp.yaml:16:3: error: sweep: 'noise.stres.idle' names nothing in this file; a swept key must sit in an existing section (e.g. 'noise.stress.busy')",
       ])
+  }
+}
+
+@Suite struct ScheduleCheckTests {
+  @Test func aPhaseNoIntervalCanBeTaggedWithIsAnErrorAtItsKey() {
+    let short = valid.replacingOccurrences(of: "busy: 5s, idle: 5s", with: "busy: 2s, idle: 2s")
+    #expect(
+      errors(short) == [
+        "exp.yaml:10:19: error: noise.stress.busy: no interval can be tagged busy: a busy phase "
+          + "of 2s is not longer than 'settle' (1s) plus 'measure.schbench.interval' (1s), so "
+          + "every interval lies within the settle window of an edge; make it longer than 2s or "
+          + "shorten 'settle'",
+        "exp.yaml:10:29: error: noise.stress.idle: no interval can be tagged idle: an idle phase "
+          + "of 2s is not longer than 'settle' (1s) plus 'measure.schbench.interval' (1s), so "
+          + "every interval lies within the settle window of an edge; make it longer than 2s or "
+          + "shorten 'settle'",
+      ])
+    // A shorter settle window makes the same phases possible.
+    #expect(errors(short + "\nsettle: 500ms\n").isEmpty)
+  }
+
+  @Test func aSweptValueIsCheckedWhereItIsWritten() {
+    let swept =
+      valid + "\nsweep:\n  noise.stress.busy: [10s, 1500ms]\n"
+    #expect(
+      errors(swept).map { $0.prefix(60) } == [
+        "exp.yaml:15:28: error: noise.stress.busy: no interval can be"
+      ])
+  }
+
+  @Test func fewCleanIntervalsAreAWarningNotAnError() throws {
+    let loaded = try load(
+      valid.replacingOccurrences(of: "busy: 5s, idle: 5s", with: "busy: 4s, idle: 5s"))
+    #expect(
+      loaded.warnings.map {
+        var warning = $0
+        warning.file = "exp.yaml"
+        return warning.description
+      } == [
+        "exp.yaml:10:19: warning: noise.stress.busy: a busy phase of 4s leaves as few as 2 "
+          + "clean intervals of 1s per cycle after the 1s settle window (at least 3 give stable "
+          + "percentiles)"
+      ])
+    #expect(try load(valid).warnings.isEmpty)
   }
 }
 

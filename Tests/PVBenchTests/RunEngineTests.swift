@@ -247,7 +247,7 @@ extension RunEngineTests {
       box: { local: { root: \(fake.root) }, entitled: 1 }
       noisy: { local: {} }
     measure: { host: box }
-    noise: { host: noisy, stress: { busy: 1s, idle: 1s } }
+    noise: { host: noisy, stress: { busy: 5s, idle: 5s } }
     modes:
       - cpuset: { cpus: non-entitled }
       - paravirt: { cpus: non-entitled }

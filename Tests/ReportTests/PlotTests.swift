@@ -70,7 +70,7 @@ import Vocabulary
     #expect(output.plots.contains("percentiles-2"))
     let data = try String(
       contentsOf: output.folder.appendingPathComponent("sweep.dat"), encoding: .utf8)
-    let p99 = analysis.group("paravirt", ["noise.stress.busy": "5s"])!.wakeup[2].value
+    let p99 = analysis.group("paravirt", ["noise.stress.busy": "5s"])!.wakeup[2]!.value
     #expect(data.contains(dataNumber(p99)))
     #expect(
       FileManager.default.fileExists(atPath: output.folder.appendingPathComponent("sweep.png").path)
@@ -85,7 +85,7 @@ import Vocabulary
     let row = try #require(data.split(separator: "\n").first { $0.hasPrefix("\"99.0th\"") })
     let fields = row.split(separator: " ").dropFirst().compactMap { Double($0) }
     let expected = analysis.groups.flatMap {
-      [$0.wakeup[2].value, $0.wakeup[2].low, $0.wakeup[2].high]
+      [$0.wakeup[2]!.value, $0.wakeup[2]!.low, $0.wakeup[2]!.high]
     }
     #expect(fields.count == expected.count)
     for (field, value) in zip(fields, expected) {

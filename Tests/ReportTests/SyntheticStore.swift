@@ -22,6 +22,10 @@ struct SyntheticStore {
     var rps: Double = 1000
     var steal: Double? = 12.5
     var writeSummary = true
+    /// The phase the busy intervals are tagged with: `.transition` makes a cell whose busy
+    /// phase lies wholly inside the settle window.
+    var busyPhase: Phase = .busy
+    var settleMilliseconds = 500
   }
 
   static let modes = [
@@ -115,7 +119,7 @@ struct SyntheticStore {
         }
         let record = IntervalRecord(
           index: index, startNanoseconds: time, endNanoseconds: time + 1_000_000_000,
-          phase: busy ? .busy : .idle, wakeup: SparseHistogram(pairs: wakeup.buckets),
+          phase: busy ? cell.busyPhase : .idle, wakeup: SparseHistogram(pairs: wakeup.buckets),
           request: SparseHistogram(pairs: request.buckets), rps: cell.rps,
           stealPercent: busy ? cell.steal : cell.steal.map { $0 / 5 }, stealSource: .host,
           noiseBusyPercent: busy ? 99 : 1, modeApplied: busy)
@@ -135,7 +139,7 @@ struct SyntheticStore {
             intervals: cell.intervals, wakeupSamples: busyHistogram.count,
             wakeupPercentilesMicroseconds: [:], requestPercentilesMicroseconds: [:],
             averageRPS: cell.rps)
-        ], stealSource: .host, settleMilliseconds: 500)
+        ], stealSource: .host, settleMilliseconds: cell.settleMilliseconds)
       try encoder.encode(summary).write(to: folder.appendingPathComponent("cell.json"))
     }
     return run

@@ -23,7 +23,13 @@ import Testing
         50.0th              50          100           200
         90.0th              90          180           360
         99.0th              99          198           396
-        99.9th             100          200           400
+        99.9th            100?         200?          400?
+        samples           1800         1800          1800
+        intervals           18           18            18
+        ?: a cell holds fewer samples than the percentile needs (the 99.9th
+          needs 1000); fewest per cell: Out of Box 600, cpu_hotplug 600,
+          cpu_paravirt 600. Not a measurement of that percentile.
+        samples, intervals: in the busy phase, summed over the cells.
 
         """)
   }
@@ -50,8 +56,8 @@ import Testing
       try RunStore.load(from: run), options: AnalysisOptions(phase: .idle))
     // Idle samples are n/2+1 µs for n = 1…100: p50 = 26, p99.9 = 51.
     let first = analysis.groups[0]
-    #expect(Int(first.wakeup[0].value.rounded()) == 26)
-    #expect(Int(first.wakeup[3].value.rounded()) == 51)
+    #expect(Int(first.wakeup[0]!.value.rounded()) == 26)
+    #expect(Int(first.wakeup[3]!.value.rounded()) == 51)
   }
 
   @Test func wideTablesSplitIntoBlocksWithinWidth() {
@@ -69,14 +75,14 @@ import Testing
     defer { SyntheticStore.remove(run) }
     let renderer = ReportRenderer(analysis)
     let csv = renderer.csv()
-    let p99 = analysis.groups[1].wakeup[2].value
+    let p99 = analysis.groups[1].wakeup[2]!.value
     #expect(csv.contains("busy,hotplug,cpu_hotplug,wakeup_us,99.0,\(dataNumber(p99))"))
     #expect(
       renderer.markdown().contains("| 99.0th | 99 [99, 99] | 198 [198, 198] | 396 [396, 396] |"))
     let decoded = try JSONDecoder().decode(
       RunAnalysis.self, from: Data(try renderer.json().utf8))
     #expect(decoded.groups.count == 3)
-    #expect(decoded.groups[2].wakeup[3].value == analysis.groups[2].wakeup[3].value)
+    #expect(decoded.groups[2].wakeup[3]!.value == analysis.groups[2].wakeup[3]!.value)
   }
 
   @Test func invalidAndUnfinishedCellsAreListedAndNotAveragedIn() throws {
@@ -137,7 +143,7 @@ import Testing
     #expect(text.contains("noise.stress.busy=10s"))
     #expect(text.contains("Sweep: 99.0th wakeup latency (usec), busy phase"))
     #expect(text.contains("10s           198          198           198"))
-    #expect(analysis.groups.allSatisfy { $0.wakeup[0].method == .intervals })
+    #expect(analysis.groups.allSatisfy { $0.wakeup[0]!.method == .intervals })
   }
 
   @Test func expectVerdictsCompareWithTolerance() throws {
@@ -173,10 +179,292 @@ import Testing
     let busy = try #require(
       RunAnalysis.analyze(store).groups.first { $0.key.modeID == "out-of-box" })
     // Medians across repetitions do not depend on the bootstrap seed.
-    #expect(verdict.ours?.value == all.wakeup[2].value)
-    #expect(all.wakeup[2].value != busy.wakeup[2].value)
+    #expect(verdict.ours?.value == all.wakeup[2]!.value)
+    #expect(all.wakeup[2]!.value != busy.wakeup[2]!.value)
     #expect(
       ReportRenderer(RunAnalysis.analyze(store)).text().contains(
         "Expected numbers: custom, all phase, tolerance 25.0%"))
+  }
+}
+
+@Suite struct NoDataTests {
+  /// Out of Box with no busy interval (all inside the settle window); the others normal.
+  func store(emptyBusy: Bool = true) throws -> URL {
+    let cells = SyntheticStore.coverLetterCells(repetitions: 2).map { cell in
+      var copy = cell
+      if cell.modeID == "out-of-box" {
+        copy.settleMilliseconds = 1000
+        if emptyBusy { copy.busyPhase = .transition } else { copy.busy = { _ in [] } }
+      }
+      return copy
+    }
+    return try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 2))
+  }
+
+  @Test func anEmptyPhaseIsADashWithItsReasonNeverAZero() throws {
+    let run = try store()
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let outOfBox = try #require(analysis.group("out-of-box", [:]))
+    #expect(outOfBox.wakeup.allSatisfy { $0 == nil })
+    #expect(outOfBox.request.allSatisfy { $0 == nil })
+    #expect(outOfBox.nines.isEmpty)
+    #expect(outOfBox.noDataReason == "no busy interval outside the 1 s settle window")
+    let tables = ReportRenderer(analysis).tables()
+    #expect(
+      tables[0].text() == """
+        Wakeup latency (usec), busy phase, median of 2 repetitions
+        percentile  Out of Box  cpu_hotplug  cpu_paravirt
+        50.0th               -          100           200
+        90.0th               -          180           360
+        99.0th               -          198           396
+        99.9th               -         200?          400?
+        samples              0         1200          1200
+        intervals            0           12            12
+        -: no data for Out of Box: no busy interval outside the 1 s settle
+          window.
+        ?: a cell holds fewer samples than the percentile needs (the 99.9th
+          needs 1000); fewest per cell: cpu_hotplug 600, cpu_paravirt 600. Not a
+          measurement of that percentile.
+        samples, intervals: in the busy phase, summed over the cells.
+
+        """)
+    #expect(tables[1].text().contains("99.0th               -      198-198       396-396\n"))
+    let csv = ReportRenderer(analysis).csv()
+    #expect(csv.contains("busy,out-of-box,Out of Box,wakeup_us,99.0,,,,0,\n"))
+  }
+
+  @Test func intervalsWithoutSamplesAreNamedAsSuch() throws {
+    let run = try store(emptyBusy: false)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    #expect(
+      analysis.group("out-of-box", [:])?.noDataReason
+        == "12 busy intervals but no wakeup sample (did the workers ever wake?)")
+  }
+
+  @Test func titlesNeverCountZeroRepetitions() throws {
+    let cells = SyntheticStore.coverLetterCells(repetitions: 1).map { cell in
+      var copy = cell
+      copy.busyPhase = .transition
+      return copy
+    }
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 1))
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    ).text()
+    #expect(!text.contains("0 repetitions"))
+    #expect(text.contains("Wakeup latency (usec), busy phase, median across repetitions\n"))
+    #expect(
+      text.contains(
+        """
+        -: no data for Out of Box, cpu_hotplug, cpu_paravirt: no busy interval
+          outside the 500 ms settle window.
+        """))
+  }
+
+  @Test func plotsLeaveOutEmptySeriesAndSaySo() throws {
+    let run = try store()
+    defer { SyntheticStore.remove(run) }
+    let store = try RunStore.load(from: run)
+    let analysis = RunAnalysis.analyze(store, options: AnalysisOptions(resamples: 100))
+    let figures = PlotSet.figures(for: analysis, store: store)
+    #expect(figures.plots.map(\.name) == ["percentiles", "nines", "timeline"])
+    #expect(
+      figures.skipped == [
+        "percentiles and nines leave out Out of Box: no wakeup sample in the busy phase."
+      ])
+    let percentiles = try #require(figures.plots.first)
+    #expect(!percentiles.body.contains("Out of Box"))
+    #expect(!percentiles.data.contains("Out of Box"))
+  }
+}
+
+@Suite struct WidthTests {
+  @Test func everyLineFitsSeventyTwoColumnsWithLongReasonsIdsAndCommands() throws {
+    var cells = SyntheticStore.coverLetterCells(repetitions: 1)
+    let reason =
+      "noise host lpar2 reached 40 % busy in a busy phase, below the 75 % gate "
+      + "(/sys/fs/cgroup/pvbench.slice/noise-with-a-very-long-name/cpu.stat)"
+    cells.append(
+      SyntheticStore.Cell(
+        id: "paravirt-noise.stress.busy=10s-noise.stress.idle=10s-r12", modeID: "paravirt",
+        repetition: 12, status: .invalid, reasons: [reason, reason, reason],
+        busy: SyntheticStore.ramp(1)))
+    var manifest = SyntheticStore.manifest(cells: cells, repetitions: 1)
+    manifest.commandLine = [
+      "/home/someone/src/pvbench/.build/release/pvbench", "run",
+      "/home/someone/experiments/a-very-long-experiment-file-name-that-goes-on-and-on.yaml",
+    ]
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 50))
+    ).text()
+    for line in text.split(separator: "\n") {
+      #expect(line.count <= 72, "too wide (\(line.count)): \(line)")
+    }
+    // Said once, wrapped under the id and status.
+    #expect(text.components(separatedBy: "noise host lpar2 reached").count == 2)
+    #expect(
+      text.contains(
+        """
+        paravirt-noise.stress.busy=10s-noise.stress.idle=10s-r12  invalid
+            noise host lpar2 reached 40 % busy in a busy phase, below the 75 %
+            gate
+        """))
+  }
+
+  @Test func wrapCutsAWordLongerThanALine() {
+    #expect(
+      wrap(String(repeating: "x", count: 20), width: 8) == ["xxxxxxxx", "  xxxxxx", "  xxxxxx"])
+    // A word that fits a line of its own moves there whole.
+    #expect(
+      wrap("command: " + String(repeating: "y", count: 10), width: 12) == [
+        "command:", "  yyyyyyyyyy",
+      ])
+    #expect(wrap("a b c", width: 72) == ["a b c"])
+  }
+}
+
+@Suite struct StarvationTests {
+  /// The issue's starved cell: 1 wakeup sample (878 µs) in 11 busy intervals, 28 intervals
+  /// recorded where a 40 s runtime gives 40; beside it a normal cell.
+  func starved() throws -> URL {
+    var cells = [
+      SyntheticStore.Cell(
+        id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
+        busy: { $0 == 0 ? [878] : [] }, intervals: 14),
+      SyntheticStore.Cell(
+        id: "hotplug-r1", modeID: "hotplug", repetition: 1,
+        busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
+    ]
+    cells[0].idle = { _ in [] }
+    var manifest = SyntheticStore.manifest(
+      cells: cells, repetitions: 1, modes: Array(SyntheticStore.modes.prefix(2)))
+    manifest.workload = WorkloadRecord(
+      schbenchCommandLine: "schbench -m 1 -t 4 -r 40 -i 1", runtimeSeconds: 40,
+      intervalSeconds: 1)
+    return try SyntheticStore.write(cells, manifest: manifest)
+  }
+
+  @Test func requiredSamplesFollowTheTail() {
+    #expect(RunAnalysis.requiredSamples(forPercentile: 99.9) == 1000)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 99) == 100)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 90) == 10)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 50) == 2)
+    #expect(RunAnalysis.requiredSamples(forPercentile: 99.99) == 10_000)
+  }
+
+  @Test func aStarvedCellShowsItsCountsAndFlags() throws {
+    let run = try starved()
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let starved = try #require(analysis.group("out-of-box", [:]))
+    #expect(starved.cells.map(\.isShort) == [true])
+    #expect(starved.wakeup.map { $0?.tooFewSamples } == [true, true, true, true])
+    let hotplug = try #require(analysis.group("hotplug", [:]))
+    // 4000 samples in 20 busy intervals of 200: enough for every percentile.
+    #expect(hotplug.wakeup.map { $0?.tooFewSamples } == [false, false, false, false])
+    #expect(
+      ReportRenderer(analysis).tables()[0].text() == """
+        Wakeup latency (usec), busy phase, 1 repetition
+        percentile  Out of Box  cpu_hotplug
+        50.0th            878?         1000
+        90.0th            878?         1800
+        99.0th            878?         1980
+        99.9th            878?         2001
+        samples              1         4000
+        intervals           14           20
+        ?: a cell holds fewer samples than the percentile needs (the 50.0th
+          needs 2, the 90.0th needs 10, the 99.0th needs 100, the 99.9th needs
+          1000); fewest per cell: Out of Box 1. Not a measurement of that
+          percentile.
+        Out of Box: out-of-box-r1 has 28 of 40 intervals its runtime gives (the
+          interval thread was starved, or intervals were lost).
+        samples, intervals: in the busy phase, summed over the cells.
+
+        """)
+  }
+
+  @Test func compareNeverStarsAStarvedPercentile() throws {
+    // Four repetitions each: enough for the permutation test to reach 5 % (2/70).
+    func run(_ id: String, starved: Bool) throws -> URL {
+      let cells = (1...4).map { repetition in
+        var cell = SyntheticStore.Cell(
+          id: "out-of-box-r\(repetition)", modeID: "out-of-box", repetition: repetition,
+          busy: starved
+            ? { $0 == 0 ? [878] : [] } : { _ in (1...200).map { UInt64($0) * 16 } },
+          intervals: starved ? 14 : 20)
+        if starved { cell.idle = { _ in [] } }
+        return cell
+      }
+      return try SyntheticStore.write(
+        cells,
+        manifest: SyntheticStore.manifest(
+          runID: id, cells: cells, repetitions: 4, modes: [SyntheticStore.modes[0]]))
+    }
+    let a = try run("starved", starved: true)
+    let b = try run("normal", starved: false)
+    defer { [a, b].forEach(SyntheticStore.remove) }
+    let analyses = try [a, b].enumerated().map { index, url in
+      RunAnalysis.analyze(
+        try RunStore.load(from: url),
+        options: AnalysisOptions(seed: UInt64(index + 1), resamples: 100))
+    }
+    let comparison = RunComparison.compare(analyses, threshold: 0.1)
+    let p99 = try #require(comparison.rows.first { $0.metric == "99.0th" })
+    // HDR's bucket of 878 µs ends at 878.079 µs.
+    #expect(Int(p99.cells[0].value!) == 878)
+    #expect(p99.cells[1].change! < -2)
+    #expect(p99.cells[1].significance == .inconclusive)
+    // The same figures with enough samples behind them would be significant: the test
+    // of 4 against 4 distinct repetitions reaches 2/70.
+    let enough = RunComparison.judge(
+      Statistics.medianInterval([878, 878.1, 878.2, 878.3]),
+      Statistics.medianInterval([3168, 3169, 3170, 3171]))
+    #expect(enough.0 == .significant)
+    #expect(comparison.text().contains("99.0th  878?  3168 (-260.82%)~\n"))
+  }
+
+}
+
+@Suite struct HeaderTests {
+  @Test func theHeaderSaysEnoughToReproduceWithinSeventyTwoColumns() throws {
+    let cells = SyntheticStore.coverLetterCells(repetitions: 1)
+    var manifest = SyntheticStore.manifest(cells: cells, repetitions: 1)
+    manifest.environment = EnvironmentRecord(
+      pvbenchCommit: "c1bb510f00aa", controllerKernel: "6.12.48+deb13-amd64",
+      controllerCPUModel: "AMD EPYC 7B13 64-Core Processor", accelerator: "TCG",
+      qemuVersion: "QEMU emulator version 10.0.3 (Debian 1:10.0.3+ds-1)")
+    manifest.workload = WorkloadRecord(
+      schbenchCommandLine: "schbench -m 1 -t 4 -r 40 -w 0 -i 1 -s 100 -n 5 -F 256",
+      runtimeSeconds: 40, intervalSeconds: 1)
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let text = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 50))
+    ).text()
+    #expect(
+      text.contains(
+        """
+        pvbench 0.1.0 (commit c1bb510f00aa); started 2026-11-24T12:00:00Z, ended
+          2026-11-24T12:30:00Z
+        """))
+    #expect(
+      text.contains(
+        """
+        hypervisor host: AMD EPYC 7B13 64-Core Processor, kernel
+          6.12.48+deb13-amd64; QEMU emulator version 10.0.3 (Debian
+          1:10.0.3+ds-1), TCG
+        workload: schbench -m 1 -t 4 -r 40 -w 0 -i 1 -s 100 -n 5 -F 256
+        """))
+    for line in text.split(separator: "\n") { #expect(line.count <= 72, "\(line)") }
   }
 }

@@ -48,6 +48,10 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
 
   // MARK: qemu
 
+  package var accelerator: String? {
+    lock.withLock { guests?.accelerator.accelerator.rawValue.uppercased() }
+  }
+
   /// The qemu hosts that take part in the run (measure and noise roles).
   package var guestHosts: [HostSpec] {
     let names = [experiment.measure.host, experiment.noise?.host].compactMap { $0 }

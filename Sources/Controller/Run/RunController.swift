@@ -71,6 +71,7 @@ package final class RunController: @unchecked Sendable {
           + "\(facts.cores) cores x \(facts.threadsPerCore)")
       for recovery in facts.recovered ?? [] { progress.note("\(name): \(recovery.sentence)") }
     }
+    if let accelerator = connector.accelerator { manifest.environment?.accelerator = accelerator }
     try store.writeManifest(manifest)
 
     var complete = 0

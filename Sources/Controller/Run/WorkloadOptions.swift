@@ -13,6 +13,11 @@ extension RunController {
   /// measured host resolves them from its own online CPUs when the workload starts (as
   /// schbench does), never from the controller's.
   package func schbenchOptions(_ spec: SchbenchSpec, host: HostSpec?) -> SchbenchOptions {
+    Self.schbenchOptions(spec, host: host)
+  }
+
+  /// The schbench options a cell runs with `spec` on `host`; workers left out stay out.
+  package static func schbenchOptions(_ spec: SchbenchSpec, host: HostSpec?) -> SchbenchOptions {
     SchbenchOptions(
       messageThreads: spec.messageThreads,
       workersPerMessageThread: spec.workers,
@@ -23,6 +28,32 @@ extension RunController {
       cacheFootprintKilobytes: Int(spec.cacheFootprint.bytes / 1024), locking: spec.locking,
       requestsPerSecond: spec.requestsPerSecond, messageCPUs: spec.messageCPUs?.cpus,
       workerCPUs: spec.workerCPUs?.cpus)
+  }
+
+  /// `options` as a schbench command line with schbench's short flags, for report headers.
+  package static func schbenchCommandLine(_ options: SchbenchOptions) -> String {
+    var words = ["schbench", "-m", "\(options.messageThreads)"]
+    // Without -t, schbench (and pvbench on the measured host) takes the host's CPUs.
+    if let workers = options.workersPerMessageThread { words += ["-t", "\(workers)"] }
+    words += [
+      "-r", "\(options.runtimeSeconds)", "-w", "\(options.warmupSeconds)",
+      "-i", "\(options.intervalSeconds)", "-s", "\(options.sleepMicroseconds)",
+      "-n", "\(options.operations)", "-F", "\(options.cacheFootprintKilobytes)",
+    ]
+    if !options.locking { words.append("-L") }
+    if let rps = options.requestsPerSecond { words += ["-R", "\(rps)"] }
+    if let cpus = options.messageCPUs { words += ["-M", CPUSet.format(cpus)] }
+    if let cpus = options.workerCPUs { words += ["-W", CPUSet.format(cpus)] }
+    return words.joined(separator: " ")
+  }
+
+  /// The workload record of the manifest for `experiment`'s measure host.
+  package static func workloadRecord(_ experiment: Experiment) -> WorkloadRecord {
+    let host = experiment.hosts.first { $0.name == experiment.measure.host }
+    let options = schbenchOptions(experiment.measure.schbench, host: host)
+    return WorkloadRecord(
+      schbenchCommandLine: schbenchCommandLine(options), runtimeSeconds: options.runtimeSeconds,
+      intervalSeconds: options.intervalSeconds, requestsPerSecond: options.requestsPerSecond)
   }
 
   package func stressOptions(_ spec: StressSpec, runtime: SchbenchSpec) -> StressOptions {

@@ -55,6 +55,11 @@ package struct ExperimentDecoder {
       checkModeCPUs(modes, on: measureHost, reader: map.optional("modes"))
     }
     checkPool(pool, hosts: hosts, map: map)
+    if let measure, let noise, let settle {
+      checkSchedule(
+        noise: noise, settle: settle, interval: measure.schbench.interval,
+        reader: map.optional("noise"))
+    }
 
     guard sink.diagnostics.count == before, let name, let measure, let trigger, let settle,
       let repetitions, let maxFailures, !hosts.isEmpty, !modes.isEmpty
@@ -64,6 +69,45 @@ package struct ExperimentDecoder {
       noise: noise, modes: modes, trigger: trigger, settle: settle, sweep: sweep,
       repetitions: repetitions, expect: expect, report: report,
       maxConsecutiveFailures: maxFailures)
+  }
+
+  /// Fewest clean intervals per phase and cycle below which the schedule is warned about.
+  package static let minimumCleanIntervals = 3
+
+  /// Refuses a busy or idle phase in which no interval can be tagged with it, and warns
+  /// when fewer than `minimumCleanIntervals` clean intervals per phase and cycle remain.
+  ///
+  /// An interval is clean when it starts at least `settle` after an edge and ends by the
+  /// next edge (`PhaseTagger`). Intervals are not aligned with edges, so a phase of length
+  /// L holds at least ⌊(L − settle) / interval⌋ − 1 clean intervals, and none at all when
+  /// L ≤ settle + interval.
+  func checkSchedule(
+    noise: NoiseSpec, settle: DurationValue, interval: DurationValue, reader: NodeReader?
+  ) {
+    guard interval.nanoseconds > 0,
+      let stress = reader?.mapping(allowed: ["host", "stress"])?.optional("stress")?
+        .mapping(allowed: ["busy", "idle", "workers", "engine"])
+    else { return }
+    for (name, length) in [("busy", noise.stress.busy), ("idle", noise.stress.idle)] {
+      guard let node = stress.optional(name) else { continue }
+      let article = name == "idle" ? "an" : "a"
+      let window = settle.nanoseconds + interval.nanoseconds
+      if length.nanoseconds <= window {
+        node.error(
+          "no interval can be tagged \(name): \(article) \(name) phase of \(length) is not longer than "
+            + "'settle' (\(settle)) plus 'measure.schbench.interval' (\(interval)), so every "
+            + "interval lies within the settle window of an edge; make it longer than "
+            + "\(DurationValue(nanoseconds: window)) or shorten 'settle'")
+        continue
+      }
+      let clean = (length.nanoseconds - settle.nanoseconds) / interval.nanoseconds - 1
+      if clean < Self.minimumCleanIntervals {
+        node.warning(
+          "\(article) \(name) phase of \(length) leaves as few as \(clean) clean "
+            + "interval\(clean == 1 ? "" : "s") of \(interval) per cycle after the \(settle) "
+            + "settle window (at least \(Self.minimumCleanIntervals) give stable percentiles)")
+      }
+    }
   }
 
   // MARK: Hosts

@@ -21,6 +21,8 @@ package struct LoadedExperiment: Sendable {
   package var text: String
   package var experiment: Experiment
   package var points: [SweepPoint]
+  /// Problems that do not stop the run (a schedule with few clean intervals), in file order.
+  package var warnings: [Diagnostic] = []
 }
 
 /// Reads an experiment file and reports every problem in it at once.
@@ -94,7 +96,12 @@ package enum ExperimentLoader {
       }
       throw SpecError(diagnostics: ordered.map(\.element))
     }
-    return LoadedExperiment(path: path, text: text, experiment: base, points: points)
+    let warnings = sink.warnings.enumerated().sorted {
+      ($0.element.line ?? 0, $0.element.column ?? 0, $0.offset)
+        < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
+    }.map(\.element)
+    return LoadedExperiment(
+      path: path, text: text, experiment: base, points: points, warnings: warnings)
   }
 
   /// Turns libyaml's errors into `path:line:column` diagnostics.

@@ -19,6 +19,8 @@ package struct NodeReader {
 
   package func error(_ message: String) { sink.error(message, at: mark, keyPath: keyPath) }
 
+  package func warning(_ message: String) { sink.warning(message, at: mark, keyPath: keyPath) }
+
   package func child(_ key: String, _ node: Node) -> NodeReader {
     NodeReader(node: node, path: path + [key], sink: sink)
   }

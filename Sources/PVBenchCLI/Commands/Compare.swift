@@ -11,8 +11,9 @@ extension PVBench {
       commandName: "compare",
       abstract: "Compare runs mmtests-style against a baseline run.",
       discussion: """
-        Each cell shows the value and the signed change; significance from bootstrap \
-        intervals. Exits 5 when a regression exceeds --threshold.
+        Each cell shows the value and the signed change; significance from a permutation \
+        test of the repetitions' medians. Exits 5 when a regression exceeds --threshold, \
+        else 6 when some change is inconclusive (runs too short to tell).
         """
     )
 
@@ -25,8 +26,12 @@ extension PVBench {
     @Option(help: "Worsening that counts as a regression, e.g. '10%'.")
     var threshold = "10%"
 
-    @Option(help: "Which intervals to compare: busy, idle or all.")
-    var phase: PhaseSelection = .busy
+    @Option(
+      help: """
+        Which intervals to compare: busy, idle or all (default: the baseline experiment's \
+        report.phase, else busy).
+        """)
+    var phase: PhaseSelection?
 
     @Option(help: "Seed of the bootstrap.")
     var seed: UInt64 = 1
@@ -58,9 +63,13 @@ extension PVBench {
         folders.insert(baseline, at: 0)
       }
       var analyses: [RunAnalysis] = []
+      var chosenPhase = phase
       for (index, path) in folders.enumerated() {
         do {
           let store = try RunStore.load(from: URL(fileURLWithPath: path))
+          // Every run is compared over the same phase: the baseline's default when not given.
+          let phase = chosenPhase ?? store.manifest.defaultReportPhase
+          chosenPhase = phase
           analyses.append(
             RunAnalysis.analyze(
               store,
@@ -76,6 +85,9 @@ extension PVBench {
       print(comparison.text(), terminator: "")
       if !comparison.regressions.isEmpty {
         throw ExitStatus.regression.exitCode
+      }
+      if !comparison.inconclusive.isEmpty {
+        throw ExitStatus.inconclusive.exitCode
       }
     }
   }

@@ -29,8 +29,12 @@ extension PVBench {
     @Option(help: "Output format on standard output: text, markdown, csv, json or html.")
     var format: ReportFormat = .text
 
-    @Option(help: "Which intervals the tables describe: busy, idle or all.")
-    var phase: PhaseSelection = .busy
+    @Option(
+      help: """
+        Which intervals the tables describe: busy, idle or all (default: the experiment's \
+        report.phase, else busy).
+        """)
+    var phase: PhaseSelection?
 
     @Option(help: "Folder for plots and report.html (default RUN_DIR/report).")
     var output: String?
@@ -75,7 +79,8 @@ extension PVBench {
       let analysis = RunAnalysis.analyze(
         store,
         options: AnalysisOptions(
-          phase: phase, seed: seed, resamples: resamples, intervalChoice: intervals),
+          phase: phase ?? store.manifest.defaultReportPhase, seed: seed, resamples: resamples,
+          intervalChoice: intervals),
         timelineCell: timelineCell)
       let writer = ReportWriter(
         gnuplot: Gnuplot(path: gnuplot), plots: !noPlots)
@@ -89,6 +94,7 @@ extension PVBench {
         throw ExitStatus.runtimeFailure.exitCode
       }
       if let warning = written.warning { printError(warning) }
+      for skipped in written.skippedPlots { printError("pvbench report: \(skipped)") }
       let renderer = ReportRenderer(analysis)
       switch format {
       case .text: print(renderer.text(), terminator: "")

@@ -180,7 +180,32 @@ extension PVBench {
         },
         plannedCells: plan.cells.map(\.id), scheduleDescription: schedule,
         sweepKeys: experiment.sweep.map(\.keyPath), repetitions: experiment.repetitions,
-        reportPercentiles: experiment.report.percentiles, expect: expect)
+        reportPercentiles: experiment.report.percentiles, expect: expect,
+        reportPhase: experiment.report.phase,
+        workload: RunController.workloadRecord(experiment),
+        environment: environment(experiment))
+    }
+
+    /// This machine (the guests' hypervisor), QEMU when the experiment boots guests, and
+    /// the pvbench commit.
+    static func environment(_ experiment: Experiment) -> EnvironmentRecord {
+      let paths = HostPaths(root: "/")
+      let usesQEMU = experiment.hosts.contains {
+        if case .qemu = $0.transport { return true }
+        return false
+      }
+      var qemuVersion: String?
+      if usesQEMU, let qemu = Executables.find("qemu-system-x86_64"),
+        let result = try? ChildProcess.collect(qemu, ["--version"], timeout: 10),
+        result.status == 0
+      {
+        qemuVersion = result.stdout.split(separator: "\n").first.map(String.init)
+      }
+      return EnvironmentRecord(
+        pvbenchCommit: PVBenchCommit.current,
+        controllerKernel: paths.readTrimmed(
+          "/proc/sys/kernel/osrelease") ?? "unknown",
+        controllerCPUModel: paths.cpuModel() ?? "unknown", qemuVersion: qemuVersion)
     }
   }
 }

@@ -69,24 +69,44 @@ extension RunAnalysis {
       let estimates = estimate(
         cells: cells, phase: options.phase, percentiles: percentiles, options: options,
         seed: seed)
-      usedMethods.formUnion((estimates.wakeup + [estimates.rps].compactMap { $0 }).map(\.method))
+      usedMethods.formUnion(
+        (estimates.wakeup.compactMap { $0 } + [estimates.rps].compactMap { $0 }).map(\.method))
       var pooled: [SparseHistogram] = []
       var intervals = 0
+      var counts: [CellCounts] = []
       for cell in cells {
         let inPhase = cell.intervals.filter { options.phase.includes($0.phase) }
-        pooled.append(SparseHistogram.merged(inPhase.map(\.wakeup)))
+        let wakeup = SparseHistogram.merged(inPhase.map(\.wakeup))
+        pooled.append(wakeup)
         intervals += inPhase.count
+        counts.append(
+          CellCounts(
+            id: cell.id, intervals: inPhase.count, wakeupSamples: wakeup.total,
+            requestSamples: inPhase.reduce(0) { $0 + $1.request.total },
+            recordedIntervals: cell.intervals.count,
+            expectedIntervals: manifest.workload?.expectedIntervals))
       }
       let merged = SparseHistogram.merged(pooled)
-      let nines = ninesPercentiles.map {
-        NinesPoint(
-          percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
-      }
+      let wakeupEstimates = markThin(
+        estimates.wakeup, percentiles: percentiles, counts: counts.map(\.wakeupSamples))
+      let requestEstimates = markThin(
+        estimates.request, percentiles: percentiles, counts: counts.map(\.requestSamples))
+      // No sample, no curve: an empty histogram would read as 0 µs at every percentile.
+      let nines =
+        merged.total == 0
+        ? []
+        : ninesPercentiles.map {
+          NinesPoint(
+            percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
+        }
       groups.append(
         GroupStats(
           key: key, label: labels[key.modeID] ?? key.modeID, cellIDs: cells.map(\.id),
-          intervals: intervals, wakeupSamples: merged.total, wakeup: estimates.wakeup,
-          request: estimates.request, rps: estimates.rps, steal: steal(cells), nines: nines))
+          intervals: intervals, wakeupSamples: merged.total, cells: counts,
+          wakeup: wakeupEstimates, request: requestEstimates, rps: estimates.rps,
+          noDataReason: merged.total > 0
+            ? nil : noDataReason(cells, phase: options.phase, intervals: intervals),
+          steal: steal(cells), nines: nines))
     }
 
     var timings: [ModeTimingSummary] = []
@@ -120,14 +140,18 @@ extension RunAnalysis {
     var notes: [String] = []
     if usedMethods.contains(.repetitions) {
       notes.append(
-        "Values are medians across repetitions; [lo, hi] is a 95 % percentile bootstrap "
-          + "over repetitions (\(options.resamples) resamples, seed \(options.seed)).")
+        "Values are medians across repetitions. With n repetitions the interval is the "
+          + "distribution-free order-statistic interval of the median: the range (min-max) "
+          + "below six repetitions, which holds the median 50 % of the time for 2, 75 % for 3, "
+          + "87.5 % for 4 and 93.8 % for 5; from six on, the narrowest one that holds it at "
+          + "least 95 % of the time. Each table says which.")
     }
     if usedMethods.contains(.intervals) {
       notes.append(
-        "[lo, hi] is a 95 % percentile bootstrap over the \(options.phase.rawValue) intervals "
-          + "inside each cell (\(options.resamples) resamples, seed \(options.seed)); it assumes "
-          + "intervals are exchangeable.")
+        "With one repetition the interval is a 95 % moving-block bootstrap over the "
+          + "\(options.phase.rawValue) intervals of the cell (\(options.resamples) resamples, "
+          + "seed \(options.seed)), blocks as long as the intervals' autocorrelation asks; it "
+          + "is within one run and leaves out run-to-run variation.")
     }
     if usedMethods.contains(.single) {
       notes.append("One repetition: the interval is the single value (no spread measured).")
@@ -143,7 +167,7 @@ extension RunAnalysis {
   static func estimate(
     cells: [StoredCell], phase: PhaseSelection, percentiles: [Double], options: AnalysisOptions,
     seed: UInt64
-  ) -> (wakeup: [Estimate], request: [Estimate], rps: Estimate?) {
+  ) -> (wakeup: [Estimate?], request: [Estimate?], rps: Estimate?) {
     let perCell = cells.map { cell in
       cell.intervals.filter { phase.includes($0.phase) }
     }.filter { !$0.isEmpty }
@@ -154,36 +178,86 @@ extension RunAnalysis {
     case .intervals: useIntervals = true
     }
     if useIntervals {
-      let wakeup = IntervalBootstrap.percentileEstimates(
-        cells: perCell.map { $0.map(\.wakeup) }, percentiles: percentiles, scale: 1.0 / 1000,
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup"))
-      let request = IntervalBootstrap.percentileEstimates(
-        cells: perCell.map { $0.map(\.request) }, percentiles: percentiles, scale: 1.0 / 1000,
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "request"))
+      let none = percentiles.map { _ -> Estimate? in nil }
+      let wakeup =
+        IntervalBootstrap.percentileEstimates(
+          cells: perCell.map { $0.map(\.wakeup) }, percentiles: percentiles, scale: 1.0 / 1000,
+          resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup"))
+        ?? none
+      let request =
+        IntervalBootstrap.percentileEstimates(
+          cells: perCell.map { $0.map(\.request) }, percentiles: percentiles, scale: 1.0 / 1000,
+          resamples: options.resamples, seed: SeededGenerator.derive(seed, "request"))
+        ?? none
       let rps = IntervalBootstrap.meanEstimate(
         cells: perCell.map { $0.map(\.rps) }, resamples: options.resamples,
         seed: SeededGenerator.derive(seed, "rps"))
       return (wakeup, request, rps)
     }
-    let wakeupMerged = perCell.map { SparseHistogram.merged($0.map(\.wakeup)) }
-    let requestMerged = perCell.map { SparseHistogram.merged($0.map(\.request)) }
-    let wakeup = percentiles.enumerated().map { index, p in
-      Statistics.bootstrapMedian(
-        wakeupMerged.map { Double($0.value(atPercentile: p)) / 1000 },
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup\(index)"))
+    // A cell without a sample in the phase has no percentile: it is left out, never a 0.
+    let wakeupMerged = perCell.map { SparseHistogram.merged($0.map(\.wakeup)) }.filter {
+      $0.total > 0
     }
-    let request = percentiles.enumerated().map { index, p in
-      Statistics.bootstrapMedian(
-        requestMerged.map { Double($0.value(atPercentile: p)) / 1000 },
-        resamples: options.resamples, seed: SeededGenerator.derive(seed, "request\(index)"))
+    let requestMerged = perCell.map { SparseHistogram.merged($0.map(\.request)) }.filter {
+      $0.total > 0
+    }
+    let wakeup = percentiles.enumerated().map { index, p -> Estimate? in
+      wakeupMerged.isEmpty
+        ? nil
+        : Statistics.medianInterval(wakeupMerged.map { Double($0.value(atPercentile: p)) / 1000 })
+    }
+    let request = percentiles.enumerated().map { index, p -> Estimate? in
+      requestMerged.isEmpty
+        ? nil
+        : Statistics.medianInterval(
+          requestMerged.map { Double($0.value(atPercentile: p)) / 1000 })
     }
     let rpsValues = perCell.map { $0.reduce(0) { $0 + $1.rps } / Double($0.count) }
     let rps =
       rpsValues.isEmpty
       ? nil
-      : Statistics.bootstrapMedian(
-        rpsValues, resamples: options.resamples, seed: SeededGenerator.derive(seed, "rps"))
+      : Statistics.medianInterval(rpsValues)
     return (wakeup, request, rps)
+  }
+
+  /// The fewest samples that can hold a percentile: the 99.9th needs 1000 (one sample
+  /// beyond it), the 99th 100, the 90th 10, the 50th 2.
+  public static func requiredSamples(forPercentile percentile: Double) -> UInt64 {
+    guard percentile < 100 else { return UInt64.max }
+    // The epsilon keeps 100 / 0.1 (1000.00000000006 in floating point) at 1000.
+    return UInt64(max(1, (100 / (100 - percentile) - 1e-9).rounded(.up)))
+  }
+
+  /// Marks each estimate whose every cell did not hold enough samples for its percentile.
+  ///
+  /// A cell without a sample is not in the estimate, so it does not make it thin; the
+  /// fewest samples among the others decide.
+  static func markThin(_ estimates: [Estimate?], percentiles: [Double], counts: [UInt64])
+    -> [Estimate?]
+  {
+    let fewest = counts.filter { $0 > 0 }.min() ?? 0
+    return zip(estimates, percentiles).map { estimate, percentile in
+      guard var estimate else { return nil }
+      estimate.tooFewSamples = fewest < requiredSamples(forPercentile: percentile)
+      return estimate
+    }
+  }
+
+  /// Why `cells` hold no wakeup sample in `phase`, as a clause for a note under a table.
+  static func noDataReason(_ cells: [StoredCell], phase: PhaseSelection, intervals: Int)
+    -> String
+  {
+    guard intervals == 0 else {
+      return "\(intervals) \(phase.rawValue) interval\(intervals == 1 ? "" : "s") but no "
+        + "wakeup sample (did the workers ever wake?)"
+    }
+    guard phase != .all else { return "no interval recorded" }
+    let settles = Set(cells.compactMap { $0.summary?.settleMilliseconds })
+    guard settles.count == 1, let settle = settles.first, settle > 0 else {
+      return "no \(phase.rawValue) interval outside the settle window after each edge"
+    }
+    return "no \(phase.rawValue) interval outside the \(Format.duration(milliseconds: settle)) "
+      + "settle window"
   }
 
   /// Median across cells of each cell's mean steal %, per phase, with its source.
@@ -230,7 +304,7 @@ extension RunAnalysis {
         ).wakeup
       for (index, row) in published.enumerated() {
         let theirs = row.microseconds
-        let ours = estimates.isEmpty ? nil : estimates[index]
+        let ours: Estimate? = estimates.isEmpty ? nil : estimates[index]
         let difference = ours.map { theirs == 0 ? 0 : ($0.value - theirs) / theirs }
         verdicts.append(
           ExpectVerdict(

@@ -69,15 +69,41 @@ public struct GroupStats: Codable, Sendable {
   /// Intervals and wakeup samples in the selected phase, summed over the valid cells.
   public var intervals: Int
   public var wakeupSamples: UInt64
-  /// Wakeup latency in µs, one estimate per report percentile.
-  public var wakeup: [Estimate]
-  /// Request latency in µs, one estimate per report percentile.
-  public var request: [Estimate]
+  /// Per valid cell: its intervals and samples in the phase, and whether it is short.
+  public var cells: [CellCounts]
+  /// Wakeup latency in µs, one estimate per report percentile; nil when no valid cell has a
+  /// wakeup sample in the phase (no data is never a number).
+  public var wakeup: [Estimate?]
+  /// Request latency in µs, one estimate per report percentile; nil as for `wakeup`.
+  public var request: [Estimate?]
   public var rps: Estimate?
+  /// Why the phase holds no wakeup sample (e.g. "no busy interval outside the 1 s settle
+  /// window"); nil when it holds some.
+  public var noDataReason: String?
   /// Steal for busy, idle, transition and all.
   public var steal: [StealFigure]
   /// Latency by percentile (µs) over the pooled intervals of every valid cell: the nines curve.
   public var nines: [NinesPoint]
+}
+
+/// One cell's intervals and samples in the selected phase, against what its runtime gives.
+public struct CellCounts: Codable, Sendable, Equatable {
+  public var id: String
+  /// Intervals in the phase.
+  public var intervals: Int
+  /// Wakeup and request samples in the phase.
+  public var wakeupSamples: UInt64
+  public var requestSamples: UInt64
+  /// Intervals in every phase, and how many the runtime should give (`-r` / `-i`; nil when
+  /// the manifest does not say).
+  public var recordedIntervals: Int
+  public var expectedIntervals: Int?
+
+  /// Fewer intervals than the runtime gives, beyond the one the end of a cell may cut: the
+  /// thread that snapshots intervals was starved, or intervals were lost.
+  public var isShort: Bool {
+    expectedIntervals.map { recordedIntervals + 1 < $0 } ?? false
+  }
 }
 
 /// One point of a nines curve.

@@ -1,15 +1,31 @@
 import Vocabulary
 
+/// What a comparison of one figure can say.
+public enum Significance: String, Sendable, Equatable {
+  /// The exact rank test of the repetitions rejects "no difference" at the 5 % level.
+  case significant
+  /// It does not.
+  case notSignificant = "not significant"
+  /// The runs are too short to tell: too few repetitions for any data to reach the 5 %
+  /// level, one repetition (no run-to-run variation measured), or a percentile held by
+  /// fewer samples than it needs.
+  case inconclusive
+}
+
 /// One figure of one (mode, point) in every run compared.
 public struct ComparisonCell: Sendable, Equatable {
   /// The run's value, nil when that run has no valid cell there.
   public var value: Double?
   /// Change against the baseline as a fraction, signed so that positive is better.
   public var change: Double?
-  /// 95 % bootstrap interval of (run − baseline) in the metric's unit.
-  public var differenceInterval: ClosedRange<Double>?
-  /// Whether that interval excludes zero.
-  public var significant: Bool
+  /// The rank test's p-value of the run against the baseline; nil when not tested.
+  public var pValue: Double?
+  public var significance: Significance
+  /// The run's figure came from fewer samples than its percentile needs.
+  public var tooFewSamples = false
+
+  /// Whether the change is significant.
+  public var significant: Bool { significance == .significant }
 }
 
 /// One row: a metric of one group across runs (index 0 is the baseline).
@@ -34,6 +50,11 @@ public struct RunComparison: Sendable {
   public var notShared: [String]
   /// Allowed worsening, as a fraction (0.10 for `10%`).
   public var threshold: Double
+
+  /// Rows where some run's change could not be judged (`Significance.inconclusive`).
+  public var inconclusive: [ComparisonRow] {
+    rows.filter { row in row.cells.dropFirst().contains { $0.significance == .inconclusive } }
+  }
 
   /// Rows whose change is significant and worse than the threshold.
   public var regressions: [ComparisonRow] {
@@ -77,7 +98,7 @@ public struct RunComparison: Sendable {
       }
       if present.allSatisfy({ $0.rps != nil }) {
         rows.append(
-          row(key, present[0].label, "rps", lowerIsBetter: false, present.map { $0.rps! }))
+          row(key, present[0].label, "rps", lowerIsBetter: false, present.map(\.rps)))
       }
     }
     return RunComparison(
@@ -87,26 +108,43 @@ public struct RunComparison: Sendable {
 
   static func row(
     _ key: GroupKey, _ label: String, _ metric: String, lowerIsBetter: Bool,
-    _ estimates: [Estimate]
+    _ estimates: [Estimate?]
   ) -> ComparisonRow {
-    let base = estimates[0]
     let cells = estimates.enumerated().map { index, estimate -> ComparisonCell in
-      guard index > 0 else {
+      // No sample on either side: no value, no change, nothing to judge.
+      guard index > 0, let base = estimates[0], let estimate else {
         return ComparisonCell(
-          value: base.value, change: nil, differenceInterval: nil, significant: false)
+          value: estimate?.value, change: nil, pValue: nil,
+          significance: index > 0 ? .inconclusive : .notSignificant,
+          tooFewSamples: estimate?.tooFewSamples ?? false)
       }
       let change: Double? =
         base.value == 0
         ? nil
         : (lowerIsBetter ? base.value - estimate.value : estimate.value - base.value) / base.value
-      let interval = Statistics.differenceInterval(base, estimate)
-      let significant = interval.map { $0.low > 0 || $0.high < 0 } ?? false
+      let (significance, p) = judge(base, estimate)
       return ComparisonCell(
-        value: estimate.value, change: change,
-        differenceInterval: interval.map { $0.low...$0.high }, significant: significant)
+        value: estimate.value, change: change, pValue: p, significance: significance,
+        tooFewSamples: estimate.tooFewSamples)
     }
     return ComparisonRow(
       key: key, label: label, metric: metric, lowerIsBetter: lowerIsBetter, cells: cells)
+  }
+
+  /// The test level: a difference is significant when p ≤ 0.05.
+  public static let level = 0.05
+
+  /// Judges `estimate` against `base`: an exact two-sided Wilcoxon–Mann–Whitney
+  /// permutation test of their repetitions' values, or inconclusive when the runs cannot
+  /// tell (see `Significance`).
+  static func judge(_ base: Estimate, _ estimate: Estimate) -> (Significance, Double?) {
+    guard !base.tooFewSamples, !estimate.tooFewSamples,
+      base.method == .repetitions, estimate.method == .repetitions,
+      !base.cellValues.isEmpty, !estimate.cellValues.isEmpty
+    else { return (.inconclusive, nil) }
+    let test = Statistics.permutationTest(base.cellValues, estimate.cellValues, seed: 1)
+    guard test.smallestP <= level else { return (.inconclusive, test.p) }
+    return (test.p <= level ? .significant : .notSignificant, test.p)
   }
 
   /// Sentences naming the set-up that differs from the baseline.
@@ -171,18 +209,27 @@ public struct RunComparison: Sendable {
         [row.metric]
           + row.cells.enumerated().map { index, cell in
             let value =
-              cell.value.map { row.lowerIsBetter ? Format.micros($0) : Format.rate($0) } ?? "-"
+              (cell.value.map { row.lowerIsBetter ? Format.micros($0) : Format.rate($0) } ?? "-")
+              + (cell.tooFewSamples ? Format.thinMark : "")
             guard index > 0, let change = cell.change else { return value }
-            return "\(value) (\(Format.change(change)))\(cell.significant ? "*" : "")"
+            let mark =
+              switch cell.significance {
+              case .significant: "*"
+              case .inconclusive: "~"
+              case .notSignificant: ""
+              }
+            return "\(value) (\(Format.change(change)))\(mark)"
           }
       }
       out += "\n" + TextTable(title: title, header: header, rows: tableRows).text(width: 72)
     }
     var notes = [
-      "Change: positive is better (lower latency, higher rps). * = significant: the 95 % "
-        + "percentile-bootstrap interval of the difference of medians (runs resampled "
-        + "independently, over repetitions, or over intervals with one repetition) excludes "
-        + "zero. Regression: significant and worse than "
+      "Change: positive is better (lower latency, higher rps). * = significant: an exact "
+        + "two-sided Wilcoxon-Mann-Whitney test of the repetitions (every split of the pooled "
+        + "repetitions) gives p <= 0.05. ~ = inconclusive: the runs are too short to tell "
+        + "(with 3 repetitions each no data can reach p <= 0.05; 4 each can), one "
+        + "repetition (no run-to-run variation measured), or ?: fewer samples than the "
+        + "percentile needs (the 99.9th needs 1000). Regression: significant and worse than "
         + Format.percent(threshold * 100) + "."
     ]
     if !notShared.isEmpty {
@@ -193,6 +240,12 @@ public struct RunComparison: Sendable {
       notes.append(contentsOf: setupDifferences.map { "- " + $0 })
     }
     let regressed = regressions
+    let unclear = inconclusive
+    if !unclear.isEmpty {
+      notes.append(
+        "Inconclusive: " + unclear.map { "\($0.label) \($0.metric)" }.joined(separator: ", ")
+          + ".")
+    }
     notes.append(
       regressed.isEmpty
         ? "No regression beyond the threshold."

@@ -42,24 +42,66 @@ public enum PlotSet {
     "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
   }
 
+  /// The figures of a run, and what was left out of them for want of data.
+  public struct Figures: Sendable, Equatable {
+    public var plots: [Plot]
+    /// One sentence per series or figure left out because it has no sample.
+    public var skipped: [String]
+  }
+
   /// Every figure for the run: percentiles and nines per point, the sweep, one timeline.
-  public static func plots(for analysis: RunAnalysis, store: RunStore?) -> [Plot] {
+  ///
+  /// A mode without a wakeup sample in the phase is left out of a figure (gnuplot cannot
+  /// draw an empty series), and a figure with no series left is not drawn; `skipped` says
+  /// which, so no figure silently shows less than the tables.
+  public static func figures(for analysis: RunAnalysis, store: RunStore?) -> Figures {
     var plots: [Plot] = []
+    var skipped: [String] = []
     let renderer = ReportRenderer(analysis)
     let many = analysis.points.count > 1
+    let phase = analysis.phase.rawValue
     for (number, point) in analysis.points.enumerated() {
-      let groups = renderer.groups(at: point)
-      guard !groups.isEmpty else { continue }
+      let all = renderer.groups(at: point)
+      guard !all.isEmpty else { continue }
+      let groups = all.filter { $0.noDataReason == nil }
       let suffix = many ? "-\(number + 1)" : ""
       let pointText = renderer.pointSuffix(point)
-      plots.append(percentiles(analysis, groups, name: "percentiles\(suffix)", pointText))
-      plots.append(nines(analysis, groups, name: "nines\(suffix)", pointText))
+      let names = ["percentiles\(suffix)", "nines\(suffix)"]
+      let empty = all.filter { $0.noDataReason != nil }.map(\.label)
+      if groups.isEmpty {
+        skipped.append(
+          "\(names.joined(separator: " and ")) not drawn: no mode has a wakeup sample in the "
+            + "\(phase) phase\(pointText).")
+        continue
+      }
+      if !empty.isEmpty {
+        skipped.append(
+          "\(names.joined(separator: " and ")) leave out \(empty.joined(separator: ", ")): "
+            + "no wakeup sample in the \(phase) phase\(pointText).")
+      }
+      plots.append(percentiles(analysis, groups, name: names[0], pointText))
+      plots.append(nines(analysis, groups, name: names[1], pointText))
     }
-    if many, let sweep = sweep(analysis, renderer) { plots.append(sweep) }
+    if many {
+      if let sweep = sweep(analysis, renderer) {
+        plots.append(sweep)
+      } else {
+        skipped.append("sweep not drawn: no mode has a wakeup sample at any sweep point.")
+      }
+    }
     if let id = analysis.timelineCellID, let cell = store?.cells.first(where: { $0.id == id }) {
-      plots.append(timeline(analysis, cell))
+      if cell.intervals.contains(where: { $0.wakeup.total > 0 }) {
+        plots.append(timeline(analysis, cell))
+      } else {
+        skipped.append("timeline not drawn: cell \(id) has no wakeup sample in any interval.")
+      }
     }
-    return plots
+    return Figures(plots: plots, skipped: skipped)
+  }
+
+  /// Every figure for the run (see `figures(for:store:)`).
+  public static func plots(for analysis: RunAnalysis, store: RunStore?) -> [Plot] {
+    figures(for: analysis, store: store).plots
   }
 
   static func percentiles(
@@ -70,9 +112,11 @@ public enum PlotSet {
     for (index, p) in analysis.percentiles.enumerated() {
       data += "\"\(PercentileKey(p).label)\""
       for group in groups {
-        let estimate = group.wakeup[index]
+        // `?` is gnuplot's missing value: a bar left out, never drawn at zero.
         data +=
-          " \(dataNumber(estimate.value)) \(dataNumber(estimate.low)) \(dataNumber(estimate.high))"
+          group.wakeup[index].map {
+            " \(dataNumber($0.value)) \(dataNumber($0.low)) \(dataNumber($0.high))"
+          } ?? " ? ? ?"
       }
       data += "\n"
     }
@@ -90,6 +134,7 @@ public enum PlotSet {
       set logscale y
       set grid ytics
       set key top left
+      set datafile missing '?'
       set style data histograms
       set style histogram errorbars gap 2 lw 1
       set style fill pattern 0 border -1
@@ -139,20 +184,27 @@ public enum PlotSet {
   static func sweep(_ analysis: RunAnalysis, _ renderer: ReportRenderer) -> Plot? {
     let chosen = analysis.percentiles.indices.filter { analysis.percentiles[$0] >= 99 }
     let columns = chosen.isEmpty ? Array(analysis.percentiles.indices.suffix(2)) : chosen
-    let modes = analysis.modesWithData
+    // A mode with no sample at any point would be an empty series: gnuplot refuses those.
+    let modes = analysis.modesWithData.filter { mode in
+      analysis.groups.contains { $0.key.modeID == mode.id && $0.noDataReason == nil }
+    }
+    guard !modes.isEmpty else { return nil }
     var data = "# index point"
     for mode in modes {
       for index in columns {
         data += " \(quote("\(mode.label) \(PercentileKey(analysis.percentiles[index]).name)"))"
       }
     }
-    data += "\n# wakeup latency in microseconds (median across repetitions); ? = no valid cell\n"
+    data +=
+      "\n# wakeup latency in microseconds (median across repetitions); ? = no valid cell or "
+      + "no sample\n"
     for (number, point) in analysis.points.enumerated() {
       data += "\(number) \"\(renderer.sweepLabel(point))\""
       for mode in modes {
         for index in columns {
           data +=
-            " " + (analysis.group(mode.id, point).map { dataNumber($0.wakeup[index].value) } ?? "?")
+            " "
+            + (analysis.group(mode.id, point)?.wakeup[index].map { dataNumber($0.value) } ?? "?")
         }
       }
       data += "\n"

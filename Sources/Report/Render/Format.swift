@@ -19,6 +19,31 @@ public enum Format {
       : "\(format(estimate.value)) [\(format(estimate.low)), \(format(estimate.high))]"
   }
 
+  /// A duration for prose: `1 s`, `2.5 s`, `500 ms`.
+  public static func duration(milliseconds: Int) -> String {
+    guard milliseconds >= 1000 else { return "\(milliseconds) ms" }
+    return milliseconds % 1000 == 0
+      ? "\(milliseconds / 1000) s" : String(format: "%g s", Double(milliseconds) / 1000)
+  }
+
+  /// `-` for no data: a table never shows a number that was not measured.
+  public static let noData = "-"
+
+  /// Follows a figure computed from fewer samples than its percentile needs.
+  public static let thinMark = "?"
+
+  /// A latency in µs, `?` after it when too few samples hold it, `-` when there is none.
+  public static func micros(_ estimate: Estimate?) -> String {
+    estimate.map { micros($0.value) + ($0.tooFewSamples ? thinMark : "") } ?? noData
+  }
+
+  /// A coverage as a percentage: `75 %`, `87.5 %`, `93.8 %`.
+  public static func coverage(_ fraction: Double) -> String {
+    let percent = (fraction * 1000).rounded() / 10
+    return percent == percent.rounded()
+      ? String(format: "%.0f %%", percent) : String(format: "%.1f %%", percent)
+  }
+
   /// A rate with no decimals.
   public static func rate(_ value: Double) -> String { String(format: "%.0f", value) }
 

@@ -20,8 +20,9 @@ public struct ReportRenderer: Sendable {
     let manifest = analysis.manifest
     var lines = [
       "pvbench report: \(manifest.experimentName), run \(manifest.runID)",
-      "pvbench \(manifest.pvbenchVersion); started \(manifest.startedAt)"
-        + (manifest.endedAt.map { ", ended \($0)" } ?? ""),
+      "pvbench \(manifest.pvbenchVersion)"
+        + (manifest.environment?.pvbenchCommit.map { " (commit \($0))" } ?? "")
+        + "; started \(manifest.startedAt)" + (manifest.endedAt.map { ", ended \($0)" } ?? ""),
       "command: " + manifest.commandLine.map(Self.shellQuote).joined(separator: " "),
     ]
     for host in manifest.hosts {
@@ -31,6 +32,22 @@ public struct ReportRenderer: Sendable {
         "host \(host.name) (\(host.role), \(host.transport)): kernel \(host.kernelRelease), "
           + "\(cpus) CPUs (\(host.cores) cores x \(host.threadsPerCore) threads, online "
           + "\(host.cpusOnline))\(entitled)")
+    }
+    if let environment = manifest.environment {
+      // The controller's machine is the hypervisor of qemu guests: say so, with QEMU.
+      let guests = environment.accelerator != nil || environment.qemuVersion != nil
+      var line =
+        (guests ? "hypervisor host" : "controller host")
+        + ": \(environment.controllerCPUModel), kernel \(environment.controllerKernel)"
+      if guests {
+        line +=
+          "; \(environment.qemuVersion ?? "QEMU version unknown"), "
+          + (environment.accelerator ?? "accelerator unknown")
+      }
+      lines.append(line)
+    }
+    if let workload = manifest.workload {
+      lines.append("workload: \(workload.schbenchCommandLine)")
     }
     lines.append(
       "modes: " + manifest.modes.map { "\($0.label) (\($0.kind.rawValue))" }.joined(separator: ", ")
@@ -62,33 +79,44 @@ public struct ReportRenderer: Sendable {
       let groups = groups(at: point)
       guard !groups.isEmpty else { continue }
       let header = ["percentile"] + groups.map(\.label)
-      let repetitions = Set(groups.map { $0.wakeup.first?.repetitions ?? 0 })
-      let repetitionText =
-        repetitions.count == 1 ? "median of \(repetitions.first!) repetitions" : "median"
+      let noData = noDataNotes(groups)
+      let starvation = starvationNotes(groups)
+      let counts = [
+        ["samples"] + groups.map { "\($0.wakeupSamples)" },
+        ["intervals"] + groups.map { "\($0.intervals)" },
+      ]
       tables.append(
         TextTable(
-          title: "Wakeup latency (usec), \(phase) phase, \(repetitionText)\(pointSuffix(point))",
+          title: "Wakeup latency (usec), \(phase) phase, \(repetitionText(groups))"
+            + pointSuffix(point),
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.micros($0.wakeup[index].value) }
-          }))
+              + groups.map { Format.micros($0.wakeup[index]) }
+          } + counts,
+          footnotes: noData + starvation
+            + ["samples, intervals: in the \(phase) phase, summed over the cells."]))
       tables.append(
         TextTable(
-          title: "95% interval of the wakeup latency (usec)\(pointSuffix(point))",
+          title: "Interval of the wakeup latency (usec)\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.range($0.wakeup[index]) }
-          }))
+              + groups.map { group in
+                group.wakeup[index].map {
+                  Format.range($0) + ($0.tooFewSamples ? Format.thinMark : "")
+                } ?? Format.noData
+              }
+          }, footnotes: noData + intervalNotes(groups)))
       tables.append(
         TextTable(
           title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
           header: header,
           rows: analysis.percentiles.indices.map { index in
             [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.micros($0.request[index].value) }
-          }))
+              + groups.map { Format.micros($0.request[index]) }
+          } + [["samples"] + groups.map { "\($0.cells.reduce(0) { $0 + $1.requestSamples })" }],
+          footnotes: noData))
       let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
       tables.append(
         TextTable(
@@ -96,7 +124,7 @@ public struct ReportRenderer: Sendable {
           header: [""] + groups.map(\.label),
           rows: [
             ["rps"] + groups.map { $0.rps.map { Format.rate($0.value) } ?? "-" },
-            ["rps 95%"]
+            ["rps range"]
               + groups.map { group in
                 group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
               },
@@ -127,11 +155,13 @@ public struct ReportRenderer: Sendable {
             rows: analysis.points.map { point in
               [sweepLabel(point)]
                 + modes.map { mode in
-                  analysis.group(mode.id, point).map { Format.micros($0.wakeup[index].value) }
-                    ?? "-"
+                  Format.micros(analysis.group(mode.id, point)?.wakeup[index])
                 }
             },
-            footnotes: ["point: " + analysis.manifest.sweepKeys.joined(separator: " / ")]))
+            footnotes: [
+              "point: " + analysis.manifest.sweepKeys.joined(separator: " / ")
+                + ". -: no valid cell, or no wakeup sample in the phase."
+            ]))
       }
     }
     if !analysis.timings.isEmpty {
@@ -178,10 +208,98 @@ public struct ReportRenderer: Sendable {
           title: "Cells not averaged in",
           header: ["cell", "status", "reason"],
           rows: analysis.excluded.map {
-            [$0.id, $0.status, $0.reasons.isEmpty ? "-" : $0.reasons.joined(separator: "; ")]
+            [
+              $0.id, $0.status,
+              $0.reasons.isEmpty ? "-" : Self.distinct($0.reasons).joined(separator: "; "),
+            ]
           }, isList: true))
     }
     return tables
+  }
+
+  /// "median of 3 repetitions" when every group with data has that many, else "median across
+  /// repetitions"; never a count of zero.
+  func repetitionText(_ groups: [GroupStats]) -> String {
+    let counts = Set(groups.compactMap { $0.wakeup.first??.repetitions })
+    guard counts.count == 1, let count = counts.first else { return "median across repetitions" }
+    return count == 1 ? "1 repetition" : "median of \(count) repetitions"
+  }
+
+  /// Notes saying why a column shows `-`: one per reason, naming every mode it applies to.
+  func noDataNotes(_ groups: [GroupStats]) -> [String] {
+    var reasons: [String] = []
+    var labels: [String: [String]] = [:]
+    for group in groups {
+      guard let reason = group.noDataReason else { continue }
+      if labels[reason] == nil { reasons.append(reason) }
+      labels[reason, default: []].append(group.label)
+    }
+    return reasons.map { "-: no data for \(labels[$0]!.joined(separator: ", ")): \($0)." }
+  }
+
+  /// One sentence per interval method and size in `groups`: what the `lo-hi` is and how
+  /// often it holds the true value.
+  func intervalNotes(_ groups: [GroupStats]) -> [String] {
+    var order: [String] = []
+    var labels: [String: [String]] = [:]
+    for group in groups {
+      guard let estimate = group.wakeup.compactMap({ $0 }).first else { continue }
+      let text = Self.describeInterval(estimate, phase: analysis.phase.rawValue)
+      if labels[text] == nil { order.append(text) }
+      labels[text, default: []].append(group.label)
+    }
+    return order.map { "\(labels[$0]!.joined(separator: ", ")): \($0)" }
+  }
+
+  /// What an estimate's interval is, as a clause with its coverage.
+  static func describeInterval(_ estimate: Estimate, phase: String) -> String {
+    let n = estimate.repetitions
+    let coverage = Format.coverage(estimate.coverage)
+    switch estimate.method {
+    case .repetitions where n < 6:
+      return "range (min-max) of \(n) repetitions; it holds the median \(coverage) of the time."
+    case .repetitions:
+      return "order-statistic interval of \(n) repetitions; it holds the median at least "
+        + "\(coverage) of the time."
+    case .intervals:
+      return "\(coverage) moving-block bootstrap over the \(phase) intervals of one run; "
+        + "run-to-run variation is not in it."
+    case .single:
+      return "one repetition, no interval."
+    }
+  }
+
+  /// Notes on starved figures: percentiles marked `?` and cells short of intervals.
+  func starvationNotes(_ groups: [GroupStats]) -> [String] {
+    var notes: [String] = []
+    let thin = groups.filter { group in group.wakeup.contains { $0?.tooFewSamples == true } }
+    if !thin.isEmpty {
+      let needs = analysis.percentiles.indices.filter { index in
+        thin.contains { $0.wakeup[index]?.tooFewSamples == true }
+      }.map { index in
+        let p = analysis.percentiles[index]
+        return
+          "the \(PercentileKey(p).label) needs \(RunAnalysis.requiredSamples(forPercentile: p))"
+      }
+      let fewest = thin.map { group in
+        "\(group.label) \(group.cells.map(\.wakeupSamples).filter { $0 > 0 }.min() ?? 0)"
+      }
+      notes.append(
+        "?: a cell holds fewer samples than the percentile needs ("
+          + needs.joined(separator: ", ") + "); fewest per cell: "
+          + fewest.joined(separator: ", ") + ". Not a measurement of that percentile.")
+    }
+    for group in groups {
+      let short = group.cells.filter(\.isShort)
+      guard !short.isEmpty else { continue }
+      notes.append(
+        "\(group.label): "
+          + short.map { "\($0.id) has \($0.recordedIntervals) of \($0.expectedIntervals ?? 0)" }
+          .joined(separator: ", ")
+          + " intervals its runtime gives (the interval thread was starved, or intervals "
+          + "were lost).")
+    }
+    return notes
   }
 
   /// A sweep point's row label: the values only, in sweep-key order.
@@ -189,6 +307,13 @@ public struct ReportRenderer: Sendable {
     let keys = analysis.manifest.sweepKeys.filter { point[$0] != nil }
     let ordered = keys + point.keys.sorted().filter { !keys.contains($0) }
     return ordered.map { point[$0]! }.joined(separator: "/")
+  }
+
+  /// `reasons` without repeats, in first-seen order: a gate that failed in three phases
+  /// is one reason, said once.
+  static func distinct(_ reasons: [String]) -> [String] {
+    var seen = Set<String>()
+    return reasons.filter { seen.insert($0).inserted }
   }
 
   static func describe(_ source: StealSource) -> String {
@@ -205,8 +330,7 @@ public struct ReportRenderer: Sendable {
       ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
   }
 
-  /// The plain-text report: header, tables and notes, every line within 72 columns
-  /// except cells that cannot be split (long cell ids).
+  /// The plain-text report: header, tables and notes, every line within 72 columns.
   public func text() -> String {
     var out = headerLines().flatMap { wrap($0, width: 72) }.joined(separator: "\n") + "\n"
     for table in tables() { out += "\n" + table.text(width: 72) }
@@ -228,8 +352,10 @@ public struct ReportRenderer: Sendable {
         header: ["percentile"] + groups.map(\.label),
         rows: analysis.percentiles.indices.map { index in
           [PercentileKey(analysis.percentiles[index]).label]
-            + groups.map { Format.withInterval($0.wakeup[index], Format.micros) }
-        })
+            + groups.map {
+              $0.wakeup[index].map { Format.withInterval($0, Format.micros) } ?? Format.noData
+            }
+        }, footnotes: noDataNotes(groups))
       out += "\n" + table.markdown()
     }
     for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") }) {
@@ -257,11 +383,15 @@ public struct ReportRenderer: Sendable {
         + keys.map {
           group.key.point[$0] ?? ""
         }
-      func row(_ metric: String, _ percentile: String, _ estimate: Estimate) {
-        let values = [
-          metric, percentile, number(estimate.value), number(estimate.low),
-          number(estimate.high), "\(estimate.repetitions)", estimate.method.rawValue,
-        ]
+      func row(_ metric: String, _ percentile: String, _ estimate: Estimate?) {
+        // No data is an empty field, never a 0.
+        let values =
+          estimate.map {
+            [
+              metric, percentile, number($0.value), number($0.low), number($0.high),
+              "\($0.repetitions)", $0.method.rawValue,
+            ]
+          } ?? [metric, percentile, "", "", "", "0", ""]
         lines.append((prefix + values).map(field).joined(separator: ","))
       }
       for (index, p) in analysis.percentiles.enumerated() {

@@ -28,13 +28,27 @@ public struct TextTable: Sendable, Equatable {
     }
     let indent = widths.reduce(0) { $0 + $1 + 2 }
     var lines = wrap(title, width: width)
+    guard width - indent >= 24 else {
+      // Leading columns too wide to leave room (long cell ids): each row's leading
+      // cells on one line, its text wrapped under them, indented by four.
+      for row in rows {
+        lines.append(contentsOf: wrap(row.prefix(leading).joined(separator: "  "), width: width))
+        let last = row.count > leading ? row[leading] : ""
+        lines.append(
+          contentsOf: wrap(last, width: width - 4).map {
+            "    " + ($0.hasPrefix("  ") ? String($0.dropFirst(2)) : $0)
+          })
+      }
+      for note in footnotes { lines.append(contentsOf: wrap(note, width: width)) }
+      return lines.joined(separator: "\n") + "\n"
+    }
     for row in [header] + rows {
       var prefix = ""
       for column in 0..<leading {
         prefix += pad(column < row.count ? row[column] : "", widths[column], right: false) + "  "
       }
       let last = row.count > leading ? row[leading] : ""
-      var words = wrap(last, width: max(width - indent, 20)).map {
+      var words = wrap(last, width: width - indent).map {
         $0.hasPrefix("  ") ? String($0.dropFirst(2)) : $0
       }
       if words.isEmpty { words = [""] }
@@ -119,20 +133,34 @@ func trimTrailing(_ line: String) -> String {
 }
 
 /// Wraps words to lines of at most `width` characters; continuation lines are indented by two.
+///
+/// A word longer than a line (a path, a long cell id) is cut across lines, so no line is ever
+/// wider than `width`.
 func wrap(_ text: String, width: Int) -> [String] {
   guard !text.isEmpty else { return [] }
+  let width = max(width, 8)
   var lines: [String] = []
   var line = ""
   for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+    var word = Substring(word)
     if line.isEmpty {
-      line = (lines.isEmpty ? "" : "  ") + word
-    } else if line.count + 1 + word.count > width {
-      lines.append(line)
-      line = "  " + word
-    } else {
+      line = lines.isEmpty ? "" : "  "
+    } else if line.count + 1 + word.count <= width {
       line += " " + word
+      continue
+    } else {
+      lines.append(line)
+      line = "  "
     }
+    // Fill the rest of this line and whole lines with pieces of a word too long to fit.
+    while line.count + word.count > width {
+      let room = width - line.count
+      lines.append(line + word.prefix(room))
+      word = word.dropFirst(room)
+      line = "  "
+    }
+    line += word
   }
-  if !line.isEmpty { lines.append(line) }
+  if !line.isEmpty && line != "  " { lines.append(line) }
   return lines
 }

@@ -1,12 +1,16 @@
+import Foundation
 import Results
 
-/// The percentile bootstrap over measurement intervals.
+/// The moving-block bootstrap over measurement intervals.
 ///
-/// Each cell's intervals are resampled with replacement, their histograms are
-/// merged exactly (bucket counts add), and the percentile is read; the group's
-/// replicate is the median of its cells' replicates. This gives an interval even
-/// for one repetition. It treats intervals as exchangeable, which busy/idle
-/// phases are not across phases — hence the bootstrap runs per phase.
+/// Each cell's intervals are resampled in blocks of consecutive intervals (circular),
+/// their histograms are merged exactly (bucket counts add), and the percentile is read;
+/// the group's replicate is the median of its cells' replicates. Consecutive intervals
+/// are correlated (the load and the mode drift slowly), so resampling them one by one
+/// would treat them as independent and give too narrow an interval: the block length
+/// grows with the lag-1 autocorrelation of the intervals' medians (`blockLength`). It
+/// gives an interval for one repetition, but within one run: run-to-run variation is
+/// not in it. The bootstrap runs per phase.
 public enum IntervalBootstrap {
   /// One cell's intervals of one phase, indexed over the cell's distinct bucket values.
   struct Indexed {
@@ -45,17 +49,15 @@ public enum IntervalBootstrap {
   ///   - scale: multiplies every value (1/1000 for nanoseconds → microseconds).
   ///   - resamples: bootstrap resamples.
   ///   - seed: the generator's seed.
-  /// - Returns: one estimate per percentile, in the order given.
+  ///   - blockLength: intervals per block; nil chooses it from the data (`blockLength(_:)`).
+  /// - Returns: one estimate per percentile, in the order given; nil when no cell has a
+  ///   sample (no data is not zero).
   public static func percentileEstimates(
     cells: [[SparseHistogram]], percentiles: [Double], scale: Double, resamples: Int,
-    seed: UInt64
-  ) -> [Estimate] {
+    seed: UInt64, blockLength fixedBlock: Int? = nil
+  ) -> [Estimate]? {
     let cells = cells.filter { intervals in intervals.contains { $0.total > 0 } }
-    guard !cells.isEmpty else {
-      return percentiles.map { _ in
-        Estimate(value: 0, low: 0, high: 0, repetitions: 0, method: .intervals)
-      }
-    }
+    guard !cells.isEmpty else { return nil }
     var generator = SeededGenerator(seed: seed)
     // pointPerCell[cell][p], replicatesPerCell[cell][r][p]
     var pointPerCell: [[Double]] = []
@@ -75,15 +77,25 @@ public enum IntervalBootstrap {
       var replicates: [[Double]] = []
       replicates.reserveCapacity(resamples)
       let count = indexed.entries.count
+      let block = max(1, fixedBlock ?? blockLength(intervals))
       for _ in 0..<resamples {
-        for slot in dense.indices { dense[slot] = 0 }
-        total = 0
-        for _ in 0..<count {
-          for item in indexed.entries[generator.index(below: count)] {
-            dense[Int(item.index)] += item.count
-            total += item.count
+        // A draw of only empty intervals has no percentile: draw again (the cell has
+        // samples, so this ends).
+        repeat {
+          for slot in dense.indices { dense[slot] = 0 }
+          total = 0
+          var drawn = 0
+          while drawn < count {
+            let start = generator.index(below: count)
+            for offset in 0..<min(block, count - drawn) {
+              for item in indexed.entries[(start + offset) % count] {
+                dense[Int(item.index)] += item.count
+                total += item.count
+              }
+            }
+            drawn += block
           }
-        }
+        } while total == 0
         replicates.append(
           Self.percentiles(percentiles, values: indexed.values, counts: dense, total: total))
       }
@@ -97,8 +109,9 @@ public enum IntervalBootstrap {
       let bounds = Statistics.interval95(groupReplicates)
       return Estimate(
         value: point * scale, low: bounds.low * scale, high: bounds.high * scale,
-        repetitions: cells.count, method: .intervals,
-        replicates: groupReplicates.map { $0 * scale })
+        repetitions: cells.count, method: .intervals, coverage: 0.95,
+        replicates: groupReplicates.map { $0 * scale },
+        cellValues: pointPerCell.map { $0[p] * scale })
     }
   }
 
@@ -125,6 +138,37 @@ public enum IntervalBootstrap {
     let bounds = Statistics.interval95(group)
     return Estimate(
       value: Statistics.median(points), low: bounds.low, high: bounds.high,
-      repetitions: cells.count, method: .intervals, replicates: group)
+      repetitions: cells.count, method: .intervals, coverage: 0.95, replicates: group,
+      cellValues: points)
+  }
+
+  /// The block length for a cell's intervals: 1 when their medians are not positively
+  /// autocorrelated, else ⌈(2ρ / (1 − ρ²))^⅔ · n^⅓⌉ for lag-1 autocorrelation ρ of the
+  /// log medians (the AR(1) form of the optimal block length of Politis and White, 2004),
+  /// at most half the intervals.
+  public static func blockLength(_ intervals: [SparseHistogram]) -> Int {
+    let series = intervals.filter { $0.total > 0 }.map {
+      log(Double(max($0.value(atPercentile: 50), 1)))
+    }
+    let n = series.count
+    guard n >= 4 else { return 1 }
+    let rho = lagOneAutocorrelation(series)
+    guard rho > 0 else { return 1 }
+    let clamped = min(rho, 0.99)
+    let length = pow(2 * clamped / (1 - clamped * clamped), 2.0 / 3) * pow(Double(n), 1.0 / 3)
+    return max(1, min(intervals.count / 2, Int(length.rounded(.up))))
+  }
+
+  /// The lag-1 autocorrelation of `series` (0 for a constant series).
+  public static func lagOneAutocorrelation(_ series: [Double]) -> Double {
+    guard series.count > 2 else { return 0 }
+    let mean = series.reduce(0, +) / Double(series.count)
+    var numerator = 0.0
+    var denominator = 0.0
+    for (index, value) in series.enumerated() {
+      denominator += (value - mean) * (value - mean)
+      if index > 0 { numerator += (value - mean) * (series[index - 1] - mean) }
+    }
+    return denominator > 0 ? numerator / denominator : 0
   }
 }

@@ -1,0 +1,25 @@
+/// What a reader of a pasted table needs to reproduce the run, beyond the hosts.
+public struct EnvironmentRecord: Codable, Sendable, Equatable {
+  /// The commit pvbench was built from, or nil when it is unknown (see
+  /// `docs/results-format.md`).
+  public var pvbenchCommit: String?
+  /// The machine the controller ran on — the hypervisor host of qemu guests: its kernel
+  /// release and CPU model.
+  public var controllerKernel: String
+  public var controllerCPUModel: String
+  /// qemu hosts only: the accelerator the guests ran under (`KVM` or `TCG`) and the
+  /// first line of `qemu-system-x86_64 --version`.
+  public var accelerator: String?
+  public var qemuVersion: String?
+
+  public init(
+    pvbenchCommit: String?, controllerKernel: String, controllerCPUModel: String,
+    accelerator: String? = nil, qemuVersion: String? = nil
+  ) {
+    self.pvbenchCommit = pvbenchCommit
+    self.controllerKernel = controllerKernel
+    self.controllerCPUModel = controllerCPUModel
+    self.accelerator = accelerator
+    self.qemuVersion = qemuVersion
+  }
+}

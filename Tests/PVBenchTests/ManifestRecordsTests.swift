@@ -1,0 +1,45 @@
+import Controller
+import Experiments
+import Foundation
+import LinuxHost
+import Testing
+import Vocabulary
+
+@Suite struct ManifestRecordsTests {
+  @Test func cpuModelIsReadFromCPUInfo() {
+    #expect(
+      CPUInfo.model(parsing: "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\n")
+        == "AMD EPYC")
+    #expect(
+      CPUInfo.model(parsing: "processor\t: 0\ncpu\t\t: POWER10 (architected), altivec supported\n")
+        == "POWER10 (architected), altivec supported")
+    #expect(CPUInfo.model(parsing: "processor\t: 0\n") == nil)
+  }
+
+  @Test func theWorkloadIsRecordedAsASchbenchCommandLine() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-manifest-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("w.yaml").path
+    try """
+    name: w
+    hosts:
+      vm1: { qemu: { vcpus: 4 }, entitled: 2 }
+      vm2: { qemu: { vcpus: 2 }, entitled: 1 }
+    measure:
+      host: vm1
+      schbench: { message_threads: 2, runtime: 40s, interval: 2s, rps: 500 }
+    modes: [out-of-box]
+    trigger: static
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    let loaded = try ExperimentLoader.load(path: path) { _ in CPUSet(0...3) }
+    let record = RunController.workloadRecord(loaded.experiment)
+    // Workers resolve to the guest's 4 vCPUs, as the cell runs them.
+    #expect(
+      record.schbenchCommandLine
+        == "schbench -m 2 -t 4 -r 40 -w 0 -i 2 -s 100 -n 5 -F 256 -R 500")
+    #expect(record.expectedIntervals == 20)
+    #expect(record.requestsPerSecond == 500)
+  }
+}

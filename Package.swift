@@ -64,8 +64,15 @@ let package = Package(
         "Workloads",
       ]
     ),
+    // gnuplot-iostream (Debian libgnuplot-iostream-dev) behind a plain C interface, so no
+    // Boost type reaches Swift.
+    .target(
+      name: "CGnuplotBridge",
+      linkerSettings: [.linkedLibrary("boost_iostreams")]
+    ),
     // Statistics, tables, plots and HTML over a results store; no knowledge of hosts.
-    .target(name: "Report", dependencies: ["Results", "Vocabulary", "LinuxHost"]),
+    .target(
+      name: "Report", dependencies: ["Results", "Vocabulary", "LinuxHost", "CGnuplotBridge"]),
     // Every command of the command line.
     .target(
       name: "PVBenchCLI",
@@ -109,5 +116,6 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests", dependencies: ["PVBench", "pvbench-testing", "PVBenchTestSupport"]),
   ],
-  swiftLanguageModes: [.v6]
+  swiftLanguageModes: [.v6],
+  cxxLanguageStandard: .cxx17
 )

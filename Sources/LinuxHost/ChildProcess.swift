@@ -186,11 +186,21 @@ package final class ChildProcess: @unchecked Sendable {
   ) -> Output {
     do {
       return try collect(
-        executable, arguments, environment: environment, input: input,
+        executable, arguments, environment: environment, input: input.map(Input.data),
         workingDirectory: workingDirectory, timeout: timeout)
     } catch {
       return Output(status: 127, stdoutData: Data(), stderr: "\(error)")
     }
+  }
+
+  /// What a command reads on its standard input.
+  package enum Input: Sendable {
+    /// These bytes, then end of file.
+    case data(Data)
+    /// Whatever the closure writes to the descriptor it is given (on a thread of its own,
+    /// with SIGPIPE blocked, so a command that exits early makes writes fail with EPIPE);
+    /// the descriptor is closed after the closure returns.
+    case stream(@Sendable (_ fd: Int32) -> Void)
   }
 
   /// `run`, for callers that report a command that cannot start differently from one that
@@ -199,7 +209,7 @@ package final class ChildProcess: @unchecked Sendable {
   ///   timeout is a result, not an error.
   package static func collect(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-    input: Data? = nil, workingDirectory: String? = nil, timeout: Double = 60
+    input: Input? = nil, workingDirectory: String? = nil, timeout: Double = 60
   ) throws(SpawnError) -> Output {
     let child = try ChildProcess(
       executable: executable, arguments: arguments, environment: environment,
@@ -207,7 +217,7 @@ package final class ChildProcess: @unchecked Sendable {
     // Write on a thread of its own while the output is drained: a child that answers
     // before reading everything would otherwise fill one pipe while we block on the other.
     let writeFD = child.stdinWrite
-    if let input, !input.isEmpty {
+    if let input {
       let writer = Thread {
         // A child gone early closes the pipe. Blocked in this thread only, the SIGPIPE of
         // that write stays pending here and dies with the thread, and write returns EPIPE;
@@ -216,7 +226,12 @@ package final class ChildProcess: @unchecked Sendable {
         sigemptyset(&pipeSignal)
         sigaddset(&pipeSignal, SIGPIPE)
         pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-        input.withUnsafeBytes { bytes in
+        guard case .data(let data) = input else {
+          if case .stream(let write) = input { write(writeFD) }
+          close(writeFD)
+          return
+        }
+        data.withUnsafeBytes { bytes in
           var offset = 0
           while offset < bytes.count {
             let count = write(writeFD, bytes.baseAddress! + offset, bytes.count - offset)

@@ -57,18 +57,22 @@ public struct RunStore: Sendable {
         throw ResultsError.unreadable(path: summaryURL.path, line: nil, reason: describe(error))
       }
     }
-    let intervalsURL = folder.appendingPathComponent("intervals.jsonl")
-    let intervals: [IntervalRecord]
-    if let data = FileManager.default.contents(atPath: intervalsURL.path),
-      let fast = IntervalLineParser.parse(data)
-    {
-      intervals = fast
-    } else {
-      intervals = try readLines(IntervalRecord.self, url: intervalsURL)
-    }
+    let intervals = try readIntervals(url: folder.appendingPathComponent("intervals.jsonl"))
     let events = try readLines(
       EventRecord.self, url: folder.appendingPathComponent("events.jsonl"))
     return StoredCell(id: id, summary: summary, intervals: intervals, events: events)
+  }
+
+  /// Reads an `intervals.jsonl` (a missing file is empty): the fast parser, and
+  /// `readLines` when a line has another shape or the last one is torn (a cell still
+  /// being written, or a crash mid-write).
+  package static func readIntervals(url: URL) throws -> [IntervalRecord] {
+    if let data = FileManager.default.contents(atPath: url.path),
+      let fast = IntervalLineParser.parse(data)
+    {
+      return fast
+    }
+    return try readLines(IntervalRecord.self, url: url)
   }
 
   /// Decodes a JSON-lines file in one pass; a missing file is empty.

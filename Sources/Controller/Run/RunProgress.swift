@@ -21,10 +21,13 @@ package final class RunProgress: @unchecked Sendable {
   private var lastPlainStatus: UInt64 = 0
   private var lastPhase: Phase?
   private var hosts: [String] = []
+  private var panel: [String] = []
 
   package init(verbosity: Verbosity, terminal: Bool = isatty(2) == 1) {
     self.verbosity = verbosity
-    live = terminal && verbosity != .quiet && ProcessInfo.processInfo.environment["CI"] == nil
+    live =
+      terminal && verbosity != .quiet
+      && (ProcessInfo.processInfo.environment["CI"] ?? "").isEmpty
   }
 
   private func write(_ text: String) {
@@ -65,6 +68,12 @@ package final class RunProgress: @unchecked Sendable {
     note(lock.withLock { cellLabel } + ": started")
   }
 
+  /// Lines drawn above the live status on a terminal (`run --live`: the running cell's
+  /// plot), replaced at each call; ignored off a terminal.
+  package func setPanel(_ lines: [String]) {
+    lock.withLock { panel = lines }
+  }
+
   /// Called a few times a second while a cell runs.
   package func tick(recorder: CellRecorder) {
     guard verbosity != .quiet else { return }
@@ -77,7 +86,8 @@ package final class RunProgress: @unchecked Sendable {
       let p99Text = p99.map { String(format: "%.0f us", $0) } ?? "-"
       if live {
         clearStatus()
-        var lines = [
+        var lines = panel
+        lines += [
           "\(cellLabel) | \(phase) | \(PlanPrinter.duration(elapsed)) elapsed, "
             + "\(PlanPrinter.duration(left)) left | p99 \(p99Text)"
         ]

@@ -37,6 +37,12 @@ extension PVBench {
     @Flag(help: "Print every event.")
     var verbose = false
 
+    @Flag(
+      help:
+        "On a terminal, draw the running cell's p99 and steal above the progress lines, each second."
+    )
+    var live = false
+
     func validate() throws {
       if quiet && verbose { throw ValidationError("'--quiet' and '--verbose' exclude each other.") }
     }
@@ -82,6 +88,9 @@ extension PVBench {
         "\(plan.experiment.name): \(cells.count) cells, about "
           + "\(PlanPrinter.duration(plan.setupSeconds + cells.reduce(0) { $0 + $1.estimatedSeconds }))"
           + " -> \(store.runDirectory.path)")
+
+      let liveView = live ? Self.startLiveView(store: store, progress: progress) : nil
+      defer { liveView?.cancel() }
 
       let interrupt = InterruptFlag()
       interrupt.install { name, count in
@@ -206,6 +215,27 @@ extension PVBench {
         controllerKernel: paths.readTrimmed(
           "/proc/sys/kernel/osrelease") ?? "unknown",
         controllerCPUModel: paths.cpuModel() ?? "unknown", qemuVersion: qemuVersion)
+    }
+  }
+}
+
+extension PVBench.Run {
+  /// Redraws the running cell's plot above the progress lines each second, from the run
+  /// folder (the picture `pvbench watch` draws); nil off a terminal.
+  static func startLiveView(store: ResultsStore, progress: RunProgress) -> Task<Void, Never>? {
+    guard progress.live else {
+      progress.note("--live draws on a terminal only; the progress lines follow as usual")
+      return nil
+    }
+    let run = store.runDirectory
+    let view = LiveView()
+    return Task.detached {
+      while !Task.isCancelled {
+        if let cell = LiveView.currentCell(in: run) {
+          progress.setPanel(view.render(cell: cell).split(separator: "\n").map(String.init))
+        }
+        try? await Task.sleep(for: .seconds(1))
+      }
     }
   }
 }

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import LinuxHost
+import Report
+import Results
+import Vocabulary
+
+extension PVBench {
+  struct Watch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "watch",
+      abstract: "Draw a run's running cell in the terminal: p99, steal and busy phases.",
+      discussion: """
+        Reads RUN_DIR while 'pvbench run' writes it (from another terminal, or another \
+        machine sharing the folder) and redraws the cell whose intervals changed last with \
+        gnuplot's dumb terminal. Ends when the run ends, or when nothing in RUN_DIR \
+        changed for ten minutes.
+        """
+    )
+
+    @Argument(help: "The run folder results/<experiment>/<run-id>.")
+    var runDirectory: String
+
+    @Option(help: "How often to redraw (a duration: 500ms, 1s, 5s).")
+    var every = "1s"
+
+    @Flag(help: "Draw once and exit.")
+    var once = false
+
+    @Option(help: "The gnuplot to use (a path or a name on PATH).")
+    var gnuplot: String?
+
+    func validate() throws {
+      guard let period = DurationValue(parsing: every), period.nanoseconds >= 100_000_000 else {
+        throw ValidationError("'--every' must be a duration of at least 100ms, got '\(every)'.")
+      }
+      guard
+        FileManager.default.fileExists(
+          atPath: URL(fileURLWithPath: runDirectory).appendingPathComponent("manifest.json").path)
+      else {
+        throw ValidationError(
+          "'\(runDirectory)' is not a run folder: it has no manifest.json.")
+      }
+    }
+
+    func run() async throws {
+      let run = URL(fileURLWithPath: runDirectory)
+      let view = LiveView(gnuplot: Gnuplot(path: gnuplot))
+      let period = DurationValue(parsing: every)!.duration
+      let terminal = isatty(1) == 1
+      var lastChange = Date()
+      var lastSeen = Date.distantPast
+      while true {
+        let cell = LiveView.currentCell(in: run)
+        let picture = cell.map(view.render) ?? "\(runDirectory): no cell has intervals yet\n"
+        // Home and clear on a terminal, so each picture replaces the last.
+        FileHandle.standardOutput.write(
+          Data(((terminal ? "\u{1B}[H\u{1B}[2J" : "") + picture).utf8))
+        if once || Self.ended(run) { return }
+        let changed = cell.flatMap { Self.modified($0.appendingPathComponent("intervals.jsonl")) }
+        if let changed, changed > lastSeen {
+          lastSeen = changed
+          lastChange = Date()
+        }
+        if Date().timeIntervalSince(lastChange) > 600 {
+          printError("pvbench watch: nothing changed in \(runDirectory) for ten minutes; stopping.")
+          return
+        }
+        try await Task.sleep(for: period)
+      }
+    }
+
+    static func modified(_ file: URL) -> Date? {
+      (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date
+    }
+
+    /// True once the run wrote its end time into the manifest.
+    static func ended(_ run: URL) -> Bool {
+      guard let data = try? Data(contentsOf: run.appendingPathComponent("manifest.json")),
+        let manifest = try? JSONDecoder().decode(RunManifest.self, from: data)
+      else { return false }
+      return manifest.endedAt != nil
+    }
+  }
+}

@@ -8,13 +8,18 @@ public struct RunStore: Sendable {
   public var manifest: RunManifest
   /// Every cell folder found, in plan order first, then any others by name.
   public var cells: [StoredCell]
+  /// False when loaded without intervals (`load(from:intervals: false)`): each cell's
+  /// `intervals` is empty and `intervals(of:)` reads them from disk when needed.
+  public var intervalsLoaded = true
 
   /// Reads a run folder.
   ///
   /// - Throws: `ResultsError.notARun` when `manifest.json` is missing;
   ///   `ResultsError.unreadable` when a file does not decode. A cell folder
   ///   without `cell.json` is not an error: it is an unfinished cell.
-  public static func load(from url: URL) throws -> RunStore {
+  /// - Parameter intervals: false to leave every cell's intervals on disk (the report
+  ///   streams them through `intervals(of:)`, so its memory does not grow with the run).
+  public static func load(from url: URL, intervals: Bool = true) throws -> RunStore {
     let manifestURL = url.appendingPathComponent("manifest.json")
     guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
       throw ResultsError.notARun(path: url.path)
@@ -39,14 +44,32 @@ public struct RunStore: Sendable {
     DispatchQueue.concurrentPerform(iterations: ids.count) { index in
       results.set(
         index,
-        Result { try loadCell(id: ids[index], folder: cellsURL.appendingPathComponent(ids[index])) }
+        Result {
+          try loadCell(
+            id: ids[index], folder: cellsURL.appendingPathComponent(ids[index]),
+            intervals: intervals)
+        }
       )
     }
     let cells = try results.values.map { try $0!.get() }
-    return RunStore(url: url, manifest: manifest, cells: cells)
+    return RunStore(url: url, manifest: manifest, cells: cells, intervalsLoaded: intervals)
   }
 
-  package static func loadCell(id: String, folder: URL) throws -> StoredCell {
+  /// `cell` with its intervals: as held, or read from disk when the store was loaded
+  /// without them.
+  /// - Throws: `ResultsError.unreadable` when the file does not decode.
+  public func withIntervals(_ cell: StoredCell) throws -> StoredCell {
+    guard !intervalsLoaded else { return cell }
+    var copy = cell
+    copy.intervals = try Self.readIntervals(
+      url: url.appendingPathComponent("cells").appendingPathComponent(cell.id)
+        .appendingPathComponent("intervals.jsonl"))
+    return copy
+  }
+
+  package static func loadCell(id: String, folder: URL, intervals readIntervals: Bool = true)
+    throws -> StoredCell
+  {
     let decoder = JSONDecoder()
     var summary: CellSummary?
     let summaryURL = folder.appendingPathComponent("cell.json")
@@ -57,7 +80,9 @@ public struct RunStore: Sendable {
         throw ResultsError.unreadable(path: summaryURL.path, line: nil, reason: describe(error))
       }
     }
-    let intervals = try readIntervals(url: folder.appendingPathComponent("intervals.jsonl"))
+    let intervals =
+      readIntervals
+      ? try Self.readIntervals(url: folder.appendingPathComponent("intervals.jsonl")) : []
     let events = try readLines(
       EventRecord.self, url: folder.appendingPathComponent("events.jsonl"))
     return StoredCell(id: id, summary: summary, intervals: intervals, events: events)

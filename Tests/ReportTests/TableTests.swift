@@ -468,3 +468,29 @@ import Testing
     for line in text.split(separator: "\n") { #expect(line.count <= 72, "\(line)") }
   }
 }
+
+@Suite struct StreamingTests {
+  @Test func aStoreReadWithoutIntervalsGivesTheSameReport() throws {
+    var cells = SyntheticStore.coverLetterCells(repetitions: 3)
+    cells.append(
+      SyntheticStore.Cell(
+        id: "paravirt-r9", modeID: "paravirt", point: ["noise.stress.busy": "5s"],
+        repetition: 1, busy: SyntheticStore.ramp(3)))
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let streamed = try RunStore.load(from: run, intervals: false)
+    #expect(!streamed.intervalsLoaded)
+    #expect(streamed.cells.allSatisfy { $0.intervals.isEmpty })
+    let options = AnalysisOptions(resamples: 100)
+    let inMemory = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: options))
+    let fromDisk = ReportRenderer(RunAnalysis.analyze(streamed, options: options))
+    #expect(fromDisk.text() == inMemory.text())
+    #expect(try fromDisk.json() == inMemory.json())
+    // The timeline figure reads its one cell from disk.
+    #expect(
+      PlotSet.figures(for: fromDisk.analysis, store: streamed).plots.contains {
+        $0.name == "timeline" && $0.data.split(separator: "\n").count > 10
+      })
+  }
+}

@@ -66,7 +66,7 @@ extension PVBench {
       var chosenPhase = phase
       for (index, path) in folders.enumerated() {
         do {
-          let store = try RunStore.load(from: URL(fileURLWithPath: path))
+          let store = try RunStore.load(from: URL(fileURLWithPath: path), intervals: false)
           // Every run is compared over the same phase: the baseline's default when not given.
           let phase = chosenPhase ?? store.manifest.defaultReportPhase
           chosenPhase = phase

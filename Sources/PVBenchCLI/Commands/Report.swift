@@ -71,7 +71,8 @@ extension PVBench {
       let folder = URL(fileURLWithPath: runDirectory)
       let store: RunStore
       do {
-        store = try RunStore.load(from: folder)
+        // Intervals stay on disk: the analysis streams them cell by cell.
+        store = try RunStore.load(from: folder, intervals: false)
       } catch let error as ResultsError {
         printError("pvbench report: \(error)")
         throw ExitStatus.invalidInput.exitCode

@@ -20,6 +20,7 @@ extension RunAnalysis {
     let manifest = store.manifest
     var excluded: [ExcludedCell] = []
     var valid: [StoredCell] = []
+    var unreadable: [String: String] = [:]
     for cell in store.cells {
       guard let summary = cell.summary else {
         excluded.append(
@@ -42,14 +43,59 @@ extension RunAnalysis {
     }
 
     var points: [[String: String]] = []
-    var byKey: [GroupKey: [StoredCell]] = [:]
     for cell in store.cells {
       guard let summary = cell.summary else { continue }
       if !points.contains(summary.point) { points.append(summary.point) }
     }
+    var groupOf: [String: GroupKey] = [:]
+    var groupSize: [GroupKey: Int] = [:]
     for cell in valid {
-      let summary = cell.summary!
-      byKey[GroupKey(modeID: summary.modeID, point: summary.point), default: []].append(cell)
+      let key = GroupKey(modeID: cell.summary!.modeID, point: cell.summary!.point)
+      groupOf[cell.id] = key
+      groupSize[key, default: 0] += 1
+    }
+    // Each valid cell's intervals are read (when the store left them on disk), reduced to a
+    // digest and dropped, on every core: memory holds digests, not the run's intervals.
+    var selections: Set<PhaseSelection> = [options.phase]
+    if let expect = manifest.expect { selections.insert(expect.phase) }
+    let digests = DigestResults(count: valid.count)
+    let toDigest = valid
+    let sizes = groupSize
+    let cellGroups = groupOf
+    let phases = selections
+    DispatchQueue.concurrentPerform(iterations: toDigest.count) { index in
+      let cell = toDigest[index]
+      let keep: Bool
+      switch options.intervalChoice {
+      case .intervals: keep = true
+      case .repetitions: keep = false
+      case .auto: keep = (sizes[cellGroups[cell.id]!] ?? 0) <= 2
+      }
+      do {
+        let full = try store.withIntervals(cell)
+        digests.set(
+          index,
+          .success(
+            CellDigest(
+              full, summary: cell.summary!, selections: phases, keepIntervals: keep)))
+      } catch {
+        digests.set(index, .failure(error))
+      }
+    }
+    var byKey: [GroupKey: [CellDigest]] = [:]
+    for (index, result) in digests.values.enumerated() {
+      switch result {
+      case .success(let digest):
+        byKey[groupOf[digest.id]!, default: []].append(digest)
+      case .failure(let error):
+        unreadable[valid[index].id] = "\(error)"
+      case nil:
+        unreadable[valid[index].id] = "not read"
+      }
+    }
+    for (id, reason) in unreadable.sorted(by: { $0.key < $1.key }) {
+      excluded.append(
+        ExcludedCell(id: id, status: "unreadable", reasons: ["intervals.jsonl: \(reason)"]))
     }
     let labels = Dictionary(
       manifest.modes.map { ($0.id, $0.label) }, uniquingKeysWith: { first, _ in first })
@@ -64,7 +110,7 @@ extension RunAnalysis {
     var usedMethods = Set<IntervalMethod>()
     var groups: [GroupStats] = []
     for key in keys {
-      let cells = byKey[key]!.sorted { $0.summary!.repetition < $1.summary!.repetition }
+      let cells = byKey[key]!.sorted { $0.summary.repetition < $1.summary.repetition }
       let seed = SeededGenerator.derive(options.seed, "\(key.modeID)|\(key.pointText)")
       let estimates = estimate(
         cells: cells, phase: options.phase, percentiles: percentiles, options: options,
@@ -75,15 +121,13 @@ extension RunAnalysis {
       var intervals = 0
       var counts: [CellCounts] = []
       for cell in cells {
-        let inPhase = cell.intervals.filter { options.phase.includes($0.phase) }
-        let wakeup = SparseHistogram.merged(inPhase.map(\.wakeup))
-        pooled.append(wakeup)
-        intervals += inPhase.count
+        let phase = cell.phases[options.phase]!
+        pooled.append(phase.wakeup)
+        intervals += phase.intervals
         counts.append(
           CellCounts(
-            id: cell.id, intervals: inPhase.count, wakeupSamples: wakeup.total,
-            requestSamples: inPhase.reduce(0) { $0 + $1.request.total },
-            recordedIntervals: cell.intervals.count,
+            id: cell.id, intervals: phase.intervals, wakeupSamples: phase.wakeup.total,
+            requestSamples: phase.request.total, recordedIntervals: cell.recordedIntervals,
             expectedIntervals: manifest.workload?.expectedIntervals))
       }
       let merged = SparseHistogram.merged(pooled)
@@ -109,9 +153,10 @@ extension RunAnalysis {
           steal: steal(cells), nines: nines))
     }
 
+    let digested = byKey.values.flatMap { $0 }
     var timings: [ModeTimingSummary] = []
     for mode in manifest.modes {
-      let cells = valid.filter { $0.summary!.modeID == mode.id }
+      let cells = digested.filter { $0.summary.modeID == mode.id }.sorted { $0.id < $1.id }
       for kind in [EventKind.modeApply, .modeRestore, .evacuated] {
         let values = cells.flatMap { cell in
           cell.events.filter { $0.kind == kind }.compactMap(\.milliseconds)
@@ -165,58 +210,53 @@ extension RunAnalysis {
 
   /// Wakeup and request percentiles (µs) and RPS of `cells` in `phase`.
   static func estimate(
-    cells: [StoredCell], phase: PhaseSelection, percentiles: [Double], options: AnalysisOptions,
+    cells: [CellDigest], phase: PhaseSelection, percentiles: [Double], options: AnalysisOptions,
     seed: UInt64
   ) -> (wakeup: [Estimate?], request: [Estimate?], rps: Estimate?) {
-    let perCell = cells.map { cell in
-      cell.intervals.filter { phase.includes($0.phase) }
-    }.filter { !$0.isEmpty }
+    let perCell = cells.compactMap { $0.phases[phase] }.filter { $0.intervals > 0 }
     let useIntervals: Bool
     switch options.intervalChoice {
     case .auto: useIntervals = perCell.count < 2
     case .repetitions: useIntervals = false
     case .intervals: useIntervals = true
     }
-    if useIntervals {
+    // The per-interval histograms are kept for groups that may need them; without them
+    // (a larger group whose other cells hold no interval in the phase) the repetition
+    // method gives the single value.
+    if useIntervals, perCell.allSatisfy({ $0.intervalWakeup != nil }) {
       let none = percentiles.map { _ -> Estimate? in nil }
       let wakeup =
         IntervalBootstrap.percentileEstimates(
-          cells: perCell.map { $0.map(\.wakeup) }, percentiles: percentiles, scale: 1.0 / 1000,
+          cells: perCell.map { $0.intervalWakeup! }, percentiles: percentiles, scale: 1.0 / 1000,
           resamples: options.resamples, seed: SeededGenerator.derive(seed, "wakeup"))
         ?? none
       let request =
         IntervalBootstrap.percentileEstimates(
-          cells: perCell.map { $0.map(\.request) }, percentiles: percentiles, scale: 1.0 / 1000,
-          resamples: options.resamples, seed: SeededGenerator.derive(seed, "request"))
+          cells: perCell.map { $0.intervalRequest! }, percentiles: percentiles,
+          scale: 1.0 / 1000, resamples: options.resamples,
+          seed: SeededGenerator.derive(seed, "request"))
         ?? none
       let rps = IntervalBootstrap.meanEstimate(
-        cells: perCell.map { $0.map(\.rps) }, resamples: options.resamples,
+        cells: perCell.map { $0.intervalRPS! }, resamples: options.resamples,
         seed: SeededGenerator.derive(seed, "rps"))
       return (wakeup, request, rps)
     }
     // A cell without a sample in the phase has no percentile: it is left out, never a 0.
-    let wakeupMerged = perCell.map { SparseHistogram.merged($0.map(\.wakeup)) }.filter {
-      $0.total > 0
-    }
-    let requestMerged = perCell.map { SparseHistogram.merged($0.map(\.request)) }.filter {
-      $0.total > 0
-    }
-    let wakeup = percentiles.enumerated().map { index, p -> Estimate? in
+    let wakeupMerged = perCell.map(\.wakeup).filter { $0.total > 0 }
+    let requestMerged = perCell.map(\.request).filter { $0.total > 0 }
+    let wakeup = percentiles.map { p -> Estimate? in
       wakeupMerged.isEmpty
         ? nil
         : Statistics.medianInterval(wakeupMerged.map { Double($0.value(atPercentile: p)) / 1000 })
     }
-    let request = percentiles.enumerated().map { index, p -> Estimate? in
+    let request = percentiles.map { p -> Estimate? in
       requestMerged.isEmpty
         ? nil
         : Statistics.medianInterval(
           requestMerged.map { Double($0.value(atPercentile: p)) / 1000 })
     }
-    let rpsValues = perCell.map { $0.reduce(0) { $0 + $1.rps } / Double($0.count) }
-    let rps =
-      rpsValues.isEmpty
-      ? nil
-      : Statistics.medianInterval(rpsValues)
+    let rpsValues = perCell.compactMap(\.meanRPS)
+    let rps = rpsValues.isEmpty ? nil : Statistics.medianInterval(rpsValues)
     return (wakeup, request, rps)
   }
 
@@ -244,7 +284,7 @@ extension RunAnalysis {
   }
 
   /// Why `cells` hold no wakeup sample in `phase`, as a clause for a note under a table.
-  static func noDataReason(_ cells: [StoredCell], phase: PhaseSelection, intervals: Int)
+  static func noDataReason(_ cells: [CellDigest], phase: PhaseSelection, intervals: Int)
     -> String
   {
     guard intervals == 0 else {
@@ -252,7 +292,7 @@ extension RunAnalysis {
         + "wakeup sample (did the workers ever wake?)"
     }
     guard phase != .all else { return "no interval recorded" }
-    let settles = Set(cells.compactMap { $0.summary?.settleMilliseconds })
+    let settles = Set(cells.map(\.summary.settleMilliseconds))
     guard settles.count == 1, let settle = settles.first, settle > 0 else {
       return "no \(phase.rawValue) interval outside the settle window after each edge"
     }
@@ -261,21 +301,14 @@ extension RunAnalysis {
   }
 
   /// Median across cells of each cell's mean steal %, per phase, with its source.
-  static func steal(_ cells: [StoredCell]) -> [StealFigure] {
+  static func steal(_ cells: [CellDigest]) -> [StealFigure] {
     let source =
       cells.compactMap { cell in
-        cell.summary?.stealSource != StealSource.none
-          ? cell.summary?.stealSource
-          : cell.intervals.first { $0.stealSource != .none }?.stealSource
+        cell.summary.stealSource != StealSource.none
+          ? cell.summary.stealSource : cell.intervalStealSource
       }.first ?? .none
-    let phases: [(String, (Phase) -> Bool)] =
-      Phase.allCases.map { phase in (phase.rawValue, { $0 == phase }) }
-      + [(PhaseSelection.all.rawValue, { _ in true })]
-    return phases.map { name, includes in
-      let means = cells.compactMap { cell -> Double? in
-        let values = cell.intervals.filter { includes($0.phase) }.compactMap(\.stealPercent)
-        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
-      }
+    return PhaseSelection.summaryKeys.map { name in
+      let means = cells.compactMap { $0.steal[name] }
       return StealFigure(
         phase: name, percent: means.isEmpty ? nil : Statistics.median(means),
         source: means.isEmpty ? .none : source)
@@ -283,7 +316,7 @@ extension RunAnalysis {
   }
 
   static func verdicts(
-    expect: ExpectRecord, byKey: [GroupKey: [StoredCell]], points: [[String: String]],
+    expect: ExpectRecord, byKey: [GroupKey: [CellDigest]], points: [[String: String]],
     labels: [String: String], options: AnalysisOptions
   ) -> [ExpectVerdict] {
     var verdicts: [ExpectVerdict] = []
@@ -294,7 +327,10 @@ extension RunAnalysis {
       }.sorted { $0.percentile < $1.percentile }
       // Published tables have no sweep: compare with the first point that has this mode.
       let point = points.first { byKey[GroupKey(modeID: modeID, point: $0)] != nil }
-      let cells = point.flatMap { byKey[GroupKey(modeID: modeID, point: $0)] } ?? []
+      let cells =
+        (point.flatMap { byKey[GroupKey(modeID: modeID, point: $0)] } ?? []).sorted {
+          $0.summary.repetition < $1.summary.repetition
+        }
       let estimates =
         cells.isEmpty
         ? []
@@ -314,5 +350,25 @@ extension RunAnalysis {
       }
     }
     return verdicts
+  }
+}
+
+/// Per-index results of the concurrent digest, written under a lock.
+final class DigestResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [Result<CellDigest, any Error>?]
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ result: Result<CellDigest, any Error>) {
+    lock.lock()
+    slots[index] = result
+    lock.unlock()
+  }
+
+  var values: [Result<CellDigest, any Error>?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return slots
   }
 }

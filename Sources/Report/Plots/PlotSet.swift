@@ -89,7 +89,10 @@ public enum PlotSet {
         skipped.append("sweep not drawn: no mode has a wakeup sample at any sweep point.")
       }
     }
-    if let id = analysis.timelineCellID, let cell = store?.cells.first(where: { $0.id == id }) {
+    if let id = analysis.timelineCellID, let store,
+      let stored = store.cells.first(where: { $0.id == id }),
+      let cell = try? store.withIntervals(stored)
+    {
       if cell.intervals.contains(where: { $0.wakeup.total > 0 }) {
         plots.append(timeline(analysis, cell))
       } else {

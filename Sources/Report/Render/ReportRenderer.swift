@@ -262,8 +262,9 @@ public struct ReportRenderer: Sendable {
       return "order-statistic interval of \(n) repetitions; it holds the median at least "
         + "\(coverage) of the time."
     case .intervals:
-      return "\(coverage) moving-block bootstrap over the \(phase) intervals of one run; "
-        + "run-to-run variation is not in it."
+      return "nominal \(coverage) moving-block bootstrap over the \(phase) intervals of one "
+        + "run; run-to-run variation is not in it, and it covers less when the intervals are "
+        + "strongly correlated (docs/benchmarks.md)."
     case .single:
       return "one repetition, no interval."
     }

@@ -1,0 +1,66 @@
+import Foundation
+import Results
+import Vocabulary
+
+/// One valid cell reduced to what the analysis reads, so a report never holds every
+/// interval of a run at once: merged histograms per phase selection, means, counts, and
+/// the per-interval histograms only where the interval bootstrap needs them.
+struct CellDigest: Sendable {
+  /// The figures of one phase selection (busy, idle or all).
+  struct PhaseDigest: Sendable {
+    var intervals: Int
+    var wakeup: SparseHistogram
+    var request: SparseHistogram
+    /// Mean rps over the phase's intervals; nil without an interval.
+    var meanRPS: Double?
+    /// Per interval, in order: kept only for the interval bootstrap (one repetition).
+    var intervalWakeup: [SparseHistogram]?
+    var intervalRequest: [SparseHistogram]?
+    var intervalRPS: [Double]?
+  }
+
+  var id: String
+  var summary: CellSummary
+  var events: [EventRecord]
+  /// Intervals in every phase.
+  var recordedIntervals: Int
+  var phases: [PhaseSelection: PhaseDigest]
+  /// Mean steal % per `PhaseSelection.summaryKeys` entry; absent without a figure.
+  var steal: [String: Double]
+  /// The first interval's steal source other than `none`.
+  var intervalStealSource: StealSource?
+
+  /// Reduces `cell` for `selections`; keeps per-interval histograms when `keepIntervals`.
+  init(
+    _ cell: StoredCell, summary: CellSummary, selections: Set<PhaseSelection>,
+    keepIntervals: Bool
+  ) {
+    id = cell.id
+    self.summary = summary
+    events = cell.events
+    recordedIntervals = cell.intervals.count
+    var phases: [PhaseSelection: PhaseDigest] = [:]
+    for selection in selections {
+      let inPhase = cell.intervals.filter { selection.includes($0.phase) }
+      phases[selection] = PhaseDigest(
+        intervals: inPhase.count,
+        wakeup: SparseHistogram.merged(inPhase.map(\.wakeup)),
+        request: SparseHistogram.merged(inPhase.map(\.request)),
+        meanRPS: inPhase.isEmpty ? nil : inPhase.reduce(0) { $0 + $1.rps } / Double(inPhase.count),
+        intervalWakeup: keepIntervals ? inPhase.map(\.wakeup) : nil,
+        intervalRequest: keepIntervals ? inPhase.map(\.request) : nil,
+        intervalRPS: keepIntervals ? inPhase.map(\.rps) : nil)
+    }
+    self.phases = phases
+    var steal: [String: Double] = [:]
+    for name in PhaseSelection.summaryKeys {
+      let values = cell.intervals.filter {
+        name == PhaseSelection.all.rawValue || $0.phase.rawValue == name
+      }
+      .compactMap(\.stealPercent)
+      if !values.isEmpty { steal[name] = values.reduce(0, +) / Double(values.count) }
+    }
+    self.steal = steal
+    intervalStealSource = cell.intervals.first { $0.stealSource != .none }?.stealSource
+  }
+}

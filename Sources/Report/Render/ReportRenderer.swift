@@ -136,7 +136,12 @@ public struct ReportRenderer: Sendable {
                 }
             },
           footnotes: [
-            "rps: median of each cell's mean over \(phase) intervals. Steal: the measure "
+            "rps: median of each cell's mean over \(phase) intervals; rps range: "
+              + (groups.compactMap(\.rps).first.map {
+                Self.describeInterval($0, phase: phase).replacingOccurrences(
+                  of: "the median", with: "the median rps")
+              } ?? "none.")
+              + " Steal: the measure "
               + "host's mean steal % per phase, source: "
               + (stealSources.isEmpty
                 ? "none (no steal accounting)"

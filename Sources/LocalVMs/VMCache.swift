@@ -42,16 +42,28 @@ package enum VMCache {
     }
   }
 
-  /// Kills the QEMU of every leftover folder, removes those folders and all cached images.
-  /// - Returns: how many images and folders were removed.
-  package static func clean(cacheDirectory: String, temporaryRoot: String = NSTemporaryDirectory())
-    -> (images: Int, folders: Int)
+  /// Kills the QEMU of every leftover folder (a pvbench killed before it could end its
+  /// guests) and removes those folders; the guests of running pvbench processes are left
+  /// alone. Runs do this before they boot guests; `vm clean` does it too.
+  /// - Returns: the folders removed.
+  @discardableResult
+  package static func removeLeftoverFolders(temporaryRoot: String = NSTemporaryDirectory())
+    -> [String]
   {
     let folders = leftoverFolders(temporaryRoot: temporaryRoot)
     for folder in folders {
       for pid in processes(using: folder) { kill(pid, SIGKILL) }
       try? FileManager.default.removeItem(atPath: folder)
     }
+    return folders
+  }
+
+  /// Kills the QEMU of every leftover folder, removes those folders and all cached images.
+  /// - Returns: how many images and folders were removed.
+  package static func clean(cacheDirectory: String, temporaryRoot: String = NSTemporaryDirectory())
+    -> (images: Int, folders: Int)
+  {
+    let folders = removeLeftoverFolders(temporaryRoot: temporaryRoot)
     let imageRoot = cacheDirectory + "/images"
     let images = (try? FileManager.default.contentsOfDirectory(atPath: imageRoot)) ?? []
     try? FileManager.default.removeItem(atPath: imageRoot)

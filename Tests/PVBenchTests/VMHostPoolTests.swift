@@ -32,6 +32,25 @@ import Testing
     #expect(CgroupCPUController.quotaMicroseconds(entitledCPUs: 1.5) == 150_000)
   }
 
+  @Test func leftoverGuestFoldersOfDeadRunsAreRemovedAndLiveOnesKept() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-leftovers-\(getpid())"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    // pid 999999 runs nothing (pid_max is 4194304 at most, and this one is free in tests
+    // that create no process of that number); this process is alive.
+    let dead = root + "/pvbench-vm-999999-vm1-abc"
+    let alive = root + "/pvbench-vm-\(getpid())-vm1-def"
+    let other = root + "/not-a-guest"
+    for folder in [dead, alive, other] {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+    #expect(VMCache.removeLeftoverFolders(temporaryRoot: root) == [dead])
+    #expect(!FileManager.default.fileExists(atPath: dead))
+    #expect(FileManager.default.fileExists(atPath: alive))
+    #expect(FileManager.default.fileExists(atPath: other))
+  }
+
   @Test func onlineCPUsComeFromTheSysfsCpulist() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent(
       "pvbench-pool-online-\(getpid())"

@@ -63,6 +63,10 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
 
   private func bootGuests() throws -> LocalGuests {
     if let guests = lock.withLock({ guests }) { return guests }
+    // What a pvbench killed with SIGKILL could not end: its guest folders and empty pool
+    // cgroups (its QEMU processes died with it).
+    VMCache.removeLeftoverFolders()
+    HostPool.removeLeftovers()
     let requests = guestHosts.compactMap { host -> GuestRequest? in
       guard case .qemu(let qemu) = host.transport else { return nil }
       return GuestRequest(

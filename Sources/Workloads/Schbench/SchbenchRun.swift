@@ -102,7 +102,7 @@ public final class SchbenchRun: @unchecked Sendable {
     guard !started else { throw WorkloadError.alreadyStarted }
     started = true
     let streamNanoseconds = max(1_000_000, streamInterval.nanosecondsClamped)
-    for messageIndex in 0..<options.messageThreads {
+    for _ in 0..<options.messageThreads {
       let message = MessageSlot()
       messages.append(message)
       for _ in 0..<workersPerMessageThread {
@@ -110,7 +110,6 @@ public final class SchbenchRun: @unchecked Sendable {
         workers.append(worker)
         message.workers.append(worker)
       }
-      _ = messageIndex
     }
     do {
       for (index, message) in messages.enumerated() {

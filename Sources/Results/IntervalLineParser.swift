@@ -99,6 +99,15 @@ package struct IntervalLineParser {
     return value
   }
 
+  /// An integer that may be negative (a warmup slot).
+  private mutating func signed() throws -> Int {
+    skipSpace()
+    let negative = current == UInt8(ascii: "-")
+    if negative { position += 1 }
+    guard let magnitude = Int(exactly: try unsigned()) else { throw Failure.unexpected }
+    return negative ? -magnitude : magnitude
+  }
+
   private mutating func double() throws -> Double {
     skipSpace()
     let start = position
@@ -204,6 +213,9 @@ package struct IntervalLineParser {
     var stealSource: StealSource?
     var noise: Double?
     var applied: Bool?
+    var slot: Int?
+    var missed: Int?
+    var measureBusy: Double?
     while true {
       let key = try key()
       try expect(UInt8(ascii: ":"))
@@ -219,6 +231,9 @@ package struct IntervalLineParser {
       case .stealSource: stealSource = StealSource(rawValue: try string())
       case .noiseBusyPercent: noise = try optionalDouble()
       case .modeApplied: applied = try bool()
+      case .slot: slot = literal("null") ? nil : try signed()
+      case .missedIntervals: missed = literal("null") ? nil : Int(exactly: try unsigned())
+      case .measureBusyPercent: measureBusy = try optionalDouble()
       }
       skipSpace()
       if current == UInt8(ascii: ",") {
@@ -235,6 +250,7 @@ package struct IntervalLineParser {
     return IntervalRecord(
       index: index, startNanoseconds: start, endNanoseconds: end, phase: phase, wakeup: wakeup,
       request: request, rps: rps, stealPercent: steal, stealSource: stealSource,
-      noiseBusyPercent: noise, modeApplied: applied)
+      noiseBusyPercent: noise, modeApplied: applied, slot: slot, missedIntervals: missed,
+      measureBusyPercent: measureBusy)
   }
 }

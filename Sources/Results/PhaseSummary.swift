@@ -1,6 +1,10 @@
 /// Percentiles and counts of one phase of one cell.
 public struct PhaseSummary: Codable, Sendable, Equatable {
   public var intervals: Int
+  /// Intervals of the workload's clock in this phase that had no snapshot of their own (the
+  /// snapshot thread woke late; their samples are in the late interval). Nil in stores
+  /// written before gaps were counted.
+  public var gaps: Int?
   public var wakeupSamples: UInt64
   /// Wakeup latency percentiles in microseconds, keyed `"50.0"`, `"90.0"`, `"99.0"`, `"99.9"`.
   public var wakeupPercentilesMicroseconds: [String: Double]
@@ -12,11 +16,13 @@ public struct PhaseSummary: Codable, Sendable, Equatable {
   public var noiseBusyPercent: Double?
 
   public init(
-    intervals: Int, wakeupSamples: UInt64, wakeupPercentilesMicroseconds: [String: Double],
+    intervals: Int, gaps: Int? = nil, wakeupSamples: UInt64,
+    wakeupPercentilesMicroseconds: [String: Double],
     requestPercentilesMicroseconds: [String: Double], averageRPS: Double,
     stealPercent: Double? = nil, noiseBusyPercent: Double? = nil
   ) {
     self.intervals = intervals
+    self.gaps = gaps
     self.wakeupSamples = wakeupSamples
     self.wakeupPercentilesMicroseconds = wakeupPercentilesMicroseconds
     self.requestPercentilesMicroseconds = requestPercentilesMicroseconds

@@ -27,7 +27,7 @@ enum E2EStore {
             "[\(UInt64(n) * 1000 * (busy ? factor * scale : 1)),\(samplesPerValue)]"
           }.joined(separator: ",")
           lines +=
-            "{\"index\":\(index),\"startNanoseconds\":\(index)000000000,"
+            "{\"index\":\(index),\"slot\":\(index),\"missedIntervals\":0,\"startNanoseconds\":\(index)000000000,"
             + "\"endNanoseconds\":\(index + 1)000000000,\"phase\":\"\(tag)\","
             + "\"wakeup\":[\(pairs)],\"request\":[\(pairs)],\"rps\":1000,\"stealPercent\":10,"
             + "\"stealSource\":\"guest\",\"noiseBusyPercent\":null,\"modeApplied\":\(busy)}\n"
@@ -99,10 +99,13 @@ enum E2EStore {
         99.9th            100?          200?
         samples            800           800
         intervals            8             8
+        gaps                 0             0
         ?: a cell holds fewer samples than the percentile needs (the 99.9th
           needs 1000); fewest per cell: Out of Box 400, cpu_paravirt 400. Not a
           measurement of that percentile.
-        samples, intervals: in the busy phase, summed over the cells.
+        samples, intervals, gaps: in the busy phase, summed over the cells;
+          gaps: intervals the snapshot thread slept through, starved (their
+          samples are in the late interval).
         """))
     #expect(result.stdout.contains("paravirt-r3  invalid  kernel WARN on lpar1 at 12 s"))
     #expect(
@@ -154,6 +157,7 @@ enum E2EStore {
         99.9th               -          200?
         samples              0           800
         intervals            0             8
+        gaps                 0             0
         -: no data for Out of Box: no busy interval outside the 500 ms settle
           window.
         """))

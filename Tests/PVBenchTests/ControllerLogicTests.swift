@@ -67,6 +67,8 @@ import Workloads
   /// The keys of `SchbenchInterval`, to build one whose rps has no JSON form.
   struct IntervalFields: Encodable {
     var index: Int
+    var slot: Int
+    var missedIntervals = 0
     var startMonotonicNanoseconds: UInt64
     var endMonotonicNanoseconds: UInt64
     var wakeup = LatencyHistogram()
@@ -88,7 +90,7 @@ import Workloads
       nan: strategy.nan)
     let second: UInt64 = 1_000_000_000
     let fields = IntervalFields(
-      index: index, startMonotonicNanoseconds: UInt64(index + 1) * second,
+      index: index, slot: index, startMonotonicNanoseconds: UInt64(index + 1) * second,
       endMonotonicNanoseconds: UInt64(index + 2) * second, rps: rps)
     return try decoder.decode(SchbenchInterval.self, from: encoder.encode(fields))
   }
@@ -121,6 +123,57 @@ import Workloads
     let stored = try RunStore.readLines(
       IntervalRecord.self, url: directory.appendingPathComponent("intervals.jsonl"))
     #expect(stored.map(\.index) == [0, 2])
+  }
+
+  /// A snapshot thread that slept from 2 s to 5.2 s: its interval keeps its real span,
+  /// is tagged by it (an edge at 4 s falls inside: transition), and its two missed
+  /// intervals are gaps of that phase in `intervals.jsonl` and `cell.json`.
+  @Test func aLateSnapshotIsStoredWithItsSpanAndGaps() throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let cell = Cell(
+      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
+      estimatedSeconds: 1, pointIndex: 0)
+    let recorder = CellRecorder(
+      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
+      noiseHost: "lpar2", start: 0, offsets: [:])
+    func edge(_ phase: String, at seconds: Double) throws -> PhaseEdge {
+      let time = UInt64(seconds * 1e9)
+      return try JSONDecoder().decode(
+        PhaseEdge.self,
+        from: Data(
+          (#"{"phase":"\#(phase)","cycle":0,"scheduledMonotonicNanoseconds":\#(time),"#
+            + #""monotonicNanoseconds":\#(time),"wallNanoseconds":\#(time)}"#).utf8))
+    }
+    recorder.handle(.edge(try edge("busy", at: 0.5)), from: "lpar2")
+    recorder.handle(.edge(try edge("idle", at: 4)), from: "lpar2")
+    let spans: [(slot: Int, missed: Int, from: Double, to: Double)] = [
+      (0, 0, 1, 2), (1, 2, 2, 5.2), (4, 0, 5.2, 6),
+    ]
+    for (index, span) in spans.enumerated() {
+      var interval = try Self.interval(index, rps: 10)
+      interval.slot = span.slot
+      interval.missedIntervals = span.missed
+      interval.startMonotonicNanoseconds = UInt64(span.from * 1e9)
+      interval.endMonotonicNanoseconds = UInt64(span.to * 1e9)
+      recorder.handle(.interval(interval), from: "lpar1")
+    }
+    let summary = try recorder.finish(
+      status: .complete, settle: DurationValue(nanoseconds: 0), stealAccounting: false,
+      percentiles: [99], busyGate: 0)
+    let stored = try RunStore.readLines(
+      IntervalRecord.self, url: directory.appendingPathComponent("intervals.jsonl"))
+    #expect(stored.map(\.slot) == [0, 1, 4])
+    #expect(stored.map(\.missedIntervals) == [0, 2, 0])
+    #expect(stored.map(\.phase) == [.busy, .transition, .idle])
+    #expect(stored[1].startNanoseconds == 2_000_000_000)
+    #expect(stored[1].endNanoseconds == 5_200_000_000)
+    #expect(summary.phases["busy"]?.gaps == 0)
+    #expect(summary.phases["transition"]?.gaps == 2)
+    #expect(summary.phases["all"]?.gaps == 2)
+    #expect(summary.phases["all"]?.intervals == 3)
   }
 
   @Test func summaryKeysKeepEveryDigitOfTheirPercentile() {

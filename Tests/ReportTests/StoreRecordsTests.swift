@@ -139,3 +139,33 @@ import Workloads
     #expect(stored.split(separator: "\n").count == 1)
   }
 }
+
+@Suite struct IntervalGapRecordsTests {
+  /// A late interval's slot (negative in a warmup), missed intervals and the measure host's
+  /// busy % read the same through the fast path and `JSONDecoder`; an older line without
+  /// them reads as nil, not as zero gaps.
+  @Test func slotsGapsAndBusyShareOneShape() throws {
+    let lines = [
+      #"{"index":0,"slot":-1,"missedIntervals":0,"startNanoseconds":0,"#
+        + #""endNanoseconds":1000000000,"phase":"idle","wakeup":[],"request":[],"rps":5,"#
+        + #""stealSource":"none","modeApplied":false,"measureBusyPercent":null}"#,
+      #"{"index":1,"slot":0,"missedIntervals":2,"startNanoseconds":1000000000,"#
+        + #""endNanoseconds":4200000000,"phase":"busy","wakeup":[[9,1]],"request":[],"rps":5,"#
+        + #""stealSource":"none","modeApplied":false,"measureBusyPercent":97.5}"#,
+      #"{"index":2,"startNanoseconds":4200000000,"endNanoseconds":5000000000,"#
+        + #""phase":"busy","wakeup":[],"request":[],"rps":5,"stealSource":"none","#
+        + #""modeApplied":false}"#,
+    ]
+    let data = Data((lines.joined(separator: "\n") + "\n").utf8)
+    let fast = try #require(IntervalLineParser.parse(data))
+    let slow = try lines.map {
+      try JSONDecoder().decode(IntervalRecord.self, from: Data($0.utf8))
+    }
+    #expect(fast == slow)
+    #expect(fast.map(\.slot) == [-1, 0, nil])
+    #expect(fast.map(\.missedIntervals) == [0, 2, nil])
+    #expect(fast.map(\.measureBusyPercent) == [nil, 97.5, nil])
+    #expect(fast.map(\.coveredIntervals) == [1, 3, 1])
+    #expect(abs(fast[1].requests - 16) < 1e-9)
+  }
+}

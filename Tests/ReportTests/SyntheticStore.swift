@@ -26,6 +26,13 @@ struct SyntheticStore {
     /// phase lies wholly inside the settle window.
     var busyPhase: Phase = .busy
     var settleMilliseconds = 500
+    /// Missed intervals by record index (busy records are even): a late snapshot spans
+    /// `1 + missed` seconds. Every record carries its count unless `legacy`.
+    var missed: [Int: Int] = [:]
+    /// Write records as stores before gap counting did (no slot, no missed intervals).
+    var legacy = false
+    /// Busy % of the measure host's CPUs in busy intervals (idle ones get half of it).
+    var measureBusy: Double?
   }
 
   static let modes = [
@@ -100,7 +107,9 @@ struct SyntheticStore {
       var events = Data()
       var busyHistogram = LatencyHistogram()
       var time: UInt64 = 0
+      var slot = 0
       for index in 0..<(cell.intervals * 2) {
+        let missed = cell.missed[index] ?? 0
         let busy = index % 2 == 0
         var wakeup = LatencyHistogram()
         var request = LatencyHistogram()
@@ -118,14 +127,18 @@ struct SyntheticStore {
           events.append(UInt8(ascii: "\n"))
         }
         let record = IntervalRecord(
-          index: index, startNanoseconds: time, endNanoseconds: time + 1_000_000_000,
+          index: index, startNanoseconds: time,
+          endNanoseconds: time + UInt64(1 + missed) * 1_000_000_000,
           phase: busy ? cell.busyPhase : .idle, wakeup: SparseHistogram(pairs: wakeup.buckets),
           request: SparseHistogram(pairs: request.buckets), rps: cell.rps,
           stealPercent: busy ? cell.steal : cell.steal.map { $0 / 5 }, stealSource: .host,
-          noiseBusyPercent: busy ? 99 : 1, modeApplied: busy)
+          noiseBusyPercent: busy ? 99 : 1, modeApplied: busy, slot: cell.legacy ? nil : slot,
+          missedIntervals: cell.legacy ? nil : missed,
+          measureBusyPercent: cell.measureBusy.map { busy ? $0 : $0 / 2 })
         lines.append(try encoder.encode(record))
         lines.append(UInt8(ascii: "\n"))
-        time += 1_000_000_000
+        time += UInt64(1 + missed) * 1_000_000_000
+        slot += 1 + missed
       }
       try lines.write(to: folder.appendingPathComponent("intervals.jsonl"))
       try events.write(to: folder.appendingPathComponent("events.jsonl"))

@@ -26,10 +26,13 @@ import Testing
         99.9th            100?         200?          400?
         samples           1800         1800          1800
         intervals           18           18            18
+        gaps                 0            0             0
         ?: a cell holds fewer samples than the percentile needs (the 99.9th
           needs 1000); fewest per cell: Out of Box 600, cpu_hotplug 600,
           cpu_paravirt 600. Not a measurement of that percentile.
-        samples, intervals: in the busy phase, summed over the cells.
+        samples, intervals, gaps: in the busy phase, summed over the cells;
+          gaps: intervals the snapshot thread slept through, starved (their
+          samples are in the late interval).
 
         """)
   }
@@ -223,12 +226,15 @@ import Testing
         99.9th               -         200?          400?
         samples              0         1200          1200
         intervals            0           12            12
+        gaps                 0            0             0
         -: no data for Out of Box: no busy interval outside the 1 s settle
           window.
         ?: a cell holds fewer samples than the percentile needs (the 99.9th
           needs 1000); fewest per cell: cpu_hotplug 600, cpu_paravirt 600. Not a
           measurement of that percentile.
-        samples, intervals: in the busy phase, summed over the cells.
+        samples, intervals, gaps: in the busy phase, summed over the cells;
+          gaps: intervals the snapshot thread slept through, starved (their
+          samples are in the late interval).
 
         """)
     #expect(tables[1].text().contains("99.0th               -      198-198       396-396\n"))
@@ -345,6 +351,8 @@ import Testing
         busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
     ]
     cells[0].idle = { _ in [] }
+    cells[0].legacy = true
+    cells[1].legacy = true
     var manifest = SyntheticStore.manifest(
       cells: cells, repetitions: 1, modes: Array(SyntheticStore.modes.prefix(2)))
     manifest.workload = WorkloadRecord(
@@ -382,15 +390,66 @@ import Testing
         99.9th            878?         2001
         samples              1         4000
         intervals           14           20
+        gaps                 -            -
         ?: a cell holds fewer samples than the percentile needs (the 50.0th
           needs 2, the 90.0th needs 10, the 99.0th needs 100, the 99.9th needs
           1000); fewest per cell: Out of Box 1. Not a measurement of that
           percentile.
         Out of Box: out-of-box-r1 has 28 of 40 intervals its runtime gives (the
           interval thread was starved, or intervals were lost).
-        samples, intervals: in the busy phase, summed over the cells.
+        samples, intervals, gaps: in the busy phase, summed over the cells;
+          gaps: intervals the snapshot thread slept through, starved (their
+          samples are in the late interval); -: not recorded by this store.
 
         """)
+  }
+
+  /// The same starved cell as the snapshot clock now records it: 28 intervals, and 12 gaps
+  /// where its thread slept through a boundary (6 of them in busy intervals), so the 40
+  /// seconds are accounted for; the table shows the gaps beside the counts.
+  @Test func aStarvedCellShowsItsGapsBesideItsCounts() throws {
+    var cells = [
+      SyntheticStore.Cell(
+        id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
+        busy: { $0 == 0 ? [878] : [] }, intervals: 14),
+      SyntheticStore.Cell(
+        id: "hotplug-r1", modeID: "hotplug", repetition: 1,
+        busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
+    ]
+    cells[0].idle = { _ in [] }
+    cells[0].missed = [0: 2, 4: 2, 8: 2, 1: 3, 5: 3]
+    var manifest = SyntheticStore.manifest(
+      cells: cells, repetitions: 1, modes: Array(SyntheticStore.modes.prefix(2)))
+    manifest.workload = WorkloadRecord(
+      schbenchCommandLine: "schbench -m 1 -t 4 -r 40 -i 1", runtimeSeconds: 40,
+      intervalSeconds: 1)
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let starved = try #require(analysis.group("out-of-box", [:]))
+    #expect(starved.cells.map(\.isShort) == [false])
+    #expect(starved.cells.map(\.hasGaps) == [true])
+    #expect(starved.gaps == 6)
+    #expect(analysis.group("hotplug", [:])?.gaps == 0)
+    let text = ReportRenderer(analysis).tables()[0].text()
+    #expect(
+      text.hasSuffix(
+        """
+        samples              1         4000
+        intervals           14           20
+        gaps                 6            0
+        ?: a cell holds fewer samples than the percentile needs (the 50.0th
+          needs 2, the 90.0th needs 10, the 99.0th needs 100, the 99.9th needs
+          1000); fewest per cell: Out of Box 1. Not a measurement of that
+          percentile.
+        Out of Box: out-of-box-r1 has 28 intervals and 12 gaps of 40: its
+          snapshot thread woke late, starved with the guest.
+        samples, intervals, gaps: in the busy phase, summed over the cells;
+          gaps: intervals the snapshot thread slept through, starved (their
+          samples are in the late interval).
+
+        """), "\(text)")
   }
 
   @Test func compareNeverStarsAStarvedPercentile() throws {
@@ -492,5 +551,54 @@ import Testing
       PlotSet.figures(for: fromDisk.analysis, store: streamed).plots.contains {
         $0.name == "timeline" && $0.data.split(separator: "\n").count > 10
       })
+  }
+}
+
+@Suite struct RequestRateTests {
+  /// `-R 1000` for 6 busy seconds per cell, 3 cells: 18000 expected; Out of Box did 1000
+  /// per second, hotplug 950, paravirt 500 (one busy interval of each paravirt cell is
+  /// a late one of 3 s, so its busy phase lasted 8 s: 24000 expected).
+  @Test func fixedRateRunsShowRequestsDoneAgainstExpected() throws {
+    var cells = SyntheticStore.coverLetterCells()
+    for index in cells.indices {
+      cells[index].rps = [1000, 950, 500][index / 3]
+      if index >= 6 { cells[index].missed = [2: 2] }
+    }
+    var manifest = SyntheticStore.manifest(cells: cells)
+    manifest.workload = WorkloadRecord(
+      schbenchCommandLine: "schbench -m 1 -t 4 -r 12 -R 1000", runtimeSeconds: 12,
+      intervalSeconds: 1, requestsPerSecond: 1000)
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 50))
+    let outOfBox = try #require(analysis.group("out-of-box", [:]))
+    #expect(outOfBox.requests.map(\.phase) == ["busy", "idle", "all"])
+    #expect(outOfBox.requests[0] == RequestFigure(phase: "busy", expected: 18000, done: 18000))
+    let table = try #require(
+      ReportRenderer(analysis).tables().first { $0.title.hasPrefix("Requests") })
+    #expect(
+      table.text() == """
+        Requests done of expected at -R 1000
+        phase        Out of Box      cpu_hotplug     cpu_paravirt
+        busy   18000/18000 100%  17100/18000 95%  12000/24000 50%
+        idle   18000/18000 100%  17100/18000 95%   9000/18000 50%
+        all    36000/36000 100%  34200/36000 95%  21000/42000 50%
+        done/expected: requests completed, against the -R rate times the phase's
+          seconds (gaps included), summed over the cells. Requests a starved
+          worker never got to are in no latency sample.
+
+        """)
+  }
+
+  /// Without `-R` there is nothing to expect, and no table.
+  @Test func theClosedLoopHasNoRequestTable() throws {
+    let cells = SyntheticStore.coverLetterCells()
+    let run = try SyntheticStore.write(cells)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 50))
+    #expect(analysis.groups.allSatisfy { $0.requests.isEmpty })
+    #expect(!ReportRenderer(analysis).tables().contains { $0.title.hasPrefix("Requests") })
   }
 }

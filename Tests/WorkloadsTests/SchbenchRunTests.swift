@@ -63,6 +63,49 @@ final class Collected<Value>: @unchecked Sendable {
     }
   }
 
+  /// The snapshot thread is held asleep for 2.7 s once, as a starved vCPU would hold it:
+  /// the snapshot it takes on waking covers its real span and counts the intervals it
+  /// slept through, so intervals plus gaps still give one per second of the runtime.
+  @Test func aDelayedSnapshotThreadRecordsGapsNotFewerIntervals() throws {
+    let options = try SchbenchOptions.parse(arguments: [
+      "-m", "1", "-t", "1", "-r", "5", "-n", "1", "-s", "100",
+    ])
+    let run = try SchbenchRun(options: options, commandLine: ["test"])
+    let started = monotonicNow()
+    let delayed = Collected<Bool>()
+    run.sleepCollectorUntil = { target in
+      if delayed.all.isEmpty && target >= started + 1_500_000_000 {
+        delayed.append(true)
+        pvb_sleep_until_ns(target + 2_700_000_000)
+      } else {
+        pvb_sleep_until_ns(target)
+      }
+    }
+    let intervals = Collected<SchbenchInterval>()
+    try run.start(streamInterval: .seconds(1)) { intervals.append($0) }
+    _ = try waitBounded(run, seconds: 30)
+    let all = intervals.all
+    #expect(delayed.all.count == 1)
+    // Every interval but the partial one cut by the stop starts where the last one's
+    // slots end, and together they stand for the 5 s runtime.
+    let whole = all.filter { $0.slot < 5 }
+    #expect(
+      whole.map(\.slot)
+        == whole.indices.map { index in
+          whole[..<index].reduce(0) { $0 + 1 + $1.missedIntervals }
+        })
+    #expect(whole.reduce(0) { $0 + 1 + $1.missedIntervals } == 5)
+    #expect(whole.count < 5)
+    let late = try #require(all.first { $0.missedIntervals > 0 })
+    #expect(late.missedIntervals >= 2)
+    let span = Double(late.endMonotonicNanoseconds - late.startMonotonicNanoseconds) / 1e9
+    #expect(span > 2.9, "the late interval covers only \(span) s")
+    // Spans are contiguous: no time is lost between snapshots.
+    for (previous, next) in zip(all, all.dropFirst()) {
+      #expect(previous.endMonotonicNanoseconds == next.startMonotonicNanoseconds)
+    }
+  }
+
   /// A short real run: every request has a wakeup sample, intervals add up to the totals,
   /// and the run ends on time (no worker left asleep).
   @Test func shortRunRecordsConsistentSamples() throws {

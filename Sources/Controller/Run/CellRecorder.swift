@@ -247,7 +247,9 @@ package final class CellRecorder: @unchecked Sendable {
       request: SparseHistogram(interval.request), rps: interval.rps, stealPercent: steal,
       stealSource: stealSource,
       noiseBusyPercent: noiseHost.flatMap { cpuShare(host: $0, from: start, to: end)?.busy },
-      modeApplied: modeApplied(at: start + (end - start) / 2))
+      modeApplied: modeApplied(at: start + (end - start) / 2), slot: interval.slot,
+      missedIntervals: interval.missedIntervals,
+      measureBusyPercent: cpuShare(host: measureHost, from: start, to: end)?.busy)
   }
 
   /// The steal source as far as the cell has got (the final one is chosen in `finish`).
@@ -335,7 +337,8 @@ package final class CellRecorder: @unchecked Sendable {
     let steal = records.compactMap(\.stealPercent)
     let busy = records.compactMap(\.noiseBusyPercent)
     return PhaseSummary(
-      intervals: records.count, wakeupSamples: wakeup.total,
+      intervals: records.count, gaps: records.reduce(0) { $0 + ($1.missedIntervals ?? 0) },
+      wakeupSamples: wakeup.total,
       wakeupPercentilesMicroseconds: table(wakeup), requestPercentilesMicroseconds: table(request),
       averageRPS: records.isEmpty ? 0 : records.map(\.rps).reduce(0, +) / Double(records.count),
       stealPercent: steal.isEmpty ? nil : steal.reduce(0, +) / Double(steal.count),

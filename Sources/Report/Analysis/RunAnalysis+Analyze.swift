@@ -128,8 +128,11 @@ extension RunAnalysis {
           CellCounts(
             id: cell.id, intervals: phase.intervals, wakeupSamples: phase.wakeup.total,
             requestSamples: phase.request.total, recordedIntervals: cell.recordedIntervals,
-            expectedIntervals: manifest.workload?.expectedIntervals))
+            expectedIntervals: manifest.workload?.expectedIntervals, gaps: phase.gaps,
+            recordedGaps: cell.recordedGaps))
       }
+      let gapCounts = counts.map(\.gaps)
+      let busyMeans = cells.compactMap { $0.measureBusy[options.phase.rawValue] }
       let merged = SparseHistogram.merged(pooled)
       let wakeupEstimates = markThin(
         estimates.wakeup, percentiles: percentiles, counts: counts.map(\.wakeupSamples))
@@ -150,7 +153,11 @@ extension RunAnalysis {
           wakeup: wakeupEstimates, request: requestEstimates, rps: estimates.rps,
           noDataReason: merged.total > 0
             ? nil : noDataReason(cells, phase: options.phase, intervals: intervals),
-          steal: steal(cells), nines: nines))
+          steal: steal(cells), nines: nines,
+          gaps: gapCounts.contains(nil) ? nil : gapCounts.reduce(0) { $0 + $1! },
+          requests: requests(
+            cells, rate: requestRate(point: key.point, workload: manifest.workload)),
+          measureBusyPercent: busyMeans.isEmpty ? nil : Statistics.median(busyMeans)))
     }
 
     let digested = byKey.values.flatMap { $0 }
@@ -298,6 +305,29 @@ extension RunAnalysis {
     }
     return "no \(phase.rawValue) interval outside the \(Format.duration(milliseconds: settle)) "
       + "settle window"
+  }
+
+  /// The sweep key of schbench's `-R`.
+  public static let rateKey = "measure.schbench.rps"
+
+  /// The fixed request rate of the cells at `point`: the swept `-R`, else the manifest's;
+  /// nil for schbench's closed loop.
+  static func requestRate(point: [String: String], workload: WorkloadRecord?) -> Double? {
+    if let text = point[rateKey] { return Double(text) }
+    return workload?.requestsPerSecond.map(Double.init)
+  }
+
+  /// Requests expected at `rate` against requests done, per phase, summed over `cells`;
+  /// empty without a rate.
+  static func requests(_ cells: [CellDigest], rate: Double?) -> [RequestFigure] {
+    guard let rate, rate > 0 else { return [] }
+    return PhaseSelection.summaryKeys.compactMap { name in
+      let figures = cells.compactMap { $0.requests[name] }
+      guard !figures.isEmpty else { return nil }
+      return RequestFigure(
+        phase: name, expected: rate * figures.reduce(0) { $0 + $1.seconds },
+        done: figures.reduce(0) { $0 + $1.done })
+    }
   }
 
   /// Median across cells of each cell's mean steal %, per phase, with its source.

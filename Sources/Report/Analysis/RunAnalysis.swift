@@ -84,6 +84,28 @@ public struct GroupStats: Codable, Sendable {
   public var steal: [StealFigure]
   /// Latency by percentile (µs) over the pooled intervals of every valid cell: the nines curve.
   public var nines: [NinesPoint]
+  /// Gaps (intervals of the workload's clock with no snapshot of their own) in the selected
+  /// phase, summed over the valid cells; nil when the store predates gap counting.
+  public var gaps: Int?
+  /// `-R` mode: requests expected at the fixed rate against requests done, per phase
+  /// (busy, idle, transition, all); empty when the workload ran schbench's closed loop.
+  public var requests: [RequestFigure]
+  /// Median across cells of each cell's mean busy % of the measure host's CPUs in the
+  /// selected phase; nil without `/proc/stat` samples.
+  public var measureBusyPercent: Double?
+}
+
+/// Requests of one phase in `-R` mode, summed over a group's valid cells.
+public struct RequestFigure: Codable, Sendable, Equatable {
+  /// One of `PhaseSelection.summaryKeys`.
+  public var phase: String
+  /// The fixed rate times the phase's seconds (its intervals' spans, gaps included).
+  public var expected: Double
+  /// Requests completed in the phase.
+  public var done: Double
+
+  /// `done / expected`, or nil when nothing was expected.
+  public var fraction: Double? { expected > 0 ? done / expected : nil }
 }
 
 /// One cell's intervals and samples in the selected phase, against what its runtime gives.
@@ -98,12 +120,34 @@ public struct CellCounts: Codable, Sendable, Equatable {
   /// the manifest does not say).
   public var recordedIntervals: Int
   public var expectedIntervals: Int?
+  /// Gaps in the phase and in every phase: intervals of the workload's clock the snapshot
+  /// thread slept through (starved); nil when the store predates gap counting.
+  public var gaps: Int?
+  public var recordedGaps: Int?
 
-  /// Fewer intervals than the runtime gives, beyond the one the end of a cell may cut: the
-  /// thread that snapshots intervals was starved, or intervals were lost.
-  public var isShort: Bool {
-    expectedIntervals.map { recordedIntervals + 1 < $0 } ?? false
+  public init(
+    id: String, intervals: Int, wakeupSamples: UInt64, requestSamples: UInt64,
+    recordedIntervals: Int, expectedIntervals: Int?, gaps: Int? = nil, recordedGaps: Int? = nil
+  ) {
+    self.id = id
+    self.intervals = intervals
+    self.wakeupSamples = wakeupSamples
+    self.requestSamples = requestSamples
+    self.recordedIntervals = recordedIntervals
+    self.expectedIntervals = expectedIntervals
+    self.gaps = gaps
+    self.recordedGaps = recordedGaps
   }
+
+  /// Fewer intervals and gaps than the runtime gives, beyond the one the end of a cell may
+  /// cut: intervals were lost (in a store without gap counts, the snapshot thread may also
+  /// have been starved).
+  public var isShort: Bool {
+    expectedIntervals.map { recordedIntervals + (recordedGaps ?? 0) + 1 < $0 } ?? false
+  }
+
+  /// The snapshot thread woke late at least once: the cell has gaps.
+  public var hasGaps: Bool { (recordedGaps ?? 0) > 0 }
 }
 
 /// One point of a nines curve.

@@ -50,6 +50,9 @@ public enum Format {
   /// A percentage with one decimal.
   public static func percent(_ value: Double) -> String { String(format: "%.1f%%", value) }
 
+  /// A whole percentage: `98%`.
+  public static func wholePercent(_ value: Double) -> String { String(format: "%.0f%%", value) }
+
   /// Milliseconds: one decimal below 100, whole above.
   public static func millis(_ value: Double) -> String {
     value >= 100 ? String(format: "%.0f", value) : String(format: "%.1f", value)

@@ -84,6 +84,7 @@ public struct ReportRenderer: Sendable {
       let counts = [
         ["samples"] + groups.map { "\($0.wakeupSamples)" },
         ["intervals"] + groups.map { "\($0.intervals)" },
+        ["gaps"] + groups.map { $0.gaps.map { "\($0)" } ?? Format.noData },
       ]
       tables.append(
         TextTable(
@@ -95,7 +96,12 @@ public struct ReportRenderer: Sendable {
               + groups.map { Format.micros($0.wakeup[index]) }
           } + counts,
           footnotes: noData + starvation
-            + ["samples, intervals: in the \(phase) phase, summed over the cells."]))
+            + [
+              "samples, intervals, gaps: in the \(phase) phase, summed over the cells; gaps: "
+                + "intervals the snapshot thread slept through, starved (their samples are in "
+                + "the late interval)"
+                + (groups.contains { $0.gaps == nil } ? "; -: not recorded by this store." : ".")
+            ]))
       tables.append(
         TextTable(
           title: "Interval of the wakeup latency (usec)\(pointSuffix(point))",
@@ -117,6 +123,7 @@ public struct ReportRenderer: Sendable {
               + groups.map { Format.micros($0.request[index]) }
           } + [["samples"] + groups.map { "\($0.cells.reduce(0) { $0 + $1.requestSamples })" }],
           footnotes: noData))
+      if let requests = requestTable(groups, point: point) { tables.append(requests) }
       let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
       tables.append(
         TextTable(
@@ -296,16 +303,60 @@ public struct ReportRenderer: Sendable {
           + fewest.joined(separator: ", ") + ". Not a measurement of that percentile.")
     }
     for group in groups {
+      let gapped = group.cells.filter(\.hasGaps)
+      if !gapped.isEmpty {
+        notes.append(
+          "\(group.label): "
+            + gapped.map { cell in
+              "\(cell.id) has \(cell.recordedIntervals) intervals and \(cell.recordedGaps ?? 0) "
+                + "gaps" + (cell.expectedIntervals.map { " of \($0)" } ?? "")
+            }.joined(separator: ", ")
+            + ": its snapshot thread woke late, starved with the guest.")
+      }
       let short = group.cells.filter(\.isShort)
       guard !short.isEmpty else { continue }
       notes.append(
         "\(group.label): "
-          + short.map { "\($0.id) has \($0.recordedIntervals) of \($0.expectedIntervals ?? 0)" }
-          .joined(separator: ", ")
-          + " intervals its runtime gives (the interval thread was starved, or intervals "
-          + "were lost).")
+          + short.map { cell in
+            "\(cell.id) has \(cell.recordedIntervals)"
+              + (cell.recordedGaps.map { " intervals and \($0) gaps" } ?? "")
+              + " of \(cell.expectedIntervals ?? 0)"
+          }.joined(separator: ", ")
+          + (short.contains { $0.recordedGaps == nil }
+            ? " intervals its runtime gives (the interval thread was starved, or intervals "
+              + "were lost)."
+            : " intervals its runtime gives: intervals were lost."))
     }
     return notes
+  }
+
+  /// `-R` mode: requests done against expected per phase, or nil for the closed loop.
+  func requestTable(_ groups: [GroupStats], point: [String: String]) -> TextTable? {
+    guard groups.contains(where: { !$0.requests.isEmpty }) else { return nil }
+    let rate =
+      RunAnalysis.requestRate(point: point, workload: analysis.manifest.workload).map(
+        Format.rate) ?? "?"
+    let phases = PhaseSelection.summaryKeys.filter { name in
+      groups.contains { group in group.requests.contains { $0.phase == name } }
+    }
+    return TextTable(
+      title: "Requests done of expected at -R \(rate)\(pointSuffix(point))",
+      header: ["phase"] + groups.map(\.label),
+      rows: phases.map { name in
+        [name]
+          + groups.map { group in
+            guard let figure = group.requests.first(where: { $0.phase == name }) else {
+              return Format.noData
+            }
+            return "\(Format.rate(figure.done))/\(Format.rate(figure.expected))"
+              + (figure.fraction.map { " " + Format.wholePercent($0 * 100) } ?? "")
+          }
+      },
+      footnotes: [
+        "done/expected: requests completed, against the -R rate times the phase's seconds "
+          + "(gaps included), summed over the cells. Requests a starved worker never got "
+          + "to are in no latency sample."
+      ])
   }
 
   /// A sweep point's row label: the values only, in sweep-key order.

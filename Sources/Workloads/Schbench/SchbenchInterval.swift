@@ -2,6 +2,14 @@
 public struct SchbenchInterval: Codable, Sendable {
   /// 0, 1, 2, … in the order the snapshots were taken.
   public var index: Int
+  /// The interval of the run's clock this snapshot starts in: slot `k` is
+  /// `[t0 + k·I, t0 + (k+1)·I)` with `t0` the end of the warmup (negative during it) and `I`
+  /// the stream interval. Consecutive snapshots have consecutive slots unless one was late.
+  public var slot: Int
+  /// Whole intervals inside this snapshot's span that had no snapshot of their own because
+  /// the snapshot thread woke too late (starved): gaps, counted, never silently dropped.
+  /// The next snapshot's slot is `slot + 1 + missedIntervals`.
+  public var missedIntervals: Int
   /// When the interval began (CLOCK_MONOTONIC, ns).
   public var startMonotonicNanoseconds: UInt64
   /// When the interval ended (CLOCK_MONOTONIC, ns).

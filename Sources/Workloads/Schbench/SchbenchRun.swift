@@ -29,6 +29,10 @@ public final class SchbenchRun: @unchecked Sendable {
   /// With `--split`: the matrices every worker shares.
   private let sharedMatrices: Matrices?
   private var collector: OSThread?
+  /// How the snapshot thread sleeps until a monotonic time (ns). A seam for tests that
+  /// must delay that thread deterministically, as a starved vCPU would; set it before
+  /// `start`.
+  package var sleepCollectorUntil: @Sendable (UInt64) -> Void = { pvb_sleep_until_ns($0) }
   private let resultLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private var result = SchbenchResult()
   private var started = false
@@ -392,7 +396,10 @@ public final class SchbenchRun: @unchecked Sendable {
     let zeroPeriod = options.zeroSeconds.map { UInt64($0) * second }
     var nextZero = zeroPeriod.map { (warmupEnd ?? start) + $0 }
     var nextSecond = start + second
-    var nextStream = start + streamNanoseconds
+    // Warmup intervals get negative slots, so slot 0 is the first measured interval.
+    let warmupSlots = Int(UInt64(options.warmupSeconds) * second / streamNanoseconds)
+    var grid = IntervalGrid(
+      origin: start, length: streamNanoseconds, limit: end, firstSlot: -warmupSlots)
     var nextPrint = start + UInt64(options.intervalSeconds) * second
     var stream = Accumulator()
     var streamStart = start
@@ -425,9 +432,11 @@ public final class SchbenchRun: @unchecked Sendable {
     }
     func emitStream(at now: UInt64) {
       let length = Double(now - streamStart) / 1e9
+      let closed = grid.close(at: now)
       onInterval(
         SchbenchInterval(
-          index: streamIndex, startMonotonicNanoseconds: streamStart,
+          index: streamIndex, slot: closed.slot, missedIntervals: closed.missed,
+          startMonotonicNanoseconds: streamStart,
           endMonotonicNanoseconds: now, wakeup: stream.wakeup, request: stream.request,
           requests: stream.requests, rps: length > 0 ? Double(stream.requests) / length : 0,
           warmup: warmupEnd != nil))
@@ -457,14 +466,14 @@ public final class SchbenchRun: @unchecked Sendable {
 
     var now = start
     while true {
-      var deadline = min(end, nextSecond, nextStream, nextPrint)
+      var deadline = min(end, nextSecond, grid.nextBoundary, nextPrint)
       if let warmupEnd { deadline = min(deadline, warmupEnd) }
       if let nextZero { deadline = min(deadline, nextZero) }
       // Sleep in short steps so `stop()` takes effect within 20 ms.
       while !stopping {
         now = pvb_monotonic_ns()
         if now >= deadline { break }
-        pvb_sleep_until_ns(min(deadline, now + 20_000_000))
+        sleepCollectorUntil(min(deadline, now + 20_000_000))
       }
       now = pvb_monotonic_ns()
       drain()
@@ -475,10 +484,7 @@ public final class SchbenchRun: @unchecked Sendable {
         secondStart = now
         while nextSecond <= now { nextSecond += second }
       }
-      if now >= nextStream {
-        emitStream(at: now)
-        while nextStream <= now { nextStream += streamNanoseconds }
-      }
+      if grid.isDue(at: now) { emitStream(at: now) }
       if let end = warmupEnd, now >= end {
         warmupEnd = nil
         onNotice?("warmup done, zeroing stats")

@@ -88,7 +88,7 @@ public struct ReportWriter: Sendable {
       return (plot, svg)
     }
     try save(
-      HTMLReport(renderer: renderer, figures: svgs).html(),
+      HTMLReport(renderer: renderer, figures: svgs, skipped: skipped).html(),
       folder.appendingPathComponent("report.html"))
     return ReportOutput(
       folder: folder, plots: figures.map(\.name), rendered: rendered, warning: warning,

@@ -289,6 +289,24 @@ import Testing
     #expect(!percentiles.body.contains("Out of Box"))
     #expect(!percentiles.data.contains("Out of Box"))
   }
+
+  /// `report.html` lists what the figures leave out, as the command prints it.
+  @Test func theHTMLPageSaysWhatItsFiguresLeaveOut() throws {
+    let run = try store()
+    defer { SyntheticStore.remove(run) }
+    let store = try RunStore.load(from: run)
+    let analysis = RunAnalysis.analyze(store, options: AnalysisOptions(resamples: 50))
+    let output = run.appendingPathComponent("report")
+    let written = try ReportWriter(gnuplot: Gnuplot(path: "/nonexistent/gnuplot")).write(
+      analysis, store: store, to: output)
+    let html = try String(
+      contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
+    #expect(
+      html.contains(
+        "<p>Left out for want of data:</p>\n<ul class=\"skipped\">\n<li>percentiles and "
+          + "nines leave out Out of Box: no wakeup sample in the busy phase.</li>\n</ul>"))
+    #expect(written.skippedPlots.count == 1)
+  }
 }
 
 @Suite struct WidthTests {
@@ -324,6 +342,58 @@ import Testing
             noise host lpar2 reached 40 % busy in a busy phase, below the 75 %
             gate
         """))
+  }
+
+  /// A mode label and a swept value longer than a line: every table, the sweep pivot
+  /// included, wraps the cell within its row instead of running past 72 columns.
+  @Test func longModeLabelsAndSweepValuesStayWithinSeventyTwoColumns() throws {
+    let longLabel = "cpu_paravirt with a label that somebody made far too long to fit a column"
+    let longValue = "a-sweep-value-that-is-much-longer-than-any-column-of-an-email-can-hold-at-all"
+    let modes = [
+      SyntheticStore.modes[0], ModeRecord(id: "paravirt", kind: .paravirt, label: longLabel),
+    ]
+    var cells: [SyntheticStore.Cell] = []
+    for (index, mode) in modes.enumerated() {
+      for value in ["short", longValue] {
+        cells.append(
+          SyntheticStore.Cell(
+            id: "\(mode.id)-\(value.prefix(5))-r1", modeID: mode.id,
+            point: ["noise.stress.busy": value], repetition: 1,
+            busy: SyntheticStore.ramp(UInt64(index + 1))))
+      }
+    }
+    let manifest = SyntheticStore.manifest(
+      cells: cells, sweepKeys: ["noise.stress.busy"], repetitions: 1, modes: modes)
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let renderer = ReportRenderer(
+      RunAnalysis.analyze(try RunStore.load(from: run), options: AnalysisOptions(resamples: 50)))
+    let text = renderer.text()
+    for line in text.split(separator: "\n") {
+      #expect(line.count <= 72, "too wide (\(line.count)): \(line)")
+    }
+    // The label is wrapped, not lost: its words are all in the header rows.
+    let sweep = try #require(renderer.tables().first { $0.title.hasPrefix("Sweep: 99.0th") })
+    let sweepText = sweep.text()
+    for piece in [
+      "cpu_paravirt with a label that", "somebody made far too long to", "fit a column",
+      "\na-sweep-value-that-is-much-longer-th ", "\n  an-any-column-of-an-email-can-hold\n",
+    ] {
+      #expect(sweepText.contains(piece), "\(piece)")
+    }
+  }
+
+  /// A single over-wide cell in a hand-made table is wrapped in its row.
+  @Test func anOverWideCellIsWrappedInItsRow() {
+    let table = TextTable(
+      title: "t", header: ["k", "v"],
+      rows: [["row", String(repeating: "x", count: 100)], ["next", "1"]])
+    let lines = table.text().split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.allSatisfy { $0.count <= 72 })
+    #expect(lines.count == 6)
+    #expect(lines[2] == "row   " + String(repeating: "x", count: 66))
+    #expect(lines[3] == String(repeating: " ", count: 38) + String(repeating: "x", count: 34))
+    #expect(lines[4] == "next" + String(repeating: " ", count: 67) + "1")
   }
 
   @Test func wrapCutsAWordLongerThanALine() {

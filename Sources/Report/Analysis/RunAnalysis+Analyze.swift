@@ -200,10 +200,11 @@ extension RunAnalysis {
     }
     if usedMethods.contains(.intervals) {
       notes.append(
-        "With one repetition the interval is a 95 % moving-block bootstrap over the "
+        "With one repetition the interval is a nominal 95 % moving-block bootstrap over the "
           + "\(options.phase.rawValue) intervals of the cell (\(options.resamples) resamples, "
           + "seed \(options.seed)), blocks as long as the intervals' autocorrelation asks; it "
-          + "is within one run and leaves out run-to-run variation.")
+          + "is within one run and leaves out run-to-run variation, and it covers less than "
+          + "95 % when the intervals are strongly correlated (docs/benchmarks.md).")
     }
     if usedMethods.contains(.single) {
       notes.append("One repetition: the interval is the single value (no spread measured).")

@@ -3,10 +3,14 @@ public struct HTMLReport: Sendable {
   public var renderer: ReportRenderer
   /// Each figure with its SVG text, or nil when it was not drawn.
   public var figures: [(Plot, String?)]
+  /// Figures or series left out for want of data, one sentence each (as `pvbench report`
+  /// prints them), so the page never silently shows less than the tables.
+  public var skipped: [String]
 
-  public init(renderer: ReportRenderer, figures: [(Plot, String?)]) {
+  public init(renderer: ReportRenderer, figures: [(Plot, String?)], skipped: [String] = []) {
     self.renderer = renderer
     self.figures = figures
+    self.skipped = skipped
   }
 
   static func escape(_ text: String) -> String {
@@ -76,8 +80,13 @@ public struct HTMLReport: Sendable {
     html += "</ul>\n<h2>Tables</h2>\n"
     for table in renderer.tables() { html += Self.table(table) }
     for note in analysis.notes { html += "<p class=\"note\">\(Self.escape(note))</p>\n" }
-    if !figures.isEmpty {
+    if !figures.isEmpty || !skipped.isEmpty {
       html += "<h2>Figures</h2>\n"
+      if !skipped.isEmpty {
+        html += "<p>Left out for want of data:</p>\n<ul class=\"skipped\">\n"
+        for sentence in skipped { html += "<li>\(Self.escape(sentence))</li>\n" }
+        html += "</ul>\n"
+      }
       for (plot, svg) in figures {
         html += "<figure>\n"
         if let svg {

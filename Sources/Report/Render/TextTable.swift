@@ -70,10 +70,16 @@ public struct TextTable: Sendable, Equatable {
     if isList { return listText(width: width) }
     let columns = header.count
     guard columns > 0 else { return "" }
-    let widths = (0..<columns).map { column in
+    let natural = (0..<columns).map { column in
       ([header[column]] + rows.map { column < $0.count ? $0[column] : "" }).map(\.count).max()
         ?? 0
     }
+    // No cell may push a line past `width`: the first column gets at most half of it, every
+    // other column what is left beside the first, and a longer cell (a long mode label or
+    // sweep value) is wrapped onto more lines of its row.
+    let firstCap = max(1, min(natural[0], width / 2))
+    let otherCap = max(1, width - firstCap - 2)
+    let widths = natural.enumerated().map { $0 == 0 ? firstCap : min($1, otherCap) }
     var blocks: [[Int]] = []
     var current: [Int] = []
     var used = widths[0]
@@ -90,15 +96,28 @@ public struct TextTable: Sendable, Equatable {
     var lines: [String] = wrap(title, width: width)
     for (number, block) in blocks.enumerated() {
       if number > 0 { lines.append("") }
-      let render = { (cells: [String]) -> String in
-        var line = pad(cells.first ?? "", widths[0], right: false)
-        for column in block {
-          line += "  " + pad(column < cells.count ? cells[column] : "", widths[column], right: true)
+      let render = { (cells: [String]) -> [String] in
+        let used = [0] + block
+        let pieces = used.map { column -> [String] in
+          let cell = column < cells.count ? cells[column] : ""
+          guard cell.count > widths[column] else { return [cell] }
+          return wrap(cell, width: widths[column])
         }
-        return trimTrailing(line)
+        let height = pieces.map(\.count).max() ?? 1
+        return (0..<height).map { lineIndex in
+          var line = ""
+          for (position, column) in used.enumerated() {
+            let piece = lineIndex < pieces[position].count ? pieces[position][lineIndex] : ""
+            line +=
+              position == 0
+              ? pad(piece, widths[0], right: false)
+              : "  " + pad(piece, widths[column], right: true)
+          }
+          return trimTrailing(line)
+        }
       }
-      lines.append(render(header))
-      for row in rows { lines.append(render(row)) }
+      lines.append(contentsOf: render(header))
+      for row in rows { lines.append(contentsOf: render(row)) }
     }
     for note in footnotes { lines.append(contentsOf: wrap(note, width: width)) }
     return lines.joined(separator: "\n") + "\n"

@@ -88,6 +88,9 @@ public enum PlotSet {
       } else {
         skipped.append("sweep not drawn: no mode has a wakeup sample at any sweep point.")
       }
+      let intensity = intensity(analysis)
+      plots.append(contentsOf: intensity.plots)
+      skipped.append(contentsOf: intensity.skipped)
     }
     if let id = analysis.timelineCellID, let store,
       let stored = store.cells.first(where: { $0.id == id }),

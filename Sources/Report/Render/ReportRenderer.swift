@@ -176,6 +176,7 @@ public struct ReportRenderer: Sendable {
             ]))
       }
     }
+    if let verdicts = verdictTable() { tables.append(verdicts) }
     if !analysis.timings.isEmpty {
       tables.append(
         TextTable(

@@ -120,6 +120,11 @@ import Vocabulary
     for line in table.text().split(separator: "\n") { #expect(line.count <= 72) }
   }
 
+  @Test(arguments: [(0.9998, ">99%"), (0.004, "<1%"), (0.71, "71%"), (0.99, "99%")])
+  func aDifferenceIsNeverRoundedAway(fraction: Double, text: String) {
+    #expect(ReportRenderer.below(fraction) == text)
+  }
+
   /// Real gnuplot draws one figure per percentile, PNG and SVG, with `.gp` and `.dat`
   /// beside them; the p99 figure marks the crossover, every figure has the CPU busy %.
   @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: PlotTests.gnuplotPath)))

@@ -513,8 +513,8 @@ import Testing
           needs 2, the 90.0th needs 10, the 99.0th needs 100, the 99.9th needs
           1000); fewest per cell: Out of Box 1. Not a measurement of that
           percentile.
-        Out of Box: out-of-box-r1 has 28 intervals and 12 gaps of 40: its
-          snapshot thread woke late, starved with the guest.
+        Out of Box: out-of-box-r1 has 28 intervals and 12 gaps (its runtime
+          gives 40): its snapshot thread woke late, starved with the guest.
         samples, intervals, gaps: in the busy phase, summed over the cells;
           gaps: intervals the snapshot thread slept through, starved (their
           samples are in the late interval).

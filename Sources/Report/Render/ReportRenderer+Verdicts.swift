@@ -41,7 +41,7 @@ extension ReportRenderer {
         ? "\(winner.0.label) and \(rival.0.label) tie at the \(name), "
           + "\(Format.micros(winner.1.value)) us; "
         : "\(winner.0.label) won the \(name) at \(Format.micros(winner.1.value)) us, "
-          + "\(Format.wholePercent(below * 100)) below \(rival.0.label) "
+          + "\(Self.below(below)) below \(rival.0.label) "
           + "(\(Format.micros(rival.1.value)) us); "
       if winner.1.method == .single || rival.1.method == .single {
         sentence += "one repetition each, no interval to tell them apart"
@@ -59,6 +59,14 @@ extension ReportRenderer {
       }
       return (label, sentence + ".")
     }
+  }
+
+  /// A fraction below the rival as a whole percentage that never rounds a difference
+  /// away: `>99%` rather than `100%`, `<1%` rather than `0%`.
+  static func below(_ fraction: Double) -> String {
+    if fraction > 0.99 && fraction < 1 { return ">99%" }
+    if fraction > 0 && fraction < 0.01 { return "<1%" }
+    return Format.wholePercent(fraction * 100)
   }
 
   /// How often each of two intervals holds its median, in words.

@@ -310,7 +310,8 @@ public struct ReportRenderer: Sendable {
           "\(group.label): "
             + gapped.map { cell in
               "\(cell.id) has \(cell.recordedIntervals) intervals and \(cell.recordedGaps ?? 0) "
-                + "gaps" + (cell.expectedIntervals.map { " of \($0)" } ?? "")
+                + (cell.recordedGaps == 1 ? "gap" : "gaps")
+                + (cell.expectedIntervals.map { " (its runtime gives \($0))" } ?? "")
             }.joined(separator: ", ")
             + ": its snapshot thread woke late, starved with the guest.")
       }

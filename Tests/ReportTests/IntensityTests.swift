@@ -120,6 +120,33 @@ import Vocabulary
     for line in table.text().split(separator: "\n") { #expect(line.count <= 72) }
   }
 
+  /// A point where a mode has no sample is named, not silently left out of its line.
+  @Test func anIntensityWithoutSamplesIsNamed() throws {
+    let modes = Array(SyntheticStore.modes.prefix(2))
+    var cells: [SyntheticStore.Cell] = []
+    for rate in ["10", "200"] {
+      for mode in modes {
+        var cell = SyntheticStore.Cell(
+          id: "\(mode.id)-\(rate)", modeID: mode.id, point: [IntensityKey.rps.rawValue: rate],
+          repetition: 1, busy: SyntheticStore.ramp(mode.kind == .outOfBox ? 2 : 1))
+        if rate == "200" && mode.kind != .outOfBox { cell.busy = { _ in [] } }
+        cells.append(cell)
+      }
+    }
+    let run = try SyntheticStore.write(
+      cells,
+      manifest: SyntheticStore.manifest(
+        cells: cells, sweepKeys: [IntensityKey.rps.rawValue], repetitions: 1, modes: modes))
+    defer { SyntheticStore.remove(run) }
+    let figures = PlotSet.intensity(try analysis(run))
+    #expect(figures.plots.count == 4)
+    #expect(
+      figures.skipped == [
+        "intensity figures have no line for cpu_hotplug at 200: no wakeup sample in the busy "
+          + "phase."
+      ])
+  }
+
   @Test(arguments: [(0.9998, ">99%"), (0.004, "<1%"), (0.71, "71%"), (0.99, "99%")])
   func aDifferenceIsNeverRoundedAway(fraction: Double, text: String) {
     #expect(ReportRenderer.below(fraction) == text)

@@ -18,6 +18,20 @@ extension PlotSet {
       let suffix = many ? "-\(number + 1)" : ""
       let at =
         slice.others.isEmpty ? "" : ", " + GroupKey(modeID: "", point: slice.others).pointText
+      // A mode without a sample at an intensity leaves a hole in its line: say where.
+      let holes = slice.points.compactMap { entry -> String? in
+        let missing = analysis.modesWithData.filter { mode in
+          analysis.group(mode.id, entry.point)?.noDataReason != nil
+            || analysis.group(mode.id, entry.point) == nil
+        }.map(\.label)
+        guard !missing.isEmpty else { return nil }
+        return "\(missing.joined(separator: ", ")) at \(dataNumber(entry.intensity))"
+      }
+      if !holes.isEmpty {
+        skipped.append(
+          "intensity figures\(suffix) have no line for " + holes.joined(separator: "; ")
+            + ": no wakeup sample in the \(analysis.phase.rawValue) phase\(at).")
+      }
       for index in analysis.percentiles.indices {
         let name = "intensity-\(PercentileKey(analysis.percentiles[index]).name)\(suffix)"
         if let plot = intensity(analysis, sweep, slice, index, name: name, at: at) {

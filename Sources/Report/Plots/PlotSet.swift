@@ -229,7 +229,7 @@ public enum PlotSet {
       }
     }
     let body = """
-      set title \(quote("Tail wakeup latency against the busy/idle schedule, \(analysis.phase.rawValue) phase"))
+      set title \(quote("Tail wakeup latency against \(analysis.manifest.sweepKeys.joined(separator: " / ")), \(analysis.phase.rawValue) phase"))
       set xlabel \(quote(analysis.manifest.sweepKeys.joined(separator: " / ")))
       set ylabel 'wakeup latency (usec, log scale)'
       set logscale y
@@ -240,7 +240,10 @@ public enum PlotSet {
       plot \(series.joined(separator: ", \\\n  "))
       """
     return Plot(
-      name: "sweep", caption: "Sweep: tail latency against busy/idle length, per mode",
+      name: "sweep",
+      caption:
+        "Sweep: tail latency against \(analysis.manifest.sweepKeys.joined(separator: " / ")), "
+        + "per mode",
       body: body, data: data)
   }
 

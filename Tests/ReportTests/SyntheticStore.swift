@@ -26,6 +26,8 @@ struct SyntheticStore {
     /// phase lies wholly inside the settle window.
     var busyPhase: Phase = .busy
     var settleMilliseconds = 500
+    /// Events written after the synthetic mode applies (phase edges, governor decisions).
+    var extraEvents: [EventRecord] = []
   }
 
   static let modes = [
@@ -126,6 +128,10 @@ struct SyntheticStore {
         lines.append(try encoder.encode(record))
         lines.append(UInt8(ascii: "\n"))
         time += 1_000_000_000
+      }
+      for event in cell.extraEvents {
+        events.append(try encoder.encode(event))
+        events.append(UInt8(ascii: "\n"))
       }
       try lines.write(to: folder.appendingPathComponent("intervals.jsonl"))
       try events.write(to: folder.appendingPathComponent("events.jsonl"))

@@ -29,11 +29,13 @@ struct CellDigest: Sendable {
   var steal: [String: Double]
   /// The first interval's steal source other than `none`.
   var intervalStealSource: StealSource?
+  /// What the governor did, for cells of a governor mode.
+  var governor: GovernorCellFigures?
 
   /// Reduces `cell` for `selections`; keeps per-interval histograms when `keepIntervals`.
   init(
     _ cell: StoredCell, summary: CellSummary, selections: Set<PhaseSelection>,
-    keepIntervals: Bool
+    keepIntervals: Bool, governorHost: HostRecord?? = nil
   ) {
     id = cell.id
     self.summary = summary
@@ -62,5 +64,6 @@ struct CellDigest: Sendable {
     }
     self.steal = steal
     intervalStealSource = cell.intervals.first { $0.stealSource != .none }?.stealSource
+    governor = governorHost.flatMap { GovernorCellFigures(cell, host: $0) }
   }
 }

@@ -83,6 +83,28 @@ import Testing
     #expect(ReportRenderer(analysis).text().contains("Governor behaviour"))
   }
 
+  /// A busy edge that finds every foldable core (4 cores, 2 entitled) folded cannot be
+  /// reacted to, and is not counted against the governor; an idle edge it ignores is.
+  @Test func edgesThatLeaveNothingToDoAreNotCounted() throws {
+    let cells = [
+      SyntheticStore.Cell(
+        id: "governor-r1", modeID: "governor", repetition: 1, busy: SyntheticStore.ramp(1),
+        extraEvents: [
+          Self.edge(0, "busy"), Self.decision(0.5, "2-3"), Self.edge(4, "idle"),
+          Self.edge(8, "busy"), Self.edge(12, "end"),
+        ])
+    ]
+    let modes = [ModeRecord(id: "governor", kind: .governor, label: "governor")]
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 1, modes: modes))
+    defer { SyntheticStore.remove(run) }
+    let summary = try #require(RunAnalysis.analyze(try RunStore.load(from: run)).governor.first)
+    #expect(summary.busyEdges == 1 && summary.busyReacted == 1)
+    #expect(summary.idleEdges == 1 && summary.idleReacted == 0)
+    #expect(summary.idleReactionSeconds == nil)
+    #expect(summary.foldedWhileIdle == 1)
+  }
+
   @Test func aStoreWithoutAvoidedCPUsGetsNoFigures() throws {
     let cells = [
       SyntheticStore.Cell(

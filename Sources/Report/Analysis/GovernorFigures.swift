@@ -9,11 +9,12 @@ struct GovernorCellFigures: Sendable, Equatable {
   /// Decisions (folds and unfolds) and the cell's length in minutes.
   var moves: Int
   var minutes: Double
-  /// Busy edges of the noise host, and seconds from each to the governor's first fold
-  /// before the next edge (edges it never reacted to have none).
+  /// Busy edges of the noise host that found a core left to fold, and seconds from each to
+  /// the governor's first fold before the next edge (edges it never reacted to have none).
   var busyEdges: Int
   var busyReactions: [Double]
-  /// Idle edges, and seconds from each to the first unfold before the next edge.
+  /// Idle edges that found a core folded, and seconds from each to the first unfold before
+  /// the next edge.
   var idleEdges: Int
   var idleReactions: [Double]
   /// Seconds the noise host was idle, and how many of them the governor kept a core folded.
@@ -39,6 +40,10 @@ struct GovernorCellFigures: Sendable, Equatable {
     let end = max(
       cell.intervals.map(\.endNanoseconds).max() ?? 0, events.last?.timeNanoseconds ?? 0)
 
+    // The most CPUs the governor may avoid: the cores beyond the entitlement, all threads.
+    let maxAvoided = host.flatMap { record in
+      record.entitled.map { max(0, record.cores - $0) * record.threadsPerCore }
+    }
     moves = decisions.count
     minutes = Double(end) / 60e9
     busyEdges = 0
@@ -49,7 +54,10 @@ struct GovernorCellFigures: Sendable, Equatable {
     foldedIdleSeconds = 0
     for (index, edge) in edges.enumerated() {
       let until = index + 1 < edges.count ? edges[index + 1].timeNanoseconds : end
+      let before = steps.last { $0.time <= edge.timeNanoseconds }?.avoided ?? 0
       if edge.detail == Phase.busy.rawValue {
+        // An edge that finds every foldable core folded leaves nothing to react with.
+        guard maxAvoided.map({ before < $0 }) ?? true else { continue }
         busyEdges += 1
         if let fold = Self.firstChange(steps, after: edge.timeNanoseconds, before: until, up: true)
         {
@@ -57,10 +65,12 @@ struct GovernorCellFigures: Sendable, Equatable {
         }
       } else {
         // `idle`, or `end`: after its last phase the noise host rests.
-        if edge.detail == Phase.idle.rawValue { idleEdges += 1 }
-        if let unfold = Self.firstChange(
-          steps, after: edge.timeNanoseconds, before: until, up: false),
-          edge.detail == Phase.idle.rawValue
+        // Likewise an idle edge that finds nothing folded.
+        let reacts = edge.detail == Phase.idle.rawValue && before > 0
+        if reacts { idleEdges += 1 }
+        if reacts,
+          let unfold = Self.firstChange(
+            steps, after: edge.timeNanoseconds, before: until, up: false)
         {
           idleReactions.append(Double(unfold - edge.timeNanoseconds) / 1e9)
         }

@@ -26,7 +26,7 @@ extension ReportRenderer {
         "moves/min: fold and unfold decisions per minute, median over cells "
           + "(oscillation). busy->fold, idle->unfold: median seconds from the "
           + "noise host's edge to the first fold or unfold before the next edge, "
-          + "with how many edges saw one. idle fold: share of the noise host's "
+          + "with how many edges saw one, of those that left one to make. idle fold: share of the noise host's "
           + "idle time with a core still folded. <entitled: share of busy "
           + "intervals where the CPUs not avoided times (1 - steal) fell below "
           + "the entitled CPUs (steal is the host's aggregate figure)."

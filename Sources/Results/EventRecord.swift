@@ -8,15 +8,19 @@ public struct EventRecord: Codable, Sendable, Equatable {
   public var detail: String
   /// Duration of the action in milliseconds (apply, restore, evacuation), when it has one.
   public var milliseconds: Double?
+  /// For `governor`: the CPUs avoided after the decision, as a cpulist (`""` when none).
+  /// Absent in stores written before the report read governor decisions.
+  public var cpus: String?
 
   public init(
     timeNanoseconds: UInt64, host: String, kind: EventKind, detail: String,
-    milliseconds: Double? = nil
+    milliseconds: Double? = nil, cpus: String? = nil
   ) {
     self.timeNanoseconds = timeNanoseconds
     self.host = host
     self.kind = kind
     self.detail = detail
     self.milliseconds = milliseconds
+    self.cpus = cpus
   }
 }

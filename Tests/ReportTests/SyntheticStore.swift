@@ -33,6 +33,8 @@ struct SyntheticStore {
     var legacy = false
     /// Busy % of the measure host's CPUs in busy intervals (idle ones get half of it).
     var measureBusy: Double?
+    /// Events written after the synthetic mode applies (phase edges, governor decisions).
+    var extraEvents: [EventRecord] = []
   }
 
   static let modes = [
@@ -139,6 +141,10 @@ struct SyntheticStore {
         lines.append(UInt8(ascii: "\n"))
         time += UInt64(1 + missed) * 1_000_000_000
         slot += 1 + missed
+      }
+      for event in cell.extraEvents {
+        events.append(try encoder.encode(event))
+        events.append(UInt8(ascii: "\n"))
       }
       try lines.write(to: folder.appendingPathComponent("intervals.jsonl"))
       try events.write(to: folder.appendingPathComponent("events.jsonl"))

@@ -64,6 +64,11 @@ void pvb_sleep_until_ns(uint64_t deadline);
 /// Hints the CPU that the caller is spinning (x86 `pause`), for spin locks and busy loops.
 void pvb_cpu_relax(void);
 
+/// The schbench request's CPU work: `third = first × second` for three `side`×`side`
+/// matrices of unsigned 64-bit integers stored one after another from `block`, naively,
+/// the product's element written back on every step (matrix.c says why it is C).
+void pvb_matrix_multiply(uint64_t *_Nonnull block, uint64_t side);
+
 /// Atomically adds `value` to a 64-bit word (relaxed) and returns the previous value.
 uint64_t pvb_atomic_fetch_add_u64(uint64_t *_Nonnull word, uint64_t value);
 

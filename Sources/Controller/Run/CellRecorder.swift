@@ -111,12 +111,12 @@ package final class CellRecorder: @unchecked Sendable {
     case .hostSteal(let time, let percent):
       let relativeTime = time > start ? time - start : 0
       locked { hostSteal.append((relativeTime, percent)) }
-    case .governor(let time, let detail):
+    case .governor(let time, let detail, let avoided):
       // A controller time: no host offset applies.
       append(
         EventRecord(
           timeNanoseconds: time > start ? time - start : 0, host: host, kind: .governor,
-          detail: detail))
+          detail: detail, cpus: CPUSet.format(avoided)))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }
       append(

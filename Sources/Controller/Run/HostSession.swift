@@ -51,8 +51,8 @@ package enum HostEvent: Sendable {
   /// Host-side steal of a guest's vCPUs (QEMU threads' run-queue wait), controller clock.
   case hostSteal(controllerNanoseconds: UInt64, percent: Double)
   /// The governor changed the CPUs in use; the time is the controller's clock (the governor
-  /// runs in the controller).
-  case governor(controllerNanoseconds: UInt64, detail: String)
+  /// runs in the controller), and `avoided` the CPUs avoided after the decision.
+  case governor(controllerNanoseconds: UInt64, detail: String, avoided: [Int])
   /// WARNING:, Oops or BUG: in the kernel log.
   case kernelWarning(String)
   /// The host went away (agent died, ssh dropped, guest crashed).

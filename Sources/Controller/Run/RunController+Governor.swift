@@ -46,7 +46,7 @@ extension RunController {
         + (next > folded ? "fold" : "unfold") + " to \(next) folded cores"
         + (avoided.isEmpty ? "" : " (avoid \(CPUSet.format(avoided)))")
       recorder.handle(
-        .governor(controllerNanoseconds: monotonicNow(), detail: detail),
+        .governor(controllerNanoseconds: monotonicNow(), detail: detail, avoided: avoided),
         from: point.measure.host)
       do {
         action.cpus = .list(avoided)

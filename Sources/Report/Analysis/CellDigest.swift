@@ -39,11 +39,13 @@ struct CellDigest: Sendable {
   var measureBusy: [String: Double]
   /// The first interval's steal source other than `none`.
   var intervalStealSource: StealSource?
+  /// What the governor did, for cells of a governor mode.
+  var governor: GovernorCellFigures?
 
   /// Reduces `cell` for `selections`; keeps per-interval histograms when `keepIntervals`.
   init(
     _ cell: StoredCell, summary: CellSummary, selections: Set<PhaseSelection>,
-    keepIntervals: Bool
+    keepIntervals: Bool, governorHost: HostRecord?? = nil
   ) {
     id = cell.id
     self.summary = summary
@@ -85,6 +87,7 @@ struct CellDigest: Sendable {
     self.requests = requests
     self.measureBusy = measureBusy
     intervalStealSource = cell.intervals.first { $0.stealSource != .none }?.stealSource
+    governor = governorHost.flatMap { GovernorCellFigures(cell, host: $0) }
   }
 
   /// Missed intervals summed over `intervals`; nil when none of them says (an older store).

@@ -63,6 +63,8 @@ extension RunAnalysis {
     let sizes = groupSize
     let cellGroups = groupOf
     let phases = selections
+    let governorModes = Set(manifest.modes.filter { $0.kind == .governor }.map(\.id))
+    let measureRecord = manifest.hosts.first { $0.role == "measure" }
     DispatchQueue.concurrentPerform(iterations: toDigest.count) { index in
       let cell = toDigest[index]
       let keep: Bool
@@ -77,7 +79,9 @@ extension RunAnalysis {
           index,
           .success(
             CellDigest(
-              full, summary: cell.summary!, selections: phases, keepIntervals: keep)))
+              full, summary: cell.summary!, selections: phases, keepIntervals: keep,
+              governorHost: governorModes.contains(cell.summary!.modeID)
+                ? .some(measureRecord) : nil)))
       } catch {
         digests.set(index, .failure(error))
       }
@@ -177,6 +181,9 @@ extension RunAnalysis {
       }
     }
 
+    let governor = Self.governorSummaries(
+      byKey: byKey, labels: labels, points: points, modes: manifest.modes.map(\.id))
+
     var verdicts: [ExpectVerdict] = []
     if let expect = manifest.expect {
       verdicts = Self.verdicts(
@@ -212,7 +219,8 @@ extension RunAnalysis {
     return RunAnalysis(
       manifest: manifest, phase: options.phase, seed: options.seed,
       resamples: options.resamples, percentiles: percentiles, points: points, groups: groups,
-      timings: timings, excluded: excluded, verdicts: verdicts, timelineCellID: timeline,
+      timings: timings, governor: governor, excluded: excluded, verdicts: verdicts,
+      timelineCellID: timeline,
       notes: notes)
   }
 

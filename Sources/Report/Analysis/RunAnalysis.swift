@@ -202,6 +202,8 @@ public struct RunAnalysis: Codable, Sendable {
   /// Groups in mode order, then point order.
   public var groups: [GroupStats]
   public var timings: [ModeTimingSummary]
+  /// What each governor mode did, per sweep point (empty without a governor mode).
+  public var governor: [GovernorSummary]
   public var excluded: [ExcludedCell]
   public var verdicts: [ExpectVerdict]
   /// The id of the cell the timeline plot shows.

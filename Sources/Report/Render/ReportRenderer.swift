@@ -192,6 +192,7 @@ public struct ReportRenderer: Sendable {
             "evacuated: from applying the mode until the avoided CPUs fall below 5 % busy."
           ]))
     }
+    if let governor = governorTable() { tables.append(governor) }
     if let expect = analysis.manifest.expect, !analysis.verdicts.isEmpty {
       tables.append(
         TextTable(

@@ -1,3 +1,5 @@
+import CPVBenchShims
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -5,7 +7,7 @@
 /// Three square `side`×`side` matrices of UInt64 in one block, multiplied naively: the
 /// request's CPU work, built to cost what schbench's request costs.
 ///
-/// Three choices keep the cost equal to schbench's C (gcc -O2), and each was measured
+/// Two choices keep the cost equal to schbench's C, and each was measured
 /// (docs/benchmarks.md):
 /// - One block, never initialised, with the memory schbench's `malloc` gets: from 128 KiB
 ///   (glibc's mmap threshold in a fresh schbench process) a mapping of its own, so the two
@@ -13,11 +15,9 @@
 ///   the heap. pvbench's own `malloc` would not do: by the time the workers start, glibc has
 ///   raised its threshold (Swift's runtime freed large blocks), and the block came from the
 ///   heap — touched, and possibly in a huge page, which made the request ~25 % cheaper.
-/// - The product element is written back on every step of the inner loop. schbench's
-///   compiler must do that, because the product may alias the inputs; a running sum kept in
-///   a register is a cheaper request.
-/// - `multiply` is optimised for size, so LLVM does not unroll the inner loop: unrolled by
-///   two, the same loop took about 25 % less time than gcc's.
+/// - The multiply is C (`pvb_matrix_multiply`, CPVBenchShims/matrix.c): the same eight
+///   instructions per step as gcc -O2 builds schbench's, never unrolled, its inner loop on a
+///   64-byte boundary. In Swift the loop's code and place moved with every build.
 struct Matrices {
   let side: Int
   private let block: UnsafeMutablePointer<UInt64>
@@ -64,21 +64,8 @@ struct Matrices {
   }
 
   /// `third = first × second`, accumulating in the product's memory.
-  @inline(never)
-  @_optimize(size)
   func multiply() {
-    let n = side
-    let first = block
-    let second = block + n * n
-    let third = block + 2 * n * n
-    for row in 0..<n {
-      for column in 0..<n {
-        let product = third + (row &* n &+ column)
-        product.pointee = 0
-        for k in 0..<n {
-          product.pointee &+= first[row &* n &+ k] &* second[k &* n &+ column]
-        }
-      }
-    }
+    guard side > 0 else { return }
+    pvb_matrix_multiply(block, UInt64(side))
   }
 }

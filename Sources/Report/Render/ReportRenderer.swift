@@ -45,7 +45,11 @@ public struct ReportRenderer: Sendable {
           + (environment.accelerator ?? "accelerator unknown")
       }
       lines.append(line)
+      if let model = environment.poolModel {
+        lines.append("pool model: " + (PoolModel(rawValue: model)?.summary ?? model))
+      }
     }
+    lines += kernelHeaderLines()
     if let workload = manifest.workload {
       lines.append("workload: \(workload.schbenchCommandLine)")
     }
@@ -73,7 +77,7 @@ public struct ReportRenderer: Sendable {
 
   /// Every table of the report, in print order.
   public func tables() -> [TextTable] {
-    var tables: [TextTable] = []
+    var tables = kernelTables()
     let phase = analysis.phase.rawValue
     for point in analysis.points {
       let groups = groups(at: point)

@@ -223,6 +223,11 @@ private let valid = """
       try load(valid + "\nsweep: { noise.stress.busy: [5s, 6s] }\nrepeat: 2\n"))
     #expect(plain.cells.map(\.repetition) == [1, 1, 2, 2, 1, 1, 2, 2])
     #expect(plain.guestBoots == 1)
+    // Any key of a guest's shape reboots it too (it used to be booted once, as written).
+    let shapes = ExperimentPlan(try load(valid + "\nsweep: { hosts.vm1.qemu.vcpus: [2, 4] }\n"))
+    #expect(shapes.guestBoots == 2)
+    #expect(
+      shapes.knobs.last?.change == "shut down and booted again when hosts.vm1.qemu.vcpus changes")
   }
 
   @Test func appendIsOneLineOfWords() {

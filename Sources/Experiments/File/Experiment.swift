@@ -30,12 +30,12 @@ package struct Experiment: Sendable, Codable, Equatable {
   /// How the pool dispatches qemu guests' vCPUs: `pool.model`, `entitled` when not given.
   package var poolModel: PoolModel { pool?.model ?? .entitled }
 
-  /// What each qemu guest boots with (kernel and command line), by host name: two sweep
-  /// points with different keys need the guests rebooted between them.
+  /// What each qemu guest boots with (shape, kernel, command line, pool weight), by host
+  /// name: two sweep points with different keys need the guests rebooted between them.
   package var guestBootKey: String {
     hosts.compactMap { host -> String? in
       guard case .qemu(let qemu) = host.transport else { return nil }
-      return "\(host.name)=\(qemu.bootKey)"
+      return "\(host.name)=\(qemu.bootKey)|entitled \(host.entitled.map(String.init) ?? "-")"
     }.joined(separator: ";")
   }
 
@@ -91,7 +91,9 @@ package struct QEMUHostSpec: Sendable, Codable, Equatable {
   package var append: String?
 
   /// What a guest boots with: a sweep point that changes it needs a reboot.
-  package var bootKey: String { "\(kernel)|\(append ?? "")" }
+  package var bootKey: String {
+    "\(vcpus)x\(threadsPerCore)|\(memory.bytes)|\(capped)|\(kernel)|\(append ?? "")"
+  }
 }
 
 package struct PoolSpec: Sendable, Codable, Equatable {

@@ -77,7 +77,8 @@ package struct ExperimentPlan: Sendable {
   /// for each point and repetition, every mode in turn, so drift over a long run
   /// spreads evenly over the modes.
   ///
-  /// When the sweep changes what qemu guests boot (`hosts.NAME.qemu.kernel` or `.append`),
+  /// When the sweep changes what qemu guests boot (`hosts.NAME.qemu.kernel`, `.append`,
+  /// `.vcpus` and the guest's other keys),
   /// each repetition runs every point instead, the points of one boot configuration
   /// together, and the configurations' order reverses every repetition (A B, B A, A B …):
   /// the kernels are interleaved within a repetition at the cost of one reboot per
@@ -123,7 +124,7 @@ package struct ExperimentPlan: Sendable {
     knobs = Self.knobs(of: loaded.experiment)
     setupSeconds = 0
     let boots = guestBoots
-    let bootKeys = loaded.experiment.sweep.map(\.keyPath).filter(GuestBootKey.matches)
+    let bootKeys = loaded.experiment.sweep.map(\.keyPath).filter { $0.hasPrefix("hosts.") }
     if boots > 1 {
       knobs.append(
         Knob(

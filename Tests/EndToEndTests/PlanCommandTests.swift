@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct PlanCommandTests {
   @Test(arguments: [
-    "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle",
+    "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle", "kernel-ab",
   ])
   func shippedExperimentsPlan(name: String) throws {
     let result = try CLI.run(["plan", "experiments/\(name).yaml"])

@@ -192,6 +192,10 @@ import Testing
     #expect(requests.header == table.header)
     #expect(requests.rows.last == ["rps", "1000", "1000", "1000", "1000"])
     #expect(renderer.text().split(separator: "\n").allSatisfy { $0.count <= 72 })
+    let markdown = renderer.markdown()
+    for title in [table.title, requests.title] {
+      #expect(markdown.components(separatedBy: title).count == 2, "\(title) once in Markdown")
+    }
   }
 
   @Test func expectVerdictsCompareWithTolerance() throws {

@@ -354,6 +354,8 @@ public struct ReportRenderer: Sendable {
   public func markdown() -> String {
     var out = "### pvbench: \(analysis.manifest.experimentName)\n\n"
     out += headerLines().dropFirst().map { "- \($0)" }.joined(separator: "\n") + "\n"
+    let kernels = kernelTables()
+    for table in kernels { out += "\n" + table.markdown() }
     for point in analysis.points {
       let groups = groups(at: point)
       guard !groups.isEmpty else { continue }
@@ -368,7 +370,9 @@ public struct ReportRenderer: Sendable {
         }, footnotes: noDataNotes(groups))
       out += "\n" + table.markdown()
     }
-    for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") }) {
+    for table in tables().filter({
+      !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") && !kernels.contains($0)
+    }) {
       out += "\n" + table.markdown()
     }
     if !analysis.notes.isEmpty { out += "\n" + analysis.notes.joined(separator: "\n") + "\n" }

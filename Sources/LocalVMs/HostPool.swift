@@ -30,7 +30,15 @@ package final class HostPool: Sendable {
     package var cgroup: String?
     /// The weight written (`cpu.shares` or `cpu.weight`).
     package var weight: Int?
+    /// `pool.model: entitled`: the child cgroup holding the guest's non-entitled vCPU
+    /// threads, nil when they share the guest's weight (`fair`, or every vCPU entitled).
+    package var spareCgroup: String?
+    /// The vCPU threads moved into `spareCgroup`, by guest vCPU number.
+    package var spareThreads: [VCPUThread] = []
   }
+
+  /// The name of the child cgroup of a guest's cgroup that holds its non-entitled vCPUs.
+  package static let spareCgroupName = "spare"
 
   /// The host CPUs all guests share.
   package let cpus: [Int32]
@@ -104,6 +112,69 @@ package final class HostPool: Sendable {
     return member
   }
 
+  /// Moves vCPU threads of a guest already added into the child cgroup `spare` of its
+  /// cgroup, with the smallest weight the kernel allows, so they run only on cycles nobody
+  /// with a weight wants (`pool.model: entitled`).
+  ///
+  /// cgroup v1: `cpu.shares` 2, threads written to `tasks`. cgroup v2: the child is made
+  /// `threaded` (the guest's cgroup becomes `domain threaded`), `+cpu` is enabled in the
+  /// guest's `cgroup.subtree_control`, `cpu.idle` is 1 where the kernel has it (5.15 and
+  /// later) and `cpu.weight` 1 otherwise, and threads are written to `cgroup.threads`.
+  /// - Parameters:
+  ///   - guest: the guest's name, as given to `add`.
+  ///   - threads: the vCPU threads to demote (QEMU's `CPU n/TCG` threads).
+  /// - Returns: the member with `spareCgroup` and `spareThreads` set; unchanged when the
+  ///   host has no cpu controller or `threads` is empty.
+  /// - Throws: `VMError` when the guest was not added, or a cgroup file cannot be written.
+  @discardableResult
+  package func demote(guest: String, threads: [VCPUThread]) throws -> Member {
+    guard var member = guests.first(where: { $0.guest == guest }) else {
+      throw VMError("Guest \(guest) is not in the host pool, so its vCPUs cannot be demoted.")
+    }
+    guard let controller, let folder = member.cgroup, !threads.isEmpty else { return member }
+    let spare = folder + "/" + Self.spareCgroupName
+    if mkdir(spare, 0o755) != 0 && errno != EEXIST {
+      throw VMError(
+        "Cannot create the cgroup '\(spare)' for the non-entitled vCPUs of guest \(guest): "
+          + "\(String(cString: strerror(errno))).")
+    }
+    member.spareCgroup = spare
+    update(member)
+    let tasksFile: String
+    switch controller {
+    case .v1:
+      try write("2", to: spare + "/cpu.shares", guest: guest)
+      tasksFile = spare + "/tasks"
+    case .v2:
+      try write("threaded", to: spare + "/cgroup.type", guest: guest)
+      let control =
+        (try? String(contentsOfFile: folder + "/cgroup.subtree_control", encoding: .utf8))
+      if !(control ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).contains("cpu") {
+        try write("+cpu", to: folder + "/cgroup.subtree_control", guest: guest)
+      }
+      if FileManager.default.fileExists(atPath: spare + "/cpu.idle") {
+        try write("1", to: spare + "/cpu.idle", guest: guest)
+      } else {
+        try write("1", to: spare + "/cpu.weight", guest: guest)
+      }
+      tasksFile = spare + "/cgroup.threads"
+    }
+    for thread in threads {
+      try write("\(thread.tid)", to: tasksFile, guest: guest)
+      member.spareThreads.append(thread)
+    }
+    update(member)
+    return member
+  }
+
+  private func update(_ member: Member) {
+    members.withLock { list in
+      if let index = list.firstIndex(where: { $0.guest == member.guest }) {
+        list[index] = member
+      }
+    }
+  }
+
   /// Pins every current thread of `pid` to the pool CPUs (threads made later inherit it).
   /// - Throws: `VMError` when the kernel refuses the CPU list.
   package func confine(pid: Int32) throws {
@@ -152,12 +223,27 @@ package final class HostPool: Sendable {
     return removed
   }
 
+  /// Removes a guest's cgroup and its child cgroups (`spare`), children first, after
+  /// moving every process found in any of them back to the hierarchy's root.
+  ///
+  /// Whole processes are moved (`cgroup.procs`), which takes the threads of a v1 child and
+  /// of a v2 threaded subtree with them; a v2 thread alone cannot leave its threaded subtree.
   private static func remove(cgroup: String, root: String) {
-    for _ in 0..<20 {
-      let procs = (try? String(contentsOfFile: cgroup + "/cgroup.procs", encoding: .utf8)) ?? ""
-      for pid in procs.split(separator: "\n") {
-        try? "\(pid)\n".write(toFile: root + "/cgroup.procs", atomically: false, encoding: .utf8)
+    let children = ((try? FileManager.default.contentsOfDirectory(atPath: cgroup)) ?? [])
+      .map { cgroup + "/" + $0 }
+      .filter { path in
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+          && isDirectory.boolValue
       }
+    for _ in 0..<20 {
+      for folder in children + [cgroup] {
+        let procs = (try? String(contentsOfFile: folder + "/cgroup.procs", encoding: .utf8)) ?? ""
+        for pid in procs.split(separator: "\n") {
+          try? "\(pid)\n".write(toFile: root + "/cgroup.procs", atomically: false, encoding: .utf8)
+        }
+      }
+      for child in children { _ = rmdir(child) }
       if rmdir(cgroup) == 0 || errno == ENOENT { return }
       usleep(50_000)  // An exiting task can keep the group busy for a moment.
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// One guest to boot for an experiment: its shape and its share of the pool.
 package struct GuestRequest: Sendable, Equatable {
@@ -14,6 +15,16 @@ package struct GuestRequest: Sendable, Equatable {
   package var capped: Bool = false
   /// SMT threads per core of the guest's topology (`-smp …,threads=T`).
   package var threadsPerCore: Int = 1
+  /// Words appended to the guest kernel's command line (`qemu.append`).
+  package var kernelArguments: String = ""
+  /// `auto` or a bzImage path for this guest; nil for the `kernel` given to `boot`.
+  package var kernel: String?
+
+  /// The guest's entitled vCPUs: its lowest-numbered whole cores, as many as it is
+  /// entitled to (rounded up), with every SMT thread of each — the CPUs folding keeps.
+  package var entitledVCPUs: Int {
+    min(vcpus, Int(entitledCPUs.rounded(.up)) * threadsPerCore)
+  }
 
   /// Memberwise.
   package init(
@@ -22,8 +33,12 @@ package struct GuestRequest: Sendable, Equatable {
     memoryMiB: Int,
     entitledCPUs: Double,
     capped: Bool = false,
-    threadsPerCore: Int = 1
+    threadsPerCore: Int = 1,
+    kernelArguments: String = "",
+    kernel: String? = nil
   ) {
+    self.kernel = kernel
+    self.kernelArguments = kernelArguments
     self.threadsPerCore = threadsPerCore
     self.name = name
     self.vcpus = vcpus
@@ -64,44 +79,61 @@ package final class LocalGuests: Sendable {
   /// error is thrown.
   /// - Parameters:
   ///   - requests: the guests.
-  ///   - kernel: `auto` or a bzImage path.
+  ///   - kernel: `auto` or a bzImage path, for requests that name none; each kernel gets
+  ///     its own image (`image` is the first guest's).
   ///   - poolCPUs: host CPUs the guests share (`HostPool.onlineCPUs()` for all).
+  ///   - poolModel: `entitled` demotes each guest's non-entitled vCPU threads into the
+  ///     child cgroup `spare` once its agent said hello (its vCPU threads exist by then);
+  ///     `fair` leaves one weight per guest.
   ///   - accelerator: nil to probe (cached per host boot), or a fixed choice.
   ///   - binaryPath: pvbench binary for the image (nil: the running one).
   ///   - timeout: boot-to-hello limit per guest.
   /// - Throws: `VMError` naming the guest that failed, with its console's last lines.
   package static func boot(
     _ requests: [GuestRequest], kernel: String = "auto", poolCPUs: [Int32],
-    accelerator: QEMUAccelerator? = nil, binaryPath: String? = nil,
+    poolModel: PoolModel = .entitled, accelerator: QEMUAccelerator? = nil,
+    binaryPath: String? = nil,
     cacheDirectory: String? = nil, timeout: Duration = .seconds(60)
   ) throws -> LocalGuests {
-    let guestKernel = try GuestKernel.resolve(kernel)
-    let builder = GuestImageBuilder(
-      kernel: guestKernel, binaryPath: binaryPath, cacheDirectory: cacheDirectory)
-    let image = try builder.build()
+    // One image per kernel: it carries that kernel's modules.
+    var booted: [String: (kernel: GuestKernel, image: GuestImage)] = [:]
+    var cache = cacheDirectory ?? GuestImageBuilder.defaultCacheDirectory()
+    let choices = requests.isEmpty ? [kernel] : requests.map { $0.kernel ?? kernel }
+    for choice in choices where booted[choice] == nil {
+      let guestKernel = try GuestKernel.resolve(choice)
+      let builder = GuestImageBuilder(
+        kernel: guestKernel, binaryPath: binaryPath, cacheDirectory: cacheDirectory)
+      booted[choice] = (guestKernel, try builder.build())
+      cache = builder.cacheDirectory
+    }
+    let (guestKernel, image) = booted[choices[0]]!
     let verdict =
       accelerator.map { AcceleratorProbe.Verdict(accelerator: $0, reason: "chosen", cached: true) }
-      ?? AcceleratorProbe(kernel: guestKernel, cacheDirectory: builder.cacheDirectory).verdict()
+      ?? AcceleratorProbe(kernel: guestKernel, cacheDirectory: cache).verdict()
     let pool = HostPool(cpus: poolCPUs)
     var guests: [QEMUGuest] = []
     do {
       for request in requests {
+        let (requestKernel, requestImage) = booted[request.kernel ?? kernel]!
         let guest = try QEMUGuest.launch(
           QEMUGuestConfiguration(
             name: request.name, vcpus: request.vcpus, threadsPerCore: request.threadsPerCore,
             memoryMiB: request.memoryMiB,
-            kernelPath: guestKernel.path, initrdPath: image.path,
-            accelerator: verdict.accelerator))
+            kernelPath: requestKernel.path, initrdPath: requestImage.path,
+            accelerator: verdict.accelerator, extraKernelArguments: request.kernelArguments))
         guests.append(guest)
         try pool.add(
           guest: request.name, pid: guest.pid, entitledCPUs: request.entitledCPUs,
           capped: request.capped)
       }
       var channels: [(fileDescriptor: Int32, hello: String)] = []
-      for guest in guests {
+      for (guest, request) in zip(guests, requests) {
         channels.append(try guest.waitForAgent(timeout: timeout))
         // vCPU threads made after `add` inherit the affinity; pin again to be sure.
         try pool.confine(pid: guest.pid)
+        if poolModel == .entitled, request.entitledVCPUs < request.vcpus {
+          try demoteSpareVCPUs(of: guest, request: request, pool: pool)
+        }
       }
       return LocalGuests(
         guests: guests, channels: channels, pool: pool, accelerator: verdict, image: image)
@@ -110,6 +142,23 @@ package final class LocalGuests: Sendable {
       pool.close()
       throw error
     }
+  }
+
+  /// Moves the vCPU threads numbered from `request.entitledVCPUs` up into the guest's
+  /// `spare` cgroup. QEMU numbers its `CPU n/TCG` threads by CPU index, the order of the
+  /// guest's ACPI processor entries, which is the order Linux numbers its CPUs in.
+  /// - Throws: `VMError` when QEMU runs fewer vCPU threads than the guest has vCPUs (one
+  ///   TCG thread for all, when multi-threaded TCG is off): the model cannot tell them apart.
+  static func demoteSpareVCPUs(of guest: QEMUGuest, request: GuestRequest, pool: HostPool) throws {
+    let threads = guest.vcpuThreads()
+    guard threads.map(\.index) == Array(0..<request.vcpus) else {
+      throw VMError(
+        "Guest \(request.name): QEMU \(guest.pid) runs \(threads.count) vCPU threads for "
+          + "\(request.vcpus) vCPUs, so 'pool.model: entitled' cannot give the non-entitled "
+          + "ones spare cycles only; use 'pool.model: fair'.")
+    }
+    try pool.demote(
+      guest: request.name, threads: threads.filter { $0.index >= request.entitledVCPUs })
   }
 
   /// Shuts every guest down (copying consoles into `consoleFolder` as `<name>.console.log`

@@ -11,11 +11,15 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable {
   /// first line of `qemu-system-x86_64 --version`.
   public var accelerator: String?
   public var qemuVersion: String?
+  /// qemu hosts only: how the host pool dispatched the guests' vCPUs (`entitled` or
+  /// `fair`, `pool.model`); nil in runs made before the model existed (they were `fair`).
+  public var poolModel: String?
 
   public init(
     pvbenchCommit: String?, controllerKernel: String, controllerCPUModel: String,
-    accelerator: String? = nil, qemuVersion: String? = nil
+    accelerator: String? = nil, qemuVersion: String? = nil, poolModel: String? = nil
   ) {
+    self.poolModel = poolModel
     self.pvbenchCommit = pvbenchCommit
     self.controllerKernel = controllerKernel
     self.controllerCPUModel = controllerCPUModel

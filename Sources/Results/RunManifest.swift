@@ -35,6 +35,9 @@ public struct RunManifest: Codable, Sendable, Equatable {
   public var workload: WorkloadRecord?
   /// The controller's machine, QEMU and the pvbench commit; absent in older runs.
   public var environment: EnvironmentRecord?
+  /// When the sweep changes what local guests boot: each guest's kernel at each boot
+  /// configuration, in the order they were first booted; nil otherwise and in older runs.
+  public var kernels: [KernelRecord]?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],

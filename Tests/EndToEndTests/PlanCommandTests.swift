@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct PlanCommandTests {
   @Test(arguments: [
-    "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle",
+    "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle", "kernel-ab",
   ])
   func shippedExperimentsPlan(name: String) throws {
     let result = try CLI.run(["plan", "experiments/\(name).yaml"])
@@ -36,6 +36,41 @@ import Testing
         \(file.path):1:1: error: trigger 'follow-noise' needs a 'noise' section (or use 'trigger: static')
         \(file.path):2:1: error: unknown key 'hots' (did you mean 'hosts'?)
         \(file.path):5:9: error: repeat: must be at least 1, got '0'
+
+        """)
+  }
+
+  @Test func quickstartPlanShowsThePoolModel() throws {
+    let result = try CLI.run(["plan", "experiments/quickstart.yaml"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.contains(
+        "  vm1 (measure)  pool entitled: a host cgroup weight for 1 entitled core for vCPU 0; "
+          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only); "
+          + "for the whole run\n"))
+  }
+
+  @Test func anUnknownPoolModelExitsTwoWithItsPosition() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("model.yaml")
+    try """
+    name: model
+    hosts:
+      vm1: { qemu: { vcpus: 2 }, entitled: 1 }
+    pool: { model: powervm }
+    measure: { host: vm1 }
+    modes: [out-of-box]
+    trigger: static
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let result = try CLI.run(["plan", file.path])
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+    #expect(
+      result.stderr == """
+        \(file.path):4:16: error: pool.model: expected one of 'entitled', 'fair', got 'powervm'
 
         """)
   }

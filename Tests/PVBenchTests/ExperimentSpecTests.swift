@@ -139,6 +139,107 @@ private let valid = """
       ])
   }
 
+  @Test func poolModelDefaultsToEntitledAndIsDecodedStrictly() throws {
+    #expect(try load(valid).experiment.poolModel == .entitled)
+    let fair = try load(valid + "\npool: { model: fair }\n").experiment
+    #expect(fair.pool == PoolSpec(hostCPUs: .all, model: .fair))
+    #expect(fair.poolModel == .fair)
+    #expect(
+      errors(valid + "\npool: { model: fiar, host_cpus: all }\n") == [
+        "exp.yaml:14:16: error: pool.model: expected one of 'entitled', 'fair', got 'fiar' (did you mean 'fair'?)"
+      ])
+    #expect(
+      errors(valid + "\npool: { modle: fair }\n") == [
+        "exp.yaml:14:9: error: pool: unknown key 'modle' (did you mean 'model'?)"
+      ])
+  }
+
+  /// A resolved experiment stored before `pool.model` existed ran with one weight per guest.
+  @Test func storedPoolWithoutModelReadsAsFair() throws {
+    let json = Data(#"{"hostCPUs":"all"}"#.utf8)
+    let pool = try JSONDecoder().decode(PoolSpec.self, from: json)
+    #expect(pool.model == .fair)
+    let again = try JSONDecoder().decode(
+      PoolSpec.self, from: JSONEncoder().encode(PoolSpec(hostCPUs: .all)))
+    #expect(again.model == .entitled)
+  }
+
+  @Test func planNamesWhatThePoolDoesToEachGuest() throws {
+    let entitled = ExperimentPlan.poolKnobs(of: try load(valid).experiment)
+    #expect(
+      entitled.map { "\($0.host) (\($0.role)) \($0.mode): \($0.change); \($0.when)" } == [
+        "vm1 (measure) pool entitled: a host cgroup weight for 1 entitled core for vCPU 0; "
+          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only); "
+          + "for the whole run",
+        "vm2 (noise) pool entitled: a host cgroup weight for 1 entitled core for vCPU 0; "
+          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only); "
+          + "for the whole run",
+      ])
+    let fair = ExperimentPlan.poolKnobs(
+      of: try load(valid + "\npool: { model: fair }\n").experiment)
+    #expect(
+      fair.map(\.change) == [
+        "a host cgroup weight for 1 entitled core, shared equally by its 2 vCPUs",
+        "a host cgroup weight for 1 entitled core, shared equally by its 2 vCPUs",
+      ])
+  }
+
+  /// A sweep of what guests boot interleaves the kernels within each repetition and
+  /// reverses their order every repetition, so the guests reboot only at a change.
+  @Test func kernelSweepInterleavesKernelsAndReversesEveryRepetition() throws {
+    let text =
+      valid + """
+
+        sweep:
+          hosts.vm1.qemu.append: [mitigations=auto, mitigations=off]
+          noise.stress.busy: [5s, 6s]
+        repeat: 2
+        """
+    let plan = ExperimentPlan(try load(text))
+    let order = plan.cells.map { cell in
+      "r\(cell.repetition) " + cell.point.map(\.value).joined(separator: " ") + " "
+        + cell.modeID
+    }
+    #expect(
+      order == [
+        "r1 mitigations=auto 5s out-of-box", "r1 mitigations=auto 5s hotplug",
+        "r1 mitigations=auto 6s out-of-box", "r1 mitigations=auto 6s hotplug",
+        "r1 mitigations=off 5s out-of-box", "r1 mitigations=off 5s hotplug",
+        "r1 mitigations=off 6s out-of-box", "r1 mitigations=off 6s hotplug",
+        "r2 mitigations=off 5s out-of-box", "r2 mitigations=off 5s hotplug",
+        "r2 mitigations=off 6s out-of-box", "r2 mitigations=off 6s hotplug",
+        "r2 mitigations=auto 5s out-of-box", "r2 mitigations=auto 5s hotplug",
+        "r2 mitigations=auto 6s out-of-box", "r2 mitigations=auto 6s hotplug",
+      ])
+    #expect(plan.guestBoots == 3)
+    let point = plan.loaded.points.last!.experiment
+    guard case .qemu(let qemu) = point.host(named: "vm1")?.transport else {
+      Issue.record("vm1 is not a qemu host")
+      return
+    }
+    #expect(qemu.append == "mitigations=off")
+    // Without a boot key in the sweep the order stays point by point.
+    let plain = ExperimentPlan(
+      try load(valid + "\nsweep: { noise.stress.busy: [5s, 6s] }\nrepeat: 2\n"))
+    #expect(plain.cells.map(\.repetition) == [1, 1, 2, 2, 1, 1, 2, 2])
+    #expect(plain.guestBoots == 1)
+    // Any key of a guest's shape reboots it too (it used to be booted once, as written).
+    let shapes = ExperimentPlan(try load(valid + "\nsweep: { hosts.vm1.qemu.vcpus: [2, 4] }\n"))
+    #expect(shapes.guestBoots == 2)
+    #expect(
+      shapes.knobs.last?.change == "shut down and booted again when hosts.vm1.qemu.vcpus changes")
+  }
+
+  @Test func appendIsOneLineOfWords() {
+    #expect(
+      errors(
+        valid.replacingOccurrences(
+          of: "vm2: { qemu: { vcpus: 2 }", with: #"vm2: { qemu: { vcpus: 2, append: "a\"b" }"#))
+        == [
+          #"exp.yaml:4:36: error: hosts.vm2.qemu.append: kernel command line words go on one line, without quotes, got 'a"b'"#
+        ])
+  }
+
   @Test func cpulistNamingMissingCPUs() {
     let text = valid.replacingOccurrences(of: "cpus: non-entitled", with: "cpus: 1-4")
     #expect(

@@ -276,6 +276,19 @@ struct VMLocalGuestsTests {
     #expect(members.map(\.weight) == [1024, 512])
     let cgroups = members.compactMap(\.cgroup)
     #expect(cgroups.count == 2)
+    // pool.model entitled (the default): lpar1's vCPU 1 runs on spare cycles only, in the
+    // real `spare` child of its cgroup; lpar2 has no non-entitled vCPU.
+    let spare = try #require(members[0].spareCgroup)
+    #expect(spare == cgroups[0] + "/spare")
+    #expect(members[1].spareCgroup == nil)
+    let vcpu1 = try #require(guests.guests[0].vcpuThreads().first { $0.index == 1 })
+    #expect(members[0].spareThreads == [vcpu1])
+    #expect(try String(contentsOfFile: spare + "/cpu.shares", encoding: .utf8) == "2\n")
+    #expect(try String(contentsOfFile: spare + "/tasks", encoding: .utf8) == "\(vcpu1.tid)\n")
+    let vcpu0 = try #require(guests.guests[0].vcpuThreads().first { $0.index == 0 })
+    let vcpu0Tasks = try String(contentsOfFile: cgroups[0] + "/tasks", encoding: .utf8)
+    #expect(vcpu0Tasks.split(separator: "\n").contains("\(vcpu0.tid)"))
+    #expect(!vcpu0Tasks.split(separator: "\n").contains("\(vcpu1.tid)"))
     let directories = guests.guests.map(\.directory)
     guests.shutdown(grace: .zero, consoleFolder: folder)
     #expect(

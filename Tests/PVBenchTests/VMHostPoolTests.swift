@@ -86,6 +86,107 @@ import Testing
       try String(contentsOfFile: root + "/cgroup.subtree_control", encoding: .utf8) == "+cpu")
   }
 
+  /// Makes the files a real cgroup folder has, so a fake hierarchy accepts the writes.
+  private func makeCgroup(_ folder: String, files: [String]) throws {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for file in files {
+      FileManager.default.createFile(atPath: folder + "/" + file, contents: nil)
+    }
+  }
+
+  private func read(_ path: String) throws -> String {
+    try String(contentsOfFile: path, encoding: .utf8)
+  }
+
+  /// `pool.model: entitled` under cgroup v1: the guest keeps its weight, the non-entitled
+  /// vCPU threads go into `spare` with `cpu.shares` 2.
+  @Test func v1DemotesNonEntitledVCPUsIntoASpareChildWithTheMinimumShares() throws {
+    let root = try VMTestSupport.temporaryFolder("cg1spare")
+    defer { VMTestSupport.remove(root) }
+    let folder = root + "/pvbench-\(getpid())-g"
+    try makeCgroup(folder, files: ["cpu.shares", "cgroup.procs"])
+    try makeCgroup(folder + "/spare", files: ["cpu.shares", "tasks"])
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v1(root: root))
+    try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1)
+    let member = try pool.demote(guest: "g", threads: [VCPUThread(index: 1, tid: 4242)])
+    #expect(member.weight == 1024)
+    #expect(member.spareCgroup == folder + "/spare")
+    #expect(member.spareThreads == [VCPUThread(index: 1, tid: 4242)])
+    #expect(pool.guests == [member])
+    #expect(try read(folder + "/cpu.shares") == "1024")
+    #expect(try read(folder + "/spare/cpu.shares") == "2")
+    #expect(try read(folder + "/spare/tasks") == "4242")
+  }
+
+  /// The v2 layout: `spare` is a threaded child with `cpu.idle` 1 where the kernel has it,
+  /// `cpu.weight` 1 where not, and `+cpu` enabled in the guest's subtree.
+  @Test(arguments: [true, false])
+  func v2DemotesIntoAThreadedChildWithIdleOrMinimumWeight(hasIdle: Bool) throws {
+    let root = try VMTestSupport.temporaryFolder("cg2spare")
+    defer { VMTestSupport.remove(root) }
+    let folder = root + "/pvbench-\(getpid())-g"
+    try makeCgroup(root, files: ["cgroup.subtree_control", "cgroup.procs"])
+    try makeCgroup(folder, files: ["cpu.weight", "cgroup.procs", "cgroup.subtree_control"])
+    try makeCgroup(
+      folder + "/spare",
+      files: ["cgroup.type", "cgroup.threads", "cpu.weight"] + (hasIdle ? ["cpu.idle"] : []))
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v2(root: root))
+    try pool.add(guest: "g", pid: getpid(), entitledCPUs: 2)
+    let member = try pool.demote(guest: "g", threads: [VCPUThread(index: 2, tid: 77)])
+    #expect(member.spareCgroup == folder + "/spare")
+    #expect(try read(folder + "/cpu.weight") == "200")
+    #expect(try read(folder + "/cgroup.subtree_control") == "+cpu")
+    #expect(try read(folder + "/spare/cgroup.type") == "threaded")
+    #expect(try read(folder + "/spare/cgroup.threads") == "77")
+    if hasIdle {
+      #expect(try read(folder + "/spare/cpu.idle") == "1")
+      #expect(try read(folder + "/spare/cpu.weight") == "")
+    } else {
+      #expect(try read(folder + "/spare/cpu.weight") == "1")
+    }
+  }
+
+  @Test func demotingAGuestNotInThePoolIsAnError() throws {
+    let root = try VMTestSupport.temporaryFolder("cg1none")
+    defer { VMTestSupport.remove(root) }
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v1(root: root))
+    #expect(
+      throws: VMError("Guest g is not in the host pool, so its vCPUs cannot be demoted.")
+    ) {
+      try pool.demote(guest: "g", threads: [VCPUThread(index: 1, tid: 1)])
+    }
+  }
+
+  @Test func entitledVCPUsAreTheLowestWholeCoresWithTheirSiblings() {
+    func count(_ vcpus: Int, _ entitled: Double, threads: Int = 1) -> Int {
+      GuestRequest(
+        name: "g", vcpus: vcpus, memoryMiB: 128, entitledCPUs: entitled, threadsPerCore: threads
+      ).entitledVCPUs
+    }
+    #expect(count(2, 1) == 1)
+    #expect(count(4, 2, threads: 2) == 4)
+    #expect(count(8, 1, threads: 2) == 2)
+    #expect(count(4, 0.5) == 1)
+    #expect(count(2, 4) == 2)
+  }
+
+  /// A dead run's guest cgroup with its `spare` child, in the real v1 cpu hierarchy (empty
+  /// groups; no task is moved): the leftover cleaner removes both.
+  @Test(.enabled(if: getuid() == 0 && CgroupCPUController.detect() != nil))
+  func leftoverCleanerRemovesTheSpareChildToo() throws {
+    let controller = try #require(CgroupCPUController.detect())
+    let folder = controller.root + "/pvbench-999999-leftover"
+    #expect(mkdir(folder, 0o755) == 0)
+    #expect(mkdir(folder + "/spare", 0o755) == 0)
+    defer {
+      rmdir(folder + "/spare")
+      rmdir(folder)
+    }
+    let removed = HostPool.removeLeftovers(controller: controller)
+    #expect(removed.contains(folder))
+    #expect(!FileManager.default.fileExists(atPath: folder))
+  }
+
   @Test func missingCgroupFileIsAClearError() throws {
     let root = try VMTestSupport.temporaryFolder("cg1")
     defer { VMTestSupport.remove(root) }

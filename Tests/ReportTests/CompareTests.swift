@@ -108,5 +108,16 @@ import Testing
       comparison.setupDifferences.contains(
         "host lpar1 kernel: '6.1.0-56-cloud-amd64' in a, '6.18.0-rc1' in b."))
     #expect(comparison.setupDifferences.contains("repetitions: '5' in a, '1' in b."))
+    // The measure host's kernel names each run's column when the kernels differ.
+    #expect(
+      comparison.kernels == [
+        "lpar1: kernel 6.1.0-56-cloud-amd64, cmdline 'console=ttyS0'",
+        "lpar1: kernel 6.18.0-rc1, cmdline 'console=ttyS0'",
+      ])
+    #expect(
+      comparison.text().hasPrefix(
+        "pvbench compare, busy phase; baseline a\n  A = a (baseline)\n"
+          + "      lpar1: kernel 6.1.0-56-cloud-amd64, cmdline 'console=ttyS0'\n"
+          + "  B = b\n      lpar1: kernel 6.18.0-rc1, cmdline 'console=ttyS0'\n"))
   }
 }

@@ -149,6 +149,58 @@ import Testing
     #expect(analysis.groups.allSatisfy { $0.wakeup[0]!.method == .intervals })
   }
 
+  /// A sweep of the guests' kernel command line: the header names each kernel, and one
+  /// table puts every kernel × mode side by side.
+  @Test func kernelSweepGetsAColumnPerKernelAndMode() throws {
+    let key = "hosts.lpar1.qemu.append"
+    var cells: [SyntheticStore.Cell] = []
+    for (index, append) in ["mitigations=auto", "mitigations=off"].enumerated() {
+      for mode in SyntheticStore.modes.prefix(2) {
+        cells.append(
+          SyntheticStore.Cell(
+            id: "\(mode.id)-\(index)", modeID: mode.id, point: [key: append],
+            repetition: 1, busy: SyntheticStore.ramp(UInt64(index + 1))))
+      }
+    }
+    var manifest = SyntheticStore.manifest(
+      cells: cells, sweepKeys: [key], repetitions: 1,
+      modes: Array(SyntheticStore.modes.prefix(2)))
+    manifest.kernels = ["mitigations=auto", "mitigations=off"].map { append in
+      KernelRecord(
+        host: "lpar1", point: [key: append], kernelRelease: "6.1.0-56-cloud-amd64",
+        kernelCmdline: "console=ttyS0 \(append)")
+    }
+    let run = try SyntheticStore.write(cells, manifest: manifest)
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(
+      try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
+    let renderer = ReportRenderer(analysis)
+    #expect(
+      renderer.headerLines().filter { $0.hasPrefix("kernel ") } == [
+        "kernel K1 (hosts.lpar1.qemu.append=mitigations=auto): lpar1 "
+          + "6.1.0-56-cloud-amd64, cmdline 'console=ttyS0 mitigations=auto'",
+        "kernel K2 (hosts.lpar1.qemu.append=mitigations=off): lpar1 "
+          + "6.1.0-56-cloud-amd64, cmdline 'console=ttyS0 mitigations=off'",
+      ])
+    let table = try #require(renderer.tables().first)
+    #expect(table.title == "Wakeup latency (usec) by kernel and mode, busy phase")
+    #expect(
+      table.header == [
+        "percentile", "K1 Out of Box", "K1 cpu_hotplug", "K2 Out of Box", "K2 cpu_hotplug",
+      ])
+    #expect(table.rows[0] == ["50.0th", "50", "50", "100", "100"])
+    #expect(table.rows.last == ["samples", "600", "600", "600", "600"])
+    let requests = renderer.tables()[1]
+    #expect(requests.title == "Request latency (usec) and rps by kernel and mode, busy phase")
+    #expect(requests.header == table.header)
+    #expect(requests.rows.last == ["rps", "1000", "1000", "1000", "1000"])
+    #expect(renderer.text().split(separator: "\n").allSatisfy { $0.count <= 72 })
+    let markdown = renderer.markdown()
+    for title in [table.title, requests.title] {
+      #expect(markdown.components(separatedBy: title).count == 2, "\(title) once in Markdown")
+    }
+  }
+
   @Test func expectVerdictsCompareWithTolerance() throws {
     let expect = ExpectRecord(
       table: "cover-letter-v3", tolerance: 0.25, phase: .busy,

@@ -11,14 +11,27 @@ import LocalVMs
 package final class AgentHostConnector: HostConnector, @unchecked Sendable {
   /// The pvbench binary agents run (this one, unless a test says otherwise).
   package let executable: String
-  package let experiment: Experiment
   private let lock = NSLock()
+  private var current: Experiment
   private var guests: LocalGuests?
+  /// `Experiment.guestBootKey` of the guests booted now.
+  private var bootedKey: String?
   private var stealTasks: [Task<Void, Never>] = []
 
   package init(experiment: Experiment, executable: String = LocalTransport.currentExecutable) {
-    self.experiment = experiment
+    self.current = experiment
     self.executable = executable
+  }
+
+  /// The experiment (or sweep point) the next guest boot follows.
+  package var experiment: Experiment { lock.withLock { current } }
+
+  package func guestsNeedReboot(for experiment: Experiment) -> Bool {
+    lock.withLock { guests != nil && bootedKey != experiment.guestBootKey }
+  }
+
+  package func boot(as experiment: Experiment) {
+    lock.withLock { current = experiment }
   }
 
   package func connect(_ host: HostSpec) async throws -> any HostSession {
@@ -63,6 +76,7 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
 
   private func bootGuests() throws -> LocalGuests {
     if let guests = lock.withLock({ guests }) { return guests }
+    let experiment = self.experiment
     // What a pvbench killed with SIGKILL could not end: its guest folders and empty pool
     // cgroups (its QEMU processes died with it).
     VMCache.removeLeftoverFolders()
@@ -72,17 +86,8 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       return GuestRequest(
         name: host.name, vcpus: qemu.vcpus, memoryMiB: Int(qemu.memory.megabytes),
         entitledCPUs: Double(host.entitled ?? qemu.vcpus), capped: qemu.capped,
-        threadsPerCore: qemu.threadsPerCore)
-    }
-    let kernels = Set(
-      guestHosts.compactMap { host -> String? in
-        if case .qemu(let qemu) = host.transport { return qemu.kernel }
-        return nil
-      })
-    guard kernels.count <= 1 else {
-      throw RunError(
-        "the qemu hosts name different kernels (\(kernels.sorted().joined(separator: ", "))); "
-          + "local guests share one image, so give them the same 'kernel'")
+        threadsPerCore: qemu.threadsPerCore, kernelArguments: qemu.append ?? "",
+        kernel: qemu.kernel)
     }
     let poolCPUs: [Int32]
     switch experiment.pool?.hostCPUs ?? .all {
@@ -90,8 +95,12 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
     default: poolCPUs = HostPool.onlineCPUs()
     }
     let booted = try LocalGuests.boot(
-      requests, kernel: kernels.first ?? "auto", poolCPUs: poolCPUs, binaryPath: executable)
-    lock.withLock { guests = booted }
+      requests, poolCPUs: poolCPUs,
+      poolModel: experiment.poolModel, binaryPath: executable)
+    lock.withLock {
+      guests = booted
+      bootedKey = experiment.guestBootKey
+    }
     return booted
   }
 
@@ -128,10 +137,11 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
   /// Shuts every guest down and removes the host pool; keeps their consoles in `consoleFolder`.
   package func shutdown(consoleFolder: String?) {
     let (booted, tasks) = lock.withLock {
-      let current = (guests, stealTasks)
+      let running = (guests, stealTasks)
       guests = nil
+      bootedKey = nil
       stealTasks = []
-      return current
+      return running
     }
     tasks.forEach { $0.cancel() }
     booted?.shutdown(consoleFolder: consoleFolder)

@@ -6,8 +6,19 @@ package protocol HostConnector: Sendable {
   /// The accelerator qemu guests run under (`KVM` or `TCG`), once they are booted; nil
   /// when no guest was booted.
   var accelerator: String? { get }
+  /// Whether guests already booted boot differently from what `experiment` (a sweep
+  /// point) says, so they must be shut down and booted again before its cells.
+  func guestsNeedReboot(for experiment: Experiment) -> Bool
+  /// Makes the next guest boot follow `experiment`: its qemu hosts' kernels and command
+  /// lines. Guests already booted are not touched; `shutdown` them first.
+  func boot(as experiment: Experiment)
+  /// Shuts guests down (their consoles copied into `consoleFolder`) and removes the pool.
+  func shutdown(consoleFolder: String?)
 }
 
 extension HostConnector {
   package var accelerator: String? { nil }
+  package func guestsNeedReboot(for experiment: Experiment) -> Bool { false }
+  package func boot(as experiment: Experiment) {}
+  package func shutdown(consoleFolder: String?) {}
 }

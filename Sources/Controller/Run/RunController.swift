@@ -57,20 +57,9 @@ package final class RunController: @unchecked Sendable {
 
   /// Connects every host, runs the cells, and restores and closes every host.
   package func run(manifest: inout RunManifest) async throws -> Outcome {
-    for (name, role) in roleHosts {
-      progress.note("connecting to \(name) (\(role))")
-      let facts = try await interruptible {
-        try await self.connect(name).facts(role: role)
-      }
-      if role == "measure" { try await preflight(name) }
-      stealAccounting[name] = facts.stealAccounting
-      manifest.hosts.removeAll { $0.name == name }
-      manifest.hosts.append(facts)
-      progress.note(
-        "\(name): \(facts.kernelRelease), CPUs \(facts.cpusOnline) online, "
-          + "\(facts.cores) cores x \(facts.threadsPerCore)")
-      for recovery in facts.recovered ?? [] { progress.note("\(name): \(recovery.sentence)") }
-    }
+    // Guests boot as the first cell's sweep point says (its kernel and command line).
+    if let first = cellsToRun.first { connector.boot(as: pointExperiment(first)) }
+    try await connectHosts(cell: cellsToRun.first, manifest: &manifest)
     if let accelerator = connector.accelerator { manifest.environment?.accelerator = accelerator }
     try store.writeManifest(manifest)
 
@@ -78,8 +67,14 @@ package final class RunController: @unchecked Sendable {
     var invalid = 0
     var failed = 0
     var consecutiveFailures = 0
+    var boots = 1
     for (index, cell) in cellsToRun.enumerated() {
       if interrupt.isSet { return .interrupted }
+      if connector.guestsNeedReboot(for: pointExperiment(cell)) {
+        boots += 1
+        try await rebootGuests(for: cell, boot: boots, manifest: &manifest)
+        try store.writeManifest(manifest)
+      }
       progress.startCell(
         cell, number: index + 1, of: cellsToRun.count,
         secondsAfter: cellsToRun[(index + 1)...].reduce(0) { $0 + $1.estimatedSeconds },
@@ -102,6 +97,64 @@ package final class RunController: @unchecked Sendable {
       }
     }
     return .finished(complete: complete, invalid: invalid, failed: failed)
+  }
+
+  /// The experiment at a cell's sweep point.
+  func pointExperiment(_ cell: Cell) -> Experiment {
+    plan.loaded.points.indices.contains(cell.pointIndex)
+      ? plan.loaded.points[cell.pointIndex].experiment : plan.experiment
+  }
+
+  /// Connects every host of a role, checks the measure host, and records each host's facts
+  /// (and, when the sweep changes what guests boot, their kernel at this cell's point).
+  func connectHosts(cell: Cell?, manifest: inout RunManifest) async throws {
+    let bootKeys = plan.experiment.sweep.map(\.keyPath).filter(GuestBootKey.matches)
+    for (name, role) in roleHosts {
+      progress.note("connecting to \(name) (\(role))")
+      let facts = try await interruptible {
+        try await self.connect(name).facts(role: role)
+      }
+      if role == "measure" { try await preflight(name) }
+      stealAccounting[name] = facts.stealAccounting
+      manifest.hosts.removeAll { $0.name == name }
+      manifest.hosts.append(facts)
+      progress.note(
+        "\(name): \(facts.kernelRelease), CPUs \(facts.cpusOnline) online, "
+          + "\(facts.cores) cores x \(facts.threadsPerCore)")
+      for recovery in facts.recovered ?? [] { progress.note("\(name): \(recovery.sentence)") }
+      if !bootKeys.isEmpty, let cell, facts.transport == "qemu" {
+        let point = Dictionary(
+          cell.point.filter { bootKeys.contains($0.key) }.map { ($0.key, $0.value) },
+          uniquingKeysWith: { first, _ in first })
+        let record = KernelRecord(
+          host: name, point: point, kernelRelease: facts.kernelRelease,
+          kernelCmdline: facts.kernelCmdline)
+        // Kept in the order first booted (K1, K2 in the report); a later boot of the same
+        // configuration refreshes its record in place.
+        var kernels = manifest.kernels ?? []
+        if let index = kernels.firstIndex(where: { $0.host == name && $0.point == point }) {
+          kernels[index] = record
+        } else {
+          kernels.append(record)
+        }
+        manifest.kernels = kernels
+      }
+    }
+  }
+
+  /// Closes every session, shuts the guests down (their consoles kept in `boot-N/` of the
+  /// run folder) and boots them again as `cell`'s sweep point says.
+  func rebootGuests(for cell: Cell, boot: Int, manifest: inout RunManifest) async throws {
+    let point = cell.point.filter { GuestBootKey.matches($0.key) }
+      .map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+    progress.note("rebooting the guests (boot \(boot)) for \(point)")
+    await closeAll()
+    let consoles = store.runDirectory.appendingPathComponent("boot-\(boot - 1)").path
+    try? FileManager.default.createDirectory(
+      atPath: consoles, withIntermediateDirectories: true)
+    connector.shutdown(consoleFolder: consoles)
+    connector.boot(as: pointExperiment(cell))
+    try await connectHosts(cell: cell, manifest: &manifest)
   }
 
   /// Refuses to start when the measure host lacks what a mode needs (the same check and

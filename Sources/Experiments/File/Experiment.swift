@@ -26,6 +26,23 @@ package struct Experiment: Sendable, Codable, Equatable {
   package var maxConsecutiveFailures: Int
 
   package func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
+
+  /// How the pool dispatches qemu guests' vCPUs: `pool.model`, `entitled` when not given.
+  package var poolModel: PoolModel { pool?.model ?? .entitled }
+
+  /// What each qemu guest boots with (shape, kernel, command line, pool weight), by host
+  /// name: two sweep points with different keys need the guests rebooted between them.
+  package var guestBootKey: String {
+    hosts.compactMap { host -> String? in
+      guard case .qemu(let qemu) = host.transport else { return nil }
+      return "\(host.name)=\(qemu.bootKey)|entitled \(host.entitled.map(String.init) ?? "-")"
+    }.joined(separator: ";")
+  }
+
+  /// Whether any host is a local qemu guest (the pool applies only to them).
+  package var hasGuests: Bool {
+    hosts.contains { if case .qemu = $0.transport { true } else { false } }
+  }
 }
 
 package struct HostSpec: Sendable, Codable, Equatable {
@@ -70,11 +87,34 @@ package struct QEMUHostSpec: Sendable, Codable, Equatable {
   package var kernel: String
   /// Limit the guest to its entitlement with a CPU bandwidth cap.
   package var capped: Bool
+  /// Words appended to the guest kernel's command line (`append:`); nil for none.
+  package var append: String?
+
+  /// What a guest boots with: a sweep point that changes it needs a reboot.
+  package var bootKey: String {
+    "\(vcpus)x\(threadsPerCore)|\(memory.bytes)|\(capped)|\(kernel)|\(append ?? "")"
+  }
 }
 
 package struct PoolSpec: Sendable, Codable, Equatable {
   /// Host CPUs every qemu guest shares.
   package var hostCPUs: CPUSelection
+  /// How the pool dispatches the guests' vCPUs.
+  package var model: PoolModel
+
+  package init(hostCPUs: CPUSelection, model: PoolModel = .entitled) {
+    self.hostCPUs = hostCPUs
+    self.model = model
+  }
+
+  private enum CodingKeys: String, CodingKey { case hostCPUs, model }
+
+  /// A resolved experiment stored before `model` existed ran every guest with one weight.
+  package init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    hostCPUs = try container.decode(CPUSelection.self, forKey: .hostCPUs)
+    model = try container.decodeIfPresent(PoolModel.self, forKey: .model) ?? .fair
+  }
 }
 
 package struct MeasureSpec: Sendable, Codable, Equatable {

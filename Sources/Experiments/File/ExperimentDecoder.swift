@@ -179,7 +179,7 @@ package struct ExperimentDecoder {
   package func decodeQEMU(_ reader: NodeReader) -> QEMUHostSpec? {
     guard
       let map = reader.mapping(allowed: [
-        "vcpus", "threads_per_core", "memory", "kernel", "capped",
+        "vcpus", "threads_per_core", "memory", "kernel", "append", "capped",
       ])
     else { return nil }
     let vcpus = map.required("vcpus")?.int(in: 1...64)
@@ -187,6 +187,14 @@ package struct ExperimentDecoder {
     let memory = map.optional("memory").map { $0.size() } ?? ByteSize(bytes: 512 << 20)
     let kernel = map.optional("kernel").map { $0.string() } ?? "auto"
     let capped = map.optional("capped").map { $0.bool() } ?? false
+    var append: String?
+    if let node = map.optional("append") {
+      append = node.scalarText("kernel command line words")?.trimmingWhitespace()
+      if let text = append, text.contains(where: { $0 == "\n" || $0 == "\"" }) {
+        node.error("kernel command line words go on one line, without quotes, got '\(text)'")
+      }
+      if append?.isEmpty == true { append = nil }
+    }
     if let memory, memory.bytes < 128 << 20 {
       map.optional("memory")?.error("a guest needs at least 128M, got '\(memory)'")
     }
@@ -196,28 +204,33 @@ package struct ExperimentDecoder {
     }
     guard let vcpus, let threads, let memory, let kernel, let capped else { return nil }
     return QEMUHostSpec(
-      vcpus: vcpus, threadsPerCore: threads, memory: memory, kernel: kernel, capped: capped)
+      vcpus: vcpus, threadsPerCore: threads, memory: memory, kernel: kernel, capped: capped,
+      append: append)
   }
 
   package func decodePool(_ reader: NodeReader) -> PoolSpec? {
-    guard let map = reader.mapping(allowed: ["host_cpus"]) else { return nil }
-    guard let cpusReader = map.required("host_cpus"), let cpus = cpusReader.cpuSelection() else {
-      return nil
-    }
-    switch cpus {
-    case .nonEntitled:
-      cpusReader.error("the pool is a set of host CPUs: use a cpulist or 'all'")
-      return nil
-    case .list(let cpus):
-      let missing = CPUSet(cpus).subtracting(localCPUs)
-      if !missing.isEmpty {
-        cpusReader.error(
-          "this machine has no CPU \(missing) (it has CPUs \(localCPUs))")
-        return nil
+    guard let map = reader.mapping(allowed: ["host_cpus", "model"]) else { return nil }
+    var model: PoolModel? = .entitled
+    if let node = map.optional("model") { model = node.choice(PoolModel.self) }
+    var cpus: CPUSelection? = .all
+    if let cpusReader = map.optional("host_cpus") {
+      cpus = cpusReader.cpuSelection()
+      switch cpus {
+      case .nonEntitled?:
+        cpusReader.error("the pool is a set of host CPUs: use a cpulist or 'all'")
+        cpus = nil
+      case .list(let list)?:
+        let missing = CPUSet(list).subtracting(localCPUs)
+        if !missing.isEmpty {
+          cpusReader.error(
+            "this machine has no CPU \(missing) (it has CPUs \(localCPUs))")
+          cpus = nil
+        }
+      case .all?, nil: break
       }
-    case .all: break
     }
-    return PoolSpec(hostCPUs: cpus)
+    guard let cpus, let model else { return nil }
+    return PoolSpec(hostCPUs: cpus, model: model)
   }
 
   package func checkPool(_ pool: PoolSpec?, hosts: [HostSpec], map: MappingReader) {

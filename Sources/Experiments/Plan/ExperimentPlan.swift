@@ -76,22 +76,42 @@ package struct ExperimentPlan: Sendable {
   /// Expands modes × sweep points × repetitions, in the order a run measures them:
   /// for each point and repetition, every mode in turn, so drift over a long run
   /// spreads evenly over the modes.
+  ///
+  /// When the sweep changes what qemu guests boot (`hosts.NAME.qemu.kernel`, `.append`,
+  /// `.vcpus` and the guest's other keys),
+  /// each repetition runs every point instead, the points of one boot configuration
+  /// together, and the configurations' order reverses every repetition (A B, B A, A B …):
+  /// the kernels are interleaved within a repetition at the cost of one reboot per
+  /// configuration change.
   package init(_ loaded: LoadedExperiment) {
     self.loaded = loaded
     var cells: [Cell] = []
-    for (pointIndex, point) in loaded.points.enumerated() {
+    func add(_ pointIndex: Int, repetition: Int) {
+      let point = loaded.points[pointIndex]
       let experiment = point.experiment
       let schbench = experiment.measure.schbench
       let seconds = schbench.runtime.seconds + schbench.warmup.seconds + Self.cellOverheadSeconds
-      for repetition in 1...experiment.repetitions {
-        for mode in experiment.modes {
-          let values = point.values.map { Cell.PointValue(key: $0.key, value: $0.value) }
-          cells.append(
-            Cell(
-              id: Self.cellID(mode: mode, point: values, repetition: repetition),
-              modeID: mode.id, modeLabel: mode.label, point: values, repetition: repetition,
-              estimatedSeconds: seconds, pointIndex: pointIndex))
+      for mode in experiment.modes {
+        let values = point.values.map { Cell.PointValue(key: $0.key, value: $0.value) }
+        cells.append(
+          Cell(
+            id: Self.cellID(mode: mode, point: values, repetition: repetition),
+            modeID: mode.id, modeLabel: mode.label, point: values, repetition: repetition,
+            estimatedSeconds: seconds, pointIndex: pointIndex))
+      }
+    }
+    let groups = Self.bootGroups(loaded.points)
+    let repetitions = loaded.experiment.repetitions
+    if groups.count > 1 {
+      for repetition in 1...repetitions {
+        let ordered = repetition % 2 == 1 ? groups : groups.reversed()
+        for group in ordered {
+          for pointIndex in group { add(pointIndex, repetition: repetition) }
         }
+      }
+    } else {
+      for pointIndex in loaded.points.indices {
+        for repetition in 1...repetitions { add(pointIndex, repetition: repetition) }
       }
     }
     self.cells = cells
@@ -101,8 +121,51 @@ package struct ExperimentPlan: Sendable {
     // qemu guests boot together; other hosts connect one after another.
     let hosts = loaded.experiment.hosts.filter { roleHosts.contains($0.name) }
     let guestBoot = hosts.map(Self.setupSeconds).filter { $0 >= 15 }.max() ?? 0
-    setupSeconds = guestBoot + hosts.map(Self.setupSeconds).filter { $0 < 15 }.reduce(0, +)
     knobs = Self.knobs(of: loaded.experiment)
+    setupSeconds = 0
+    let boots = guestBoots
+    let bootKeys = loaded.experiment.sweep.map(\.keyPath).filter { $0.hasPrefix("hosts.") }
+    if boots > 1 {
+      knobs.append(
+        Knob(
+          host: "qemu guests", role: "all", mode: "boot",
+          change: "shut down and booted again when \(bootKeys.joined(separator: " or ")) "
+            + "changes",
+          when: "\(boots) boots in this order"))
+    }
+    setupSeconds =
+      guestBoot * Double(max(1, guestBoots))
+      + hosts.map(Self.setupSeconds).filter { $0 < 15 }.reduce(0, +)
+  }
+
+  /// Sweep point indices grouped by what the qemu guests boot, groups in order of first
+  /// appearance.
+  package static func bootGroups(_ points: [SweepPoint]) -> [[Int]] {
+    var keys: [String] = []
+    var groups: [[Int]] = []
+    for (index, point) in points.enumerated() {
+      let key = point.experiment.guestBootKey
+      if let existing = keys.firstIndex(of: key) {
+        groups[existing].append(index)
+      } else {
+        keys.append(key)
+        groups.append([index])
+      }
+    }
+    return groups
+  }
+
+  /// Guest boots the cells need in this order: one at the start, one more at every change.
+  package var guestBoots: Int {
+    guard experiment.hasGuests else { return 0 }
+    var boots = 0
+    var current: String?
+    for cell in cells {
+      let key = loaded.points[cell.pointIndex].experiment.guestBootKey
+      if key != current { boots += 1 }
+      current = key
+    }
+    return boots
   }
 
   package static func cellID(mode: ModeSpec, point: [Cell.PointValue], repetition: Int) -> String {
@@ -193,6 +256,40 @@ package struct ExperimentPlan: Sendable {
             + "(\(stress.engine.rawValue)), busy \(stress.busy) / "
             + "idle \(stress.idle)",
           when: "in every cell"))
+    }
+    knobs += poolKnobs(of: experiment)
+    return knobs
+  }
+
+  /// What the host pool does to each qemu guest taking part, under the experiment's model.
+  package static func poolKnobs(of experiment: Experiment) -> [Knob] {
+    let roles = [(experiment.measure.host, "measure"), (experiment.noise?.host, "noise")]
+    var knobs: [Knob] = []
+    for case (let name?, let role) in roles {
+      guard let host = experiment.host(named: name), case .qemu(let qemu) = host.transport
+      else { continue }
+      let entitledCores = host.entitled ?? qemu.vcpus / qemu.threadsPerCore
+      let entitledVCPUs = min(qemu.vcpus, entitledCores * qemu.threadsPerCore)
+      let weight =
+        "a host cgroup weight for \(entitledCores) entitled core"
+        + (entitledCores == 1 ? "" : "s")
+      let change: String
+      switch experiment.poolModel {
+      case .fair:
+        change = "\(weight), shared equally by its \(qemu.vcpus) vCPUs"
+      case .entitled where entitledVCPUs < qemu.vcpus:
+        let spare = CPUSet(entitledVCPUs..<qemu.vcpus)
+        change =
+          "\(weight) for vCPU\(entitledVCPUs == 1 ? "" : "s") \(CPUSet(0..<entitledVCPUs)); "
+          + "vCPU\(spare.count == 1 ? "" : "s") \(spare) in a child cgroup of the "
+          + "smallest weight (spare cycles only)"
+      case .entitled:
+        change = "\(weight); every vCPU is entitled"
+      }
+      knobs.append(
+        Knob(
+          host: name, role: role, mode: "pool \(experiment.poolModel.rawValue)",
+          change: change, when: "for the whole run"))
     }
     return knobs
   }

@@ -214,7 +214,8 @@ extension PVBench {
         pvbenchCommit: PVBenchCommit.current,
         controllerKernel: paths.readTrimmed(
           "/proc/sys/kernel/osrelease") ?? "unknown",
-        controllerCPUModel: paths.cpuModel() ?? "unknown", qemuVersion: qemuVersion)
+        controllerCPUModel: paths.cpuModel() ?? "unknown", qemuVersion: qemuVersion,
+        poolModel: usesQEMU ? experiment.poolModel.rawValue : nil)
     }
   }
 }

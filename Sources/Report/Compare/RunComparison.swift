@@ -50,6 +50,10 @@ public struct RunComparison: Sendable {
   public var notShared: [String]
   /// Allowed worsening, as a fraction (0.10 for `10%`).
   public var threshold: Double
+  /// Per run, the measure host's kernel (`lpar1: kernel R, cmdline '…'`) when the runs'
+  /// kernels or command lines differ (an A/B of kernels on ssh hosts, rebooted between
+  /// runs); empty when they are the same.
+  public var kernels: [String] = []
 
   /// Rows where some run's change could not be judged (`Significance.inconclusive`).
   public var inconclusive: [ComparisonRow] {
@@ -103,7 +107,20 @@ public struct RunComparison: Sendable {
     }
     return RunComparison(
       runs: analyses.map(\.manifest.runID), phase: baseline.phase, rows: rows,
-      setupDifferences: differences(analyses), notShared: notShared, threshold: threshold)
+      setupDifferences: differences(analyses), notShared: notShared, threshold: threshold,
+      kernels: kernelLegend(analyses))
+  }
+
+  /// What names each run's column when the measure host's kernel differs between runs.
+  static func kernelLegend(_ analyses: [RunAnalysis]) -> [String] {
+    let hosts = analyses.map { analysis in
+      analysis.manifest.hosts.first { $0.role == "measure" } ?? analysis.manifest.hosts.first
+    }
+    let kernels = hosts.map { host in
+      host.map { "\($0.name): kernel \($0.kernelRelease), cmdline '\($0.kernelCmdline)'" }
+        ?? "no host recorded"
+    }
+    return Set(kernels).count > 1 ? kernels : []
   }
 
   static func row(
@@ -196,6 +213,9 @@ public struct RunComparison: Sendable {
     var out = "pvbench compare, \(phase.rawValue) phase; baseline \(runs[0])\n"
     for (index, run) in runs.enumerated() {
       out += "  \(Self.runLetter(index)) = \(run)\(index == 0 ? " (baseline)" : "")\n"
+      if index < kernels.count {
+        out += wrap(kernels[index], width: 66).map { "      " + $0 + "\n" }.joined()
+      }
     }
     var keys: [GroupKey] = []
     for row in rows where !keys.contains(row.key) { keys.append(row.key) }

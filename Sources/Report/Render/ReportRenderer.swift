@@ -45,7 +45,11 @@ public struct ReportRenderer: Sendable {
           + (environment.accelerator ?? "accelerator unknown")
       }
       lines.append(line)
+      if let model = environment.poolModel {
+        lines.append("pool model: " + (PoolModel(rawValue: model)?.summary ?? model))
+      }
     }
+    lines += kernelHeaderLines()
     if let workload = manifest.workload {
       lines.append("workload: \(workload.schbenchCommandLine)")
     }
@@ -73,7 +77,7 @@ public struct ReportRenderer: Sendable {
 
   /// Every table of the report, in print order.
   public func tables() -> [TextTable] {
-    var tables: [TextTable] = []
+    var tables = kernelTables()
     let phase = analysis.phase.rawValue
     for point in analysis.points {
       let groups = groups(at: point)
@@ -404,6 +408,8 @@ public struct ReportRenderer: Sendable {
   public func markdown() -> String {
     var out = "### pvbench: \(analysis.manifest.experimentName)\n\n"
     out += headerLines().dropFirst().map { "- \($0)" }.joined(separator: "\n") + "\n"
+    let kernels = kernelTables()
+    for table in kernels { out += "\n" + table.markdown() }
     for point in analysis.points {
       let groups = groups(at: point)
       guard !groups.isEmpty else { continue }
@@ -418,7 +424,9 @@ public struct ReportRenderer: Sendable {
         }, footnotes: noDataNotes(groups))
       out += "\n" + table.markdown()
     }
-    for table in tables().filter({ !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") }) {
+    for table in tables().filter({
+      !$0.title.hasPrefix("Wakeup") && !$0.title.hasPrefix("95%") && !kernels.contains($0)
+    }) {
       out += "\n" + table.markdown()
     }
     if !analysis.notes.isEmpty { out += "\n" + analysis.notes.joined(separator: "\n") + "\n" }

@@ -35,6 +35,16 @@ public struct RunManifest: Codable, Sendable, Equatable {
   public var workload: WorkloadRecord?
   /// The controller's machine, QEMU and the pvbench commit; absent in older runs.
   public var environment: EnvironmentRecord?
+  /// `ExperimentPlan.hash(of:)` of the experiment as resolved; runs of one plan share it,
+  /// and `merge` joins only runs that do. Absent in older runs.
+  public var experimentHash: String?
+  /// Set when the run is one shard of a plan (`run --shard K/N`).
+  public var shard: ShardRecord?
+  /// Cell id → the testbed it ran on: every cell of a shard run on a testbed, and every
+  /// merged cell of a merged run. Absent when no testbed was named.
+  public var cellTestbeds: [String: String]?
+  /// Set on a run written by `pvbench merge`: the shards it joined.
+  public var merged: [MergedShardRecord]?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],

@@ -57,6 +57,8 @@ package struct ExperimentPlan: Sendable {
   package var cells: [Cell]
   package var setupSeconds: Double
   package var knobs: [Knob]
+  /// Of the experiment as planned (`hash(of:)`); kept when the plan moves to a testbed.
+  package var experimentHash: String
 
   package var experiment: Experiment { loaded.experiment }
   package var totalSeconds: Double { setupSeconds + cells.reduce(0) { $0 + $1.estimatedSeconds } }
@@ -103,6 +105,7 @@ package struct ExperimentPlan: Sendable {
     let guestBoot = hosts.map(Self.setupSeconds).filter { $0 >= 15 }.max() ?? 0
     setupSeconds = guestBoot + hosts.map(Self.setupSeconds).filter { $0 < 15 }.reduce(0, +)
     knobs = Self.knobs(of: loaded.experiment)
+    experimentHash = Self.hash(of: loaded.experiment)
   }
 
   package static func cellID(mode: ModeSpec, point: [Cell.PointValue], repetition: Int) -> String {

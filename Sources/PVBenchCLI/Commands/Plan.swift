@@ -25,10 +25,26 @@ extension PVBench {
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
+    @Option(help: "Check this testbeds file against the experiment too (file:line:column, exit 2).")
+    var testbeds: String?
+
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
       let plan = ExperimentPlan(loaded)
+      let set = try testbeds.map { try loadTestbedsOrExit($0, plan: plan) }
       print(json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
+      if let set, !json {
+        let groups = plan.groups.count
+        print(
+          "\nTestbeds (\(set.path)): \(set.names.joined(separator: ", ")); the plan has "
+            + "\(groups) (point, repetition) group\(groups == 1 ? "" : "s") to shard.")
+        for bed in set.testbeds {
+          let hosts = bed.addresses.map { "\($0.host) at \($0.address)" }
+          print(
+            "  \(bed.name): \(hosts.isEmpty ? "hosts as in the file" : hosts.joined(separator: ", "))"
+          )
+        }
+      }
     }
   }
 }
@@ -45,4 +61,29 @@ func loadExperimentOrExit(_ path: String) throws -> LoadedExperiment {
     printError(error.description)
     throw ExitStatus.invalidInput.exitCode
   }
+}
+
+/// Loads a testbeds file against a plan, or prints every problem in it and exits with
+/// code 2.
+func loadTestbedsOrExit(_ path: String, plan: ExperimentPlan) throws -> TestbedSet {
+  do {
+    return try TestbedsLoader.load(path: path, experiment: plan.experiment)
+  } catch {
+    printError(error.description)
+    throw ExitStatus.invalidInput.exitCode
+  }
+}
+
+/// One testbed of a testbeds file, or a message and exit code 2.
+func loadTestbedOrExit(_ path: String, named name: String, plan: ExperimentPlan) throws
+  -> Testbed
+{
+  let set = try loadTestbedsOrExit(path, plan: plan)
+  guard let testbed = set.testbed(named: name) else {
+    printError(
+      "pvbench: \(path) has no testbed '\(name)'; its testbeds are "
+        + set.names.map { "'\($0)'" }.joined(separator: ", "))
+    throw ExitStatus.invalidInput.exitCode
+  }
+  return testbed
 }

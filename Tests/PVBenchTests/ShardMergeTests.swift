@@ -143,6 +143,12 @@ import Testing
       run.stderr
         == "pvbench run: '--shard 2/2': the plan has 1 (point, repetition) group and a shard "
         + "holds whole groups, so use at most 1 shard\n")
+    let badShard = try CLI.run(["run", experiment, "--shard", "3/2"])
+    #expect(badShard.status == 2)
+    #expect(
+      badShard.stderr.hasPrefix(
+        "Error: The value '3/2' is invalid for '--shard <shard>': K/N needs 1 <= K <= N, e.g. "
+          + "2/3 for the second of three shards.\n"), "\(badShard.stderr)")
     let unknown = try CLI.run(
       ["run", experiment, "--shard", "1/1", "--testbeds", good, "--testbed", "tb9"])
     #expect(unknown.status == 2)

@@ -35,7 +35,15 @@ extension PVBench {
     @Option(help: "The folder that holds results/<experiment>/<run-id>.")
     var results = "results"
 
-    @Option(help: "Run only the K-th of N shards of the plan, written 'K/N'.")
+    @Option(
+      help: "Run only the K-th of N shards of the plan, written 'K/N'.",
+      transform: { text in
+        guard let shard = Shard(parsing: text) else {
+          throw ValidationError(
+            "K/N needs 1 <= K <= N, e.g. 2/3 for the second of three shards.")
+        }
+        return shard
+      })
     var shard: Shard?
 
     @Option(help: "A testbeds file: each host's address on each testbed.")

@@ -143,6 +143,15 @@ import Testing
       run.stderr
         == "pvbench run: '--shard 2/2': the plan has 1 (point, repetition) group and a shard "
         + "holds whole groups, so use at most 1 shard\n")
+    // The shipped example checks against the shipped experiment.
+    let shipped = try CLI.run([
+      "plan", "experiments/cover-letter.yaml", "--testbeds",
+      "experiments/cover-letter-testbeds.yaml",
+    ])
+    #expect(shipped.status == 0, "\(shipped.stderr)")
+    #expect(
+      shipped.stdout.contains(
+        "  p10b: lpar1 at lpar1.p10b.example.com, lpar2 at lpar2.p10b.example.com\n"))
     let badShard = try CLI.run(["run", experiment, "--shard", "3/2"])
     #expect(badShard.status == 2)
     #expect(

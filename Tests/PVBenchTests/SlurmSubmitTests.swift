@@ -69,6 +69,16 @@ import Testing
     let folder = submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     guard submitted.status == 0 else { return }
 
+    // Each shard's task holds its testbed's license (Slurm's view, not the script's).
+    let squeue = try #require(SlurmCluster.find("squeue"))
+    let licenses = ChildProcess.run(
+      squeue, ["-h", "-r", "-t", "all", "-o", "%i %W"], environment: cluster.environment,
+      timeout: 30
+    ).stdout.split(separator: "\n").map(String.init).sorted()
+    #expect(licenses.count == 3, "\(licenses)")
+    #expect(licenses.contains { $0.hasSuffix("_1 tb1:1") }, "\(licenses)")
+    #expect(licenses.contains { $0.hasSuffix("_2 tb2:1") }, "\(licenses)")
+
     // The shards (about 15 s each) and the merge: bounded at 5 minutes.
     var status = try CLI.run(["status", folder], environment: cluster.environment)
     let deadline = Date().addingTimeInterval(300)

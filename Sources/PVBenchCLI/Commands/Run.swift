@@ -96,7 +96,8 @@ extension PVBench {
           store = try ResultsStore.open(resume)
           manifest = try store.readManifest()
           guard manifest.experimentName == plan.experiment.name,
-            manifest.plannedCells == ownCells.map(\.id)
+            manifest.plannedCells == ownCells.map(\.id),
+            manifest.experimentHash.map({ $0 == plan.experimentHash }) ?? true
           else {
             printError(
               "pvbench run: \(resume) holds a run of a different experiment, plan or shard; "
@@ -125,9 +126,10 @@ extension PVBench {
           manifest = Self.manifest(plan: plan, store: store)
           manifest.plannedCells = ownCells.map(\.id)
           manifest.experimentHash = plan.experimentHash
-          if let shard {
+          // A whole plan on a testbed is its one shard: resume and merge find the testbed.
+          if shard != nil || bed != nil {
             manifest.shard = ShardRecord(
-              index: shard.index, count: shard.count, testbed: bed?.name,
+              index: shard?.index ?? 1, count: shard?.count ?? 1, testbed: bed?.name,
               planCells: plan.cells.map(\.id))
           }
           if let bed {

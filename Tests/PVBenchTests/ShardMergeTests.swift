@@ -1,3 +1,4 @@
+import Controller
 import Experiments
 import Foundation
 import LinuxHost
@@ -338,5 +339,80 @@ import Testing
       again.stderr
         == "pvbench merge: \(out) already holds a run; merge into a new folder (or remove the old merge)\n"
     )
+  }
+}
+
+/// The parts of merge and submit that need no run: host records, scripts, Slurm's lines.
+@Suite struct MergeAndSlurmRecordsTests {
+  static func host(_ name: String, kernel: String, testbed: String) -> HostRecord {
+    var record = bare(name, kernel: kernel)
+    record.testbed = testbed
+    return record
+  }
+
+  static func bare(_ name: String, kernel: String) -> HostRecord {
+    HostRecord(
+      name: name, role: "measure", transport: "ssh", kernelRelease: kernel, kernelCmdline: "",
+      cpusPresent: "0-3", cpusOnline: "0-3", cores: 4, threadsPerCore: 1, entitled: 2,
+      interfaces: [], stealAccounting: true, recovered: [])
+  }
+
+  @Test func aHostIsNamedOnceUnlessItDiffersBetweenTestbeds() {
+    let a1 = Self.host("lpar1", kernel: "6.18", testbed: "tb1")
+    let a2 = Self.host("lpar1", kernel: "6.18", testbed: "tb2")
+    let b1 = Self.host("lpar2", kernel: "6.18", testbed: "tb1")
+    let b2 = Self.host("lpar2", kernel: "6.19-rc1", testbed: "tb2")
+    let b3 = Self.host("lpar2", kernel: "6.18", testbed: "tb3")
+    let merged = RunMerge.distinct([a1, b1, a2, b2, b3])
+    #expect(merged.map(\.name) == ["lpar1", "lpar2", "lpar2"])
+    #expect(merged.map(\.testbed) == [nil, "tb1,tb3", "tb2"])
+    #expect(merged.map(\.kernelRelease) == ["6.18", "6.18", "6.19-rc1"])
+    #expect(merged.allSatisfy { $0.recovered == nil })
+  }
+
+  @Test func squeueAndSacctLinesAreParsed() {
+    let lines = "12_1|RUNNING\n12_3|PENDING\n13|CANCELLED by 0\n\nbad line\n"
+    let parsed = SlurmJobs.parse(lines)
+    #expect(parsed.map(\.0) == ["12_1", "12_3", "13"])
+    #expect(parsed.map(\.1) == ["RUNNING", "PENDING", "CANCELLED"])
+  }
+}
+
+extension MergeAndSlurmRecordsTests {
+  @Test func shardsAreDealtToTestbedsAndEachTestbedIsOneLicensedArray() throws {
+    let file = NSTemporaryDirectory() + "pvbench-submit-\(UUID().uuidString).yaml"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    try """
+    name: dealt
+    hosts:
+      lpar1: { ssh: { host: lpar1.example.com }, entitled: 1 }
+    measure: { host: lpar1, schbench: { runtime: 2s } }
+    modes: [out-of-box]
+    trigger: static
+    repeat: 3
+
+    """.write(toFile: file, atomically: true, encoding: .utf8)
+    let plan = ExperimentPlan(
+      try ExperimentLoader.load(path: file) { HostPaths(root: $0).presentCPUs() })
+    let submission = SlurmSubmission(
+      plan: plan, testbeds: ["tb1", "tb2", "tb3"], shardCount: 3, folder: "/r/dealt/1",
+      binding: .license, partition: "lab", pvbench: "/opt/pv bench", createdAt: "now")
+    #expect(submission.shards.map(\.testbed) == ["tb1", "tb2", "tb3"])
+    let two = SlurmSubmission(
+      plan: plan, testbeds: ["tb1", "tb2"], shardCount: 3, folder: "/r/dealt/1",
+      binding: .feature, partition: nil, pvbench: "/opt/pv bench", createdAt: "now")
+    #expect(two.shards.map(\.testbed) == ["tb1", "tb2", "tb1"])
+    let script = two.arrayScript(testbed: "tb1")
+    #expect(script.contains("#SBATCH --array=1,3\n"))
+    #expect(script.contains("#SBATCH --constraint=tb1\n"))
+    #expect(!script.contains("--partition"))
+    // A path with a space is one shell word.
+    #expect(
+      script.contains(
+        "exec '/opt/pv bench' run /r/dealt/1/slurm/experiment.yaml --shard \"$shard/3\""))
+    let licensed = submission.arrayScript(testbed: "tb2")
+    #expect(
+      licensed.contains("#SBATCH --array=2\n#SBATCH --licenses=tb2:1\n#SBATCH --partition=lab\n"))
+    #expect(submission.mergeScript.contains("'/opt/pv bench' merge /r/dealt/1 \"${runs[@]}\"\n"))
   }
 }

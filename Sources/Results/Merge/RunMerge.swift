@@ -160,7 +160,7 @@ package struct RunMerge: Sendable {
   /// the report's header reads as one run's; a host that differs between testbeds is
   /// kept once per variant, with the testbeds that have it. Each shard's own records
   /// stay in `merged[].hosts`.
-  static func distinct(_ hosts: [HostRecord]) -> [HostRecord] {
+  package static func distinct(_ hosts: [HostRecord]) -> [HostRecord] {
     var variants: [(record: HostRecord, testbeds: [String])] = []
     for host in hosts {
       var bare = host
@@ -172,13 +172,10 @@ package struct RunMerge: Sendable {
         variants.append((bare, host.testbed.map { [$0] } ?? []))
       }
     }
+    let perName = Dictionary(grouping: variants, by: \.record.name).mapValues(\.count)
     return variants.map { variant in
       var record = variant.record
-      let names = Set(hosts.filter { $0.name == record.name }.compactMap(\.testbed))
-      // Only a host that differs between testbeds names the testbeds that have it.
-      if variants.filter({ $0.record.name == record.name }).count > 1
-        || names.count > Set(variant.testbeds).count
-      {
+      if perName[record.name, default: 0] > 1 {
         record.testbed = variant.testbeds.joined(separator: ",")
       }
       return record

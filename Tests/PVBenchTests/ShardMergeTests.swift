@@ -166,6 +166,59 @@ import Testing
       unknown.stderr == "pvbench: \(good) has no testbed 'tb9'; its testbeds are 'tb1', 'tb2'\n")
   }
 
+  @Test func anExperimentFileMayCarryItsOwnTestbedsSection() throws {
+    defer { try? FileManager.default.removeItem(at: work) }
+    let text = """
+      name: section
+      hosts:
+        lpar1: { ssh: { host: lpar1.example.com }, entitled: 1 }
+      measure: { host: lpar1, schbench: { runtime: 2s } }
+      modes: [out-of-box]
+      trigger: static
+      repeat: 2
+      testbeds:
+        tb1: { lpar1: lpar1-a }
+        tb2: { lpar1: lpar1-b }
+
+      """
+    let file = try write(text, "section.yaml")
+    let planned = try CLI.run(["plan", file])
+    #expect(planned.status == 0, "\(planned.stderr)")
+    #expect(planned.stdout.contains("\nTestbeds (\(file)): tb1, tb2; the plan has 2"))
+    let dry = try CLI.run(["submit", file, "--dry-run", "--results", work.path, "--pvbench", "/p"])
+    #expect(dry.status == 0, "\(dry.stderr)")
+    #expect(dry.stdout.contains("--shard \"$shard/2\" --testbed tb2 \"${where[@]}\"\n"))
+    #expect(!dry.stdout.contains("--testbeds"))
+    // Checked with the file: a wrong host in the section is the file's error, exit 2.
+    let broken = try write(
+      text.replacingOccurrences(of: "tb2: { lpar1: lpar1-b }", with: "tb2: { lpar9: lpar1-b }"),
+      "broken.yaml")
+    let refused = try CLI.run(["plan", broken])
+    #expect(refused.status == 2)
+    #expect(
+      refused.stderr
+        == "\(broken):10:8: error: testbeds.tb2: missing host 'lpar1': every ssh host of the "
+        + "experiment needs its address on each testbed\n"
+        + "\(broken):10:10: error: testbeds.tb2: the experiment has no host 'lpar9' (did you "
+        + "mean 'lpar1'?); its hosts are 'lpar1'\n")
+    let none = try CLI.run(["run", try write(Self.noTestbeds, "none.yaml"), "--testbed", "tb1"])
+    #expect(none.status == 2)
+    #expect(
+      none.stderr
+        == "pvbench: \(work.path)/none.yaml has no 'testbeds' section; give a testbeds file with "
+        + "--testbeds FILE (docs/shards.md)\n")
+  }
+
+  static let noTestbeds = """
+    name: none
+    hosts:
+      lpar1: { ssh: { host: lpar1.example.com } }
+    measure: { host: lpar1, schbench: { runtime: 2s } }
+    modes: [out-of-box]
+    trigger: static
+
+    """
+
   // MARK: Shards, a killed one, merge
 
   /// Reads every cell folder of a run: id → status (nil for an unfinished cell).

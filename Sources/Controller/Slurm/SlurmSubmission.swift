@@ -43,6 +43,9 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
   package var shards: [ShardJob]
   package var mergeJobID: String?
   package var createdAt: String
+  /// Whether the testbeds come from a testbeds file (copied beside the experiment) rather
+  /// than the experiment file's own section.
+  package var testbedsFile: Bool
 
   package static let fileName = "submission.json"
 
@@ -52,7 +55,8 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
   /// Shards dealt to testbeds in turn.
   package init(
     plan: ExperimentPlan, testbeds: [String], shardCount: Int, folder: String,
-    binding: TestbedBinding, partition: String?, pvbench: String, createdAt: String
+    binding: TestbedBinding, partition: String?, pvbench: String, createdAt: String,
+    testbedsFile: Bool = true
   ) {
     experiment = plan.experiment.name
     experimentHash = plan.experimentHash
@@ -68,6 +72,7 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
     }
     mergeJobID = nil
     self.createdAt = createdAt
+    self.testbedsFile = testbedsFile
   }
 
   /// Testbeds that have at least one shard, in file order.
@@ -103,7 +108,8 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
       "if [ -f \"$folder/manifest.json\" ]; then where=(--resume \"$folder\"); "
         + "else where=(--run-folder \"$folder\"); fi",
       "exec \(Self.quoted(pvbench)) run \(Self.quoted(experimentCopy)) "
-        + "--shard \"$shard/\(shardCount)\" --testbeds \(Self.quoted(testbedsCopy)) "
+        + "--shard \"$shard/\(shardCount)\" "
+        + (testbedsFile ? "--testbeds \(Self.quoted(testbedsCopy)) " : "")
         + "--testbed \(Self.quoted(testbed)) \"${where[@]}\"",
     ]
     return lines.joined(separator: "\n") + "\n"

@@ -52,9 +52,16 @@ package enum TestbedsLoader {
 
   static func decode(_ root: Node, experiment: Experiment, sink: DiagnosticSink) -> [Testbed] {
     let top = NodeReader(node: root, path: [], sink: sink)
-    guard let map = top.mapping(allowed: ["testbeds"]),
-      let section = map.required("testbeds"), let entries = section.anyMapping()
+    guard let map = top.mapping(allowed: ["testbeds"]), let section = map.required("testbeds")
     else { return [] }
+    return decode(section: section, experiment: experiment, sink: sink)
+  }
+
+  /// The `testbeds` mapping itself: of a testbeds file, or a section of the experiment file.
+  package static func decode(section: NodeReader, experiment: Experiment, sink: DiagnosticSink)
+    -> [Testbed]
+  {
+    guard let entries = section.anyMapping() else { return [] }
     if entries.isEmpty { section.error("name at least one testbed") }
     let roleHosts = Set([experiment.measure.host, experiment.noise?.host].compactMap { $0 })
     let hostNames = experiment.hosts.map(\.name)

@@ -25,13 +25,17 @@ extension PVBench {
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
-    @Option(help: "Check this testbeds file against the experiment too (file:line:column, exit 2).")
+    @Option(
+      help: """
+        Check this testbeds file against the experiment too (file:line:column, exit 2); \
+        default: the file's own testbeds section, if any.
+        """)
     var testbeds: String?
 
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
       let plan = ExperimentPlan(loaded)
-      let set = try testbeds.map { try loadTestbedsOrExit($0, plan: plan) }
+      let set = try testbeds.map { try loadTestbedsOrExit($0, plan: plan) } ?? loaded.testbeds
       print(json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
       if let set, !json {
         let groups = plan.groups.count
@@ -74,14 +78,28 @@ func loadTestbedsOrExit(_ path: String, plan: ExperimentPlan) throws -> TestbedS
   }
 }
 
-/// One testbed of a testbeds file, or a message and exit code 2.
-func loadTestbedOrExit(_ path: String, named name: String, plan: ExperimentPlan) throws
+/// The testbeds of `path`, else of the experiment file's own section; or a message and
+/// exit code 2 when there are none.
+func testbedSetOrExit(_ path: String?, plan: ExperimentPlan) throws -> TestbedSet {
+  if let path { return try loadTestbedsOrExit(path, plan: plan) }
+  guard let set = plan.loaded.testbeds else {
+    printError(
+      "pvbench: \(plan.loaded.path) has no 'testbeds' section; give a testbeds file with "
+        + "--testbeds FILE (docs/shards.md)")
+    throw ExitStatus.invalidInput.exitCode
+  }
+  return set
+}
+
+/// One testbed of a testbeds file (or of the experiment's section), or a message and exit
+/// code 2.
+func loadTestbedOrExit(_ path: String?, named name: String, plan: ExperimentPlan) throws
   -> Testbed
 {
-  let set = try loadTestbedsOrExit(path, plan: plan)
+  let set = try testbedSetOrExit(path, plan: plan)
   guard let testbed = set.testbed(named: name) else {
     printError(
-      "pvbench: \(path) has no testbed '\(name)'; its testbeds are "
+      "pvbench: \(set.path) has no testbed '\(name)'; its testbeds are "
         + set.names.map { "'\($0)'" }.joined(separator: ", "))
     throw ExitStatus.invalidInput.exitCode
   }

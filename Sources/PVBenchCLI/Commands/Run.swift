@@ -21,7 +21,8 @@ extension PVBench {
         --resume RUN_DIR runs only the cells that are missing, invalid, failed or partial. \
         --shard K/N runs the K-th of N shards of the plan (whole point and repetition \
         groups with every mode; the cell ids are the plan's), --testbed NAME on the \
-        testbed of that name in --testbeds FILE; 'pvbench merge' joins the shards \
+        testbed of that name in --testbeds FILE (or the file's testbeds section); \
+        'pvbench merge' joins the shards \
         (docs/shards.md).
         """
     )
@@ -49,7 +50,11 @@ extension PVBench {
     @Option(help: "A testbeds file: each host's address on each testbed.")
     var testbeds: String?
 
-    @Option(help: "Run on this testbed of --testbeds: its hosts' addresses replace the file's.")
+    @Option(
+      help: """
+        Run on this testbed of --testbeds (or of the file's testbeds section): its hosts' \
+        addresses replace the file's.
+        """)
     var testbed: String?
 
     @Option(
@@ -70,9 +75,8 @@ extension PVBench {
 
     func validate() throws {
       if quiet && verbose { throw ValidationError("'--quiet' and '--verbose' exclude each other.") }
-      if (testbed == nil) != (testbeds == nil) {
-        throw ValidationError(
-          "'--testbed' and '--testbeds' go together: name the file and one testbed in it.")
+      if testbeds != nil && testbed == nil {
+        throw ValidationError("'--testbeds' needs '--testbed NAME': the testbed to run on.")
       }
       if resume != nil && runFolder != nil {
         throw ValidationError(
@@ -84,7 +88,7 @@ extension PVBench {
       let loaded = try loadExperimentOrExit(file)
       // The experiment as written (its hash, experiment.json), and as it runs on the testbed.
       let planned = ExperimentPlan(loaded)
-      let bed = try testbeds.map { try loadTestbedOrExit($0, named: testbed!, plan: planned) }
+      let bed = try testbed.map { try loadTestbedOrExit(testbeds, named: $0, plan: planned) }
       let plan = bed.map { planned.on($0) } ?? planned
       let ownCells = try shardCellsOrExit(plan)
       let progress = RunProgress(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
@@ -226,7 +230,8 @@ extension PVBench {
     func resumeCommand(store: ResultsStore) -> String {
       var flags = ""
       if let shard { flags += " --shard \(shard)" }
-      if let testbeds, let testbed { flags += " --testbeds \(testbeds) --testbed \(testbed)" }
+      if let testbeds { flags += " --testbeds \(testbeds)" }
+      if let testbed { flags += " --testbed \(testbed)" }
       return "pvbench run \(file)\(flags) --resume \(store.runDirectory.path)"
     }
 

@@ -26,8 +26,12 @@ extension PVBench {
     @Argument(help: "The experiment file (YAML).")
     var file: String
 
-    @Option(help: "The testbeds file: each host's address on each testbed.")
-    var testbeds: String
+    @Option(
+      help: """
+        The testbeds file: each host's address on each testbed (default: the experiment \
+        file's testbeds section).
+        """)
+    var testbeds: String?
 
     @Option(help: "Shards of the plan (default: one per testbed).")
     var shards: Int?
@@ -56,7 +60,7 @@ extension PVBench {
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
       let plan = ExperimentPlan(loaded)
-      let set = try loadTestbedsOrExit(testbeds, plan: plan)
+      let set = try testbedSetOrExit(testbeds, plan: plan)
       let count = shards ?? set.testbeds.count
       let groups = plan.groups.count
       guard count <= groups else {
@@ -86,7 +90,8 @@ extension PVBench {
       }
       var submission = SlurmSubmission(
         plan: plan, testbeds: set.names, shardCount: count, folder: folder.path, binding: bind,
-        partition: partition, pvbench: binary, createdAt: Timestamps.iso(Date()))
+        partition: partition, pvbench: binary, createdAt: Timestamps.iso(Date()),
+        testbedsFile: testbeds != nil)
       if dryRun {
         for testbed in submission.usedTestbeds {
           print("# \(submission.arrayScriptPath(testbed: testbed))")
@@ -141,7 +146,7 @@ extension PVBench {
       try manager.createDirectory(
         atPath: submission.folder + "/shards", withIntermediateDirectories: true)
       try loaded.text.write(toFile: submission.experimentCopy, atomically: true, encoding: .utf8)
-      try manager.copyItem(atPath: testbeds, toPath: submission.testbedsCopy)
+      if let testbeds { try manager.copyItem(atPath: testbeds, toPath: submission.testbedsCopy) }
       for testbed in submission.usedTestbeds {
         try submission.arrayScript(testbed: testbed).write(
           toFile: submission.arrayScriptPath(testbed: testbed), atomically: true, encoding: .utf8)

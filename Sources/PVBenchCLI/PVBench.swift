@@ -24,7 +24,8 @@ public struct PVBench: AsyncParsableCommand {
       """,
     version: PVBenchVersion.current,
     subcommands: [
-      Plan.self, Run.self, Watch.self, Report.self, Compare.self, Workload.self, Agent.self,
+      Plan.self, Run.self, Merge.self, Submit.self, Status.self, Watch.self, Report.self,
+      Compare.self, Workload.self, Agent.self,
       VM.self, Restore.self, Doctor.self,
     ]
   )

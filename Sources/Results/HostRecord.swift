@@ -18,6 +18,9 @@ public struct HostRecord: Codable, Sendable, Equatable {
   /// Journals of dead agents that this host's agent replayed when it started (absent in
   /// manifests written before agents did that).
   public var recovered: [RecoveryRecord]?
+  /// The testbed the host belongs to, in a shard run on a testbed and in a merged run
+  /// (which lists each testbed's hosts); absent otherwise.
+  public var testbed: String?
 
   public init(
     name: String, role: String, transport: String, kernelRelease: String, kernelCmdline: String,

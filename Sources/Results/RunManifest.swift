@@ -38,6 +38,16 @@ public struct RunManifest: Codable, Sendable, Equatable {
   /// When the sweep changes what local guests boot: each guest's kernel at each boot
   /// configuration, in the order they were first booted; nil otherwise and in older runs.
   public var kernels: [KernelRecord]?
+  /// `ExperimentPlan.hash(of:)` of the experiment as resolved; runs of one plan share it,
+  /// and `merge` joins only runs that do. Absent in older runs.
+  public var experimentHash: String?
+  /// Set when the run is one shard of a plan (`run --shard K/N`).
+  public var shard: ShardRecord?
+  /// Cell id → the testbed it ran on: every cell of a shard run on a testbed, and every
+  /// merged cell of a merged run. Absent when no testbed was named.
+  public var cellTestbeds: [String: String]?
+  /// Set on a run written by `pvbench merge`: the shards it joined.
+  public var merged: [MergedShardRecord]?
 
   public init(
     pvbenchVersion: String, experimentName: String, runID: String, commandLine: [String],

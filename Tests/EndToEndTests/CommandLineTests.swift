@@ -6,7 +6,8 @@ import Testing
     let result = try CLI.run(["--help"])
     #expect(result.status == 0)
     for command in [
-      "plan", "run", "report", "compare", "workload", "agent", "vm", "restore", "doctor",
+      "plan", "run", "merge", "submit", "status", "report", "compare", "workload", "agent", "vm",
+      "restore", "doctor",
     ] {
       #expect(result.stdout.contains("  \(command) "), "missing \(command) in --help")
     }

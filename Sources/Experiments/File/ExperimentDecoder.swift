@@ -14,7 +14,7 @@ package struct ExperimentDecoder {
 
   package static let topKeys = [
     "name", "description", "hosts", "pool", "measure", "noise", "modes", "trigger", "settle",
-    "sweep", "repeat", "expect", "report", "max_consecutive_failures",
+    "sweep", "repeat", "expect", "report", "max_consecutive_failures", "testbeds",
   ]
 
   /// Decodes the whole file; nil when any problem was reported.

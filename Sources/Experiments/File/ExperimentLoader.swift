@@ -23,6 +23,8 @@ package struct LoadedExperiment: Sendable {
   package var points: [SweepPoint]
   /// Problems that do not stop the run (a schedule with few clean intervals), in file order.
   package var warnings: [Diagnostic] = []
+  /// The file's own `testbeds:` section (docs/shards.md), checked against its hosts.
+  package var testbeds: TestbedSet?
 }
 
 /// Reads an experiment file and reports every problem in it at once.
@@ -85,8 +87,15 @@ package enum ExperimentLoader {
       sink: sink, localCPUs: presentCPUs("/"), presentCPUs: presentCPUs)
     let base = decoder.decode(root)
     var points: [SweepPoint] = []
+    var testbeds: TestbedSet?
     if let base {
       points = expand(base: base, root: root, decoder: decoder)
+      if let section = root.mapping?["testbeds"] {
+        let reader = NodeReader(node: section, path: ["testbeds"], sink: sink)
+        testbeds = TestbedSet(
+          path: path, testbeds: TestbedsLoader.decode(section: reader, experiment: base, sink: sink)
+        )
+      }
     }
     guard sink.isEmpty, let base else {
       // In file order, as a compiler lists them; problems without a place come first.
@@ -101,7 +110,8 @@ package enum ExperimentLoader {
         < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
     }.map(\.element)
     return LoadedExperiment(
-      path: path, text: text, experiment: base, points: points, warnings: warnings)
+      path: path, text: text, experiment: base, points: points, warnings: warnings,
+      testbeds: testbeds)
   }
 
   /// Turns libyaml's errors into `path:line:column` diagnostics.

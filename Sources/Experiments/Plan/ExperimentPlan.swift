@@ -57,6 +57,8 @@ package struct ExperimentPlan: Sendable {
   package var cells: [Cell]
   package var setupSeconds: Double
   package var knobs: [Knob]
+  /// Of the experiment as planned (`hash(of:)`); kept when the plan moves to a testbed.
+  package var experimentHash: String
 
   package var experiment: Experiment { loaded.experiment }
   package var totalSeconds: Double { setupSeconds + cells.reduce(0) { $0 + $1.estimatedSeconds } }
@@ -122,6 +124,7 @@ package struct ExperimentPlan: Sendable {
     let hosts = loaded.experiment.hosts.filter { roleHosts.contains($0.name) }
     let guestBoot = hosts.map(Self.setupSeconds).filter { $0 >= 15 }.max() ?? 0
     knobs = Self.knobs(of: loaded.experiment)
+    experimentHash = Self.hash(of: loaded.experiment)
     setupSeconds = 0
     let boots = guestBoots
     let bootKeys = loaded.experiment.sweep.map(\.keyPath).filter { $0.hasPrefix("hosts.") }

@@ -25,10 +25,30 @@ extension PVBench {
     @Flag(help: "Print the plan as JSON.")
     var json = false
 
+    @Option(
+      help: """
+        Check this testbeds file against the experiment too (file:line:column, exit 2); \
+        default: the file's own testbeds section, if any.
+        """)
+    var testbeds: String?
+
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
       let plan = ExperimentPlan(loaded)
+      let set = try testbeds.map { try loadTestbedsOrExit($0, plan: plan) } ?? loaded.testbeds
       print(json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
+      if let set, !json {
+        let groups = plan.groups.count
+        print(
+          "\nTestbeds (\(set.path)): \(set.names.joined(separator: ", ")); the plan has "
+            + "\(groups) (point, repetition) group\(groups == 1 ? "" : "s") to shard.")
+        for bed in set.testbeds {
+          let hosts = bed.addresses.map { "\($0.host) at \($0.address)" }
+          print(
+            "  \(bed.name): \(hosts.isEmpty ? "hosts as in the file" : hosts.joined(separator: ", "))"
+          )
+        }
+      }
     }
   }
 }
@@ -45,4 +65,43 @@ func loadExperimentOrExit(_ path: String) throws -> LoadedExperiment {
     printError(error.description)
     throw ExitStatus.invalidInput.exitCode
   }
+}
+
+/// Loads a testbeds file against a plan, or prints every problem in it and exits with
+/// code 2.
+func loadTestbedsOrExit(_ path: String, plan: ExperimentPlan) throws -> TestbedSet {
+  do {
+    return try TestbedsLoader.load(path: path, experiment: plan.experiment)
+  } catch {
+    printError(error.description)
+    throw ExitStatus.invalidInput.exitCode
+  }
+}
+
+/// The testbeds of `path`, else of the experiment file's own section; or a message and
+/// exit code 2 when there are none.
+func testbedSetOrExit(_ path: String?, plan: ExperimentPlan) throws -> TestbedSet {
+  if let path { return try loadTestbedsOrExit(path, plan: plan) }
+  guard let set = plan.loaded.testbeds else {
+    printError(
+      "pvbench: \(plan.loaded.path) has no 'testbeds' section; give a testbeds file with "
+        + "--testbeds FILE (docs/shards.md)")
+    throw ExitStatus.invalidInput.exitCode
+  }
+  return set
+}
+
+/// One testbed of a testbeds file (or of the experiment's section), or a message and exit
+/// code 2.
+func loadTestbedOrExit(_ path: String?, named name: String, plan: ExperimentPlan) throws
+  -> Testbed
+{
+  let set = try testbedSetOrExit(path, plan: plan)
+  guard let testbed = set.testbed(named: name) else {
+    printError(
+      "pvbench: \(set.path) has no testbed '\(name)'; its testbeds are "
+        + set.names.map { "'\($0)'" }.joined(separator: ", "))
+    throw ExitStatus.invalidInput.exitCode
+  }
+  return testbed
 }

@@ -61,6 +61,13 @@ extension PVBench {
     @Option(help: "The gnuplot executable (default: gnuplot on PATH).")
     var gnuplot: String?
 
+    @Option(
+      help: """
+        Add a table broken down by this: 'testbed' (a merged run: each mode's percentiles \
+        on each testbed; also written to report/testbeds.txt and .md).
+        """)
+    var by: ReportBreakdown?
+
     func validate() throws {
       guard resamples >= 10 && resamples <= 100_000 else {
         throw ValidationError("'--resamples' must be between 10 and 100000, got '\(resamples)'.")
@@ -107,10 +114,49 @@ extension PVBench {
           (try? String(contentsOf: target.appendingPathComponent("report.html"), encoding: .utf8))
             ?? "", terminator: "")
       }
+      if by == .testbed {
+        try printTestbedTable(store: store, target: target)
+      }
       if let error = written.gnuplotError {
         printError("pvbench report: \(error)")
         throw ExitStatus.runtimeFailure.exitCode
       }
+    }
+  }
+}
+
+/// What `report --by` breaks the results down by.
+enum ReportBreakdown: String, CaseIterable, ExpressibleByArgument {
+  case testbed
+}
+
+extension PVBench.Report {
+  /// Prints the per-testbed table after the report (text or Markdown, as --format) and
+  /// writes it beside the report.
+  func printTestbedTable(store: RunStore, target: URL) throws {
+    let table: TextTable?
+    do {
+      table = try TestbedTable.make(
+        store, phase: phase ?? store.manifest.defaultReportPhase)
+    } catch {
+      printError("pvbench report: \(error)")
+      throw ExitStatus.runtimeFailure.exitCode
+    }
+    guard let table else {
+      printError(
+        "pvbench report: --by testbed: \(runDirectory) records no testbed for its cells; "
+          + "it is not a merge of shards run with --testbed")
+      throw ExitStatus.invalidInput.exitCode
+    }
+    try? table.text().write(
+      to: target.appendingPathComponent("testbeds.txt"), atomically: true, encoding: .utf8)
+    try? table.markdown().write(
+      to: target.appendingPathComponent("testbeds.md"), atomically: true, encoding: .utf8)
+    switch format {
+    case .markdown: print("\n" + table.markdown(), terminator: "")
+    case .text: print("\n" + table.text(), terminator: "")
+    default:
+      printError("pvbench report: the testbed table is in \(target.path)/testbeds.txt")
     }
   }
 }

@@ -18,7 +18,12 @@ extension PVBench {
         folder on standard output when the run ends; progress goes to standard error. \
         Ctrl-C stops the current cell, restores every host, keeps what was measured as a \
         partial cell and prints the command that resumes the run (exit code 130). \
-        --resume RUN_DIR runs only the cells that are missing, invalid, failed or partial.
+        --resume RUN_DIR runs only the cells that are missing, invalid, failed or partial. \
+        --shard K/N runs the K-th of N shards of the plan (whole point and repetition \
+        groups with every mode; the cell ids are the plan's), --testbed NAME on the \
+        testbed of that name in --testbeds FILE (or the file's testbeds section); \
+        'pvbench merge' joins the shards \
+        (docs/shards.md).
         """
     )
 
@@ -30,6 +35,31 @@ extension PVBench {
 
     @Option(help: "The folder that holds results/<experiment>/<run-id>.")
     var results = "results"
+
+    @Option(
+      help: "Run only the K-th of N shards of the plan, written 'K/N'.",
+      transform: { text in
+        guard let shard = Shard(parsing: text) else {
+          throw ValidationError(
+            "K/N needs 1 <= K <= N, e.g. 2/3 for the second of three shards.")
+        }
+        return shard
+      })
+    var shard: Shard?
+
+    @Option(help: "A testbeds file: each host's address on each testbed.")
+    var testbeds: String?
+
+    @Option(
+      help: """
+        Run on this testbed of --testbeds (or of the file's testbeds section): its hosts' \
+        addresses replace the file's.
+        """)
+    var testbed: String?
+
+    @Option(
+      help: "Write the run into this folder (new or empty) instead of results/<experiment>/<id>.")
+    var runFolder: String?
 
     @Flag(help: "Print only errors and the run folder.")
     var quiet = false
@@ -45,39 +75,74 @@ extension PVBench {
 
     func validate() throws {
       if quiet && verbose { throw ValidationError("'--quiet' and '--verbose' exclude each other.") }
+      if testbeds != nil && testbed == nil {
+        throw ValidationError("'--testbeds' needs '--testbed NAME': the testbed to run on.")
+      }
+      if resume != nil && runFolder != nil {
+        throw ValidationError(
+          "'--run-folder' names a new run; '--resume' already names its folder.")
+      }
     }
 
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
-      let plan = ExperimentPlan(loaded)
+      // The experiment as written (its hash, experiment.json), and as it runs on the testbed.
+      let planned = ExperimentPlan(loaded)
+      let bed = try testbed.map { try loadTestbedOrExit(testbeds, named: $0, plan: planned) }
+      let plan = bed.map { planned.on($0) } ?? planned
+      let ownCells = try shardCellsOrExit(plan)
       let progress = RunProgress(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)
       let store: ResultsStore
       var manifest: RunManifest
-      var cells = plan.cells
+      var cells = ownCells
       do {
         if let resume {
           store = try ResultsStore.open(resume)
           manifest = try store.readManifest()
           guard manifest.experimentName == plan.experiment.name,
-            manifest.plannedCells == plan.cells.map(\.id)
+            manifest.plannedCells == ownCells.map(\.id),
+            manifest.experimentHash.map({ $0 == plan.experimentHash }) ?? true
           else {
             printError(
-              "pvbench run: \(resume) holds a run of a different experiment or plan; resume "
-                + "with the file it was started with: "
-                + "pvbench run \(resume)/experiment.yaml --resume \(resume)")
+              "pvbench run: \(resume) holds a run of a different experiment, plan or shard; "
+                + "resume with the file and options it was started with: "
+                + "pvbench run \(resume)/experiment.yaml\(Self.shardFlags(manifest)) "
+                + "--resume \(resume)")
             throw ExitStatus.invalidInput.exitCode
           }
-          let remaining = Set(store.cellsToRun(of: plan.cells.map(\.id)))
-          cells = plan.cells.filter { remaining.contains($0.id) }
+          if manifest.shard?.testbed != bed?.name {
+            printError(
+              "pvbench run: \(resume) ran on "
+                + (manifest.shard?.testbed.map { "testbed '\($0)'" } ?? "no testbed")
+                + "; resume it there: pvbench run \(file)\(Self.shardFlags(manifest)) "
+                + "--resume \(resume)")
+            throw ExitStatus.invalidInput.exitCode
+          }
+          let remaining = Set(store.cellsToRun(of: ownCells.map(\.id)))
+          cells = ownCells.filter { remaining.contains($0.id) }
           progress.note(
-            "resuming \(resume): \(cells.count) of \(plan.cells.count) cells to run")
+            "resuming \(resume): \(cells.count) of \(ownCells.count) cells to run")
         } else {
-          store = try ResultsStore.create(
-            resultsRoot: URL(fileURLWithPath: results), experiment: plan.experiment.name)
+          store =
+            try runFolder.map { try ResultsStore.create(at: URL(fileURLWithPath: $0)) }
+            ?? ResultsStore.create(
+              resultsRoot: URL(fileURLWithPath: results), experiment: plan.experiment.name)
           manifest = Self.manifest(plan: plan, store: store)
+          manifest.plannedCells = ownCells.map(\.id)
+          manifest.experimentHash = plan.experimentHash
+          // A whole plan on a testbed is its one shard: resume and merge find the testbed.
+          if shard != nil || bed != nil {
+            manifest.shard = ShardRecord(
+              index: shard?.index ?? 1, count: shard?.count ?? 1, testbed: bed?.name,
+              planCells: plan.cells.map(\.id))
+          }
+          if let bed {
+            manifest.cellTestbeds = Dictionary(
+              uniqueKeysWithValues: ownCells.map { ($0.id, bed.name) })
+          }
           try store.write(Data(loaded.text.utf8), named: "experiment.yaml")
           try store.write(
-            try ResultsStore.prettyEncoder.encode(plan.experiment), named: "experiment.json")
+            try ResultsStore.prettyEncoder.encode(planned.experiment), named: "experiment.json")
           try store.writeManifest(manifest)
         }
       } catch let error as StoreError {
@@ -117,19 +182,22 @@ extension PVBench {
         connector.shutdown(consoleFolder: store.runDirectory.path)
         printError(
           "pvbench run: interrupted before the first cell; every host was restored. Resume with:\n  "
-            + Self.resumeCommand(file: file, store: store))
+            + resumeCommand(store: store))
         print(store.runDirectory.path)
         throw ExitStatus.interrupted.exitCode
       } catch {
         await controller.closeAll()
         connector.shutdown(consoleFolder: store.runDirectory.path)
         printError("pvbench run: \(error)")
-        printError("Resume with: \(Self.resumeCommand(file: file, store: store))")
+        printError("Resume with: \(resumeCommand(store: store))")
         throw ExitStatus.runtimeFailure.exitCode
       }
       await controller.closeAll()
       connector.shutdown(consoleFolder: store.runDirectory.path)
       manifest.endedAt = Timestamps.iso(Date())
+      if let bed {
+        for index in manifest.hosts.indices { manifest.hosts[index].testbed = bed.name }
+      }
       try? store.writeManifest(manifest)
 
       switch outcome {
@@ -141,26 +209,30 @@ extension PVBench {
         if invalid + failed > 0 {
           progress.note(
             "run again the cells that did not complete with: "
-              + Self.resumeCommand(file: file, store: store))
+              + resumeCommand(store: store))
         }
         if failed > 0 { throw ExitStatus.runtimeFailure.exitCode }
       case .interrupted:
         printError(
           "pvbench run: interrupted; every host was restored. Resume with:\n  "
-            + Self.resumeCommand(file: file, store: store))
+            + resumeCommand(store: store))
         print(store.runDirectory.path)
         throw ExitStatus.interrupted.exitCode
       case .stoppedAfterFailures(let count):
         printError(
           "pvbench run: stopped after \(count) failed cells in a row; see the reasons above. "
-            + "Resume with: \(Self.resumeCommand(file: file, store: store))")
+            + "Resume with: \(resumeCommand(store: store))")
         print(store.runDirectory.path)
         throw ExitStatus.runtimeFailure.exitCode
       }
     }
 
-    static func resumeCommand(file: String, store: ResultsStore) -> String {
-      "pvbench run \(file) --resume \(store.runDirectory.path)"
+    func resumeCommand(store: ResultsStore) -> String {
+      var flags = ""
+      if let shard { flags += " --shard \(shard)" }
+      if let testbeds { flags += " --testbeds \(testbeds)" }
+      if let testbed { flags += " --testbed \(testbed)" }
+      return "pvbench run \(file)\(flags) --resume \(store.runDirectory.path)"
     }
 
     static func manifest(plan: ExperimentPlan, store: ResultsStore) -> RunManifest {
@@ -221,6 +293,29 @@ extension PVBench {
 }
 
 extension PVBench.Run {
+  /// The shard's cells (every cell without `--shard`), or a message and exit code 2 when
+  /// the shard would be empty.
+  func shardCellsOrExit(_ plan: ExperimentPlan) throws -> [Cell] {
+    guard let shard else { return plan.cells }
+    let groups = plan.groups.count
+    guard shard.count <= groups else {
+      printError(
+        "pvbench run: '--shard \(shard)': the plan has \(groups) (point, repetition) "
+          + "group\(groups == 1 ? "" : "s") and a shard holds whole groups, so use at most "
+          + "\(groups) shard\(groups == 1 ? "" : "s")")
+      throw ExitStatus.invalidInput.exitCode
+    }
+    return plan.cells(of: shard)
+  }
+
+  /// `--shard K/N --testbeds FILE --testbed NAME` as a run was started, for messages.
+  static func shardFlags(_ manifest: RunManifest) -> String {
+    guard let shard = manifest.shard else { return "" }
+    var flags = " --shard \(shard.index)/\(shard.count)"
+    if let testbed = shard.testbed { flags += " --testbeds TESTBEDS.yaml --testbed \(testbed)" }
+    return flags
+  }
+
   /// Redraws the running cell's plot above the progress lines each second, from the run
   /// folder (the picture `pvbench watch` draws); nil off a terminal.
   static func startLiveView(store: ResultsStore, progress: RunProgress) -> Task<Void, Never>? {

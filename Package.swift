@@ -21,7 +21,8 @@ let package = Package(
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
   ],
   targets: [
-    // Syscall shims only: futex, gettid, sched_getcpu, affinity.
+    // Syscall shims (futex, gettid, sched_getcpu, affinity) and the schbench request's
+    // multiply, whose machine code is pinned in C (matrix.c).
     .target(
       name: "CPVBenchShims",
       // The schbench request's inner loop on a 64-byte boundary (matrix.c).

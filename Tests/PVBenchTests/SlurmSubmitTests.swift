@@ -18,7 +18,22 @@ import Testing
   /// (timings and latencies).
   static func masked(_ report: String) -> [String] {
     let lines = report.split(separator: "\n", omittingEmptySubsequences: false)
-    return lines.drop { !$0.hasPrefix("host ") }.map { line in
+    var kept: [Substring] = []
+    var inVerdicts = false
+    for line in lines.drop(while: { !$0.hasPrefix("host ") }) {
+      // Which mode won is itself a measurement: with overlapping intervals it may name
+      // either mode from one run to the next. Its title stays; its sentences are masked.
+      if line.hasPrefix("Which mode won") {
+        inVerdicts = true
+        kept.append(line)
+        continue
+      }
+      if inVerdicts {
+        if line.isEmpty { inVerdicts = false } else { continue }
+      }
+      kept.append(line)
+    }
+    return kept.map { line in
       line.replacingOccurrences(of: "[0-9]+(\\.[0-9]+)?", with: "#", options: .regularExpression)
         .replacingOccurrences(of: " +", with: " ", options: .regularExpression)
     }

@@ -724,3 +724,30 @@ import Testing
     #expect(!ReportRenderer(analysis).tables().contains { $0.title.hasPrefix("Requests") })
   }
 }
+
+/// A mode starved of CPU wakes rarely and its few samples look fast: the verdict names no
+/// winner on a percentile they cannot hold, and gives both modes' rps instead.
+@Suite struct ThinVerdictTests {
+  @Test func aThinPercentileGetsNoWinner() throws {
+    let modes = Array(SyntheticStore.modes.prefix(2))
+    let cells = [
+      // 8 wakeups per busy interval, 48 in the cell: fewer than the p99's 100.
+      SyntheticStore.Cell(
+        id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
+        busy: { _ in (1...8).map { UInt64($0) } }, rps: 2),
+      SyntheticStore.Cell(
+        id: "hotplug-r1", modeID: "hotplug", repetition: 1, busy: SyntheticStore.ramp(50),
+        rps: 65),
+    ]
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 1, modes: modes))
+    defer { SyntheticStore.remove(run) }
+    let sentences = ReportRenderer(RunAnalysis.analyze(try RunStore.load(from: run)))
+      .verdictSentences()
+    #expect(
+      sentences.map(\.sentence) == [
+        "no verdict at the p99: too few wakeup samples in Out of Box (48 samples); "
+          + "a cell needs 100. rps: Out of Box 2, cpu_hotplug 65."
+      ])
+  }
+}

@@ -35,6 +35,23 @@ extension ReportRenderer {
           "only \(winner.0.label) has data: \(name) \(Format.micros(winner.1.value)) us."
         )
       }
+      // A percentile held by too few samples is not a measurement: no winner is named
+      // on it. A mode starved of CPU wakes rarely, so its few samples look fast; its rps
+      // says what happened (coordinated omission).
+      let thin = [rival, winner].filter { $0.1.tooFewSamples }
+      if !thin.isEmpty {
+        let needed = RunAnalysis.requiredSamples(forPercentile: analysis.percentiles[index])
+        let who = thin.map { "\($0.0.label) (\($0.0.wakeupSamples) samples)" }
+        let rps = [winner, rival].map { pair in
+          "\(pair.0.label) \(pair.0.rps.map { Format.rate($0.value) } ?? "-")"
+        }
+        return (
+          label,
+          "no verdict at the \(name): too few wakeup samples in "
+            + who.joined(separator: " and ")
+            + "; a cell needs \(needed). rps: \(rps.joined(separator: ", "))."
+        )
+      }
       let below = rival.1.value > 0 ? (rival.1.value - winner.1.value) / rival.1.value : 0
       var sentence =
         Format.micros(winner.1.value) == Format.micros(rival.1.value)
@@ -53,9 +70,6 @@ extension ReportRenderer {
         sentence +=
           "their intervals overlap (\(Format.range(winner.1)) against "
           + "\(Format.range(rival.1))): the run cannot tell them apart"
-      }
-      if winner.1.tooFewSamples || rival.1.tooFewSamples {
-        sentence += "; too few samples for the \(name), not a measurement of it"
       }
       return (label, sentence + ".")
     }

@@ -87,7 +87,8 @@ public struct IntensitySweep: Sendable {
   }
 
   /// Every place in `slice` where a folding mode's median at percentile `index` crosses
-  /// out-of-box's, between consecutive intensities where both have a value; the crossing is
+  /// out-of-box's, between consecutive intensities where both have a value that enough
+  /// samples hold (a thin percentile is no measurement to cross at); the crossing is
   /// placed where the straight segments of the figure cross.
   public static func crossovers(
     _ analysis: RunAnalysis, _ slice: Slice, percentileIndex index: Int
@@ -96,11 +97,13 @@ public struct IntensitySweep: Sendable {
     var found: [Crossover] = []
     for mode in analysis.modesWithData where mode.kind != .outOfBox {
       let differences = slice.points.compactMap { entry -> (x: Double, d: Double)? in
-        guard let folded = analysis.group(mode.id, entry.point)?.wakeup[index]?.value,
-          let base = analysis.group(baseline.id, entry.point)?.wakeup[index]?.value,
-          folded > 0, base > 0
+        // A percentile too few samples hold is no point to cross at.
+        guard let foldedEstimate = analysis.group(mode.id, entry.point)?.wakeup[index],
+          let baseEstimate = analysis.group(baseline.id, entry.point)?.wakeup[index],
+          !foldedEstimate.tooFewSamples, !baseEstimate.tooFewSamples,
+          foldedEstimate.value > 0, baseEstimate.value > 0
         else { return nil }
-        return (entry.intensity, log(folded) - log(base))
+        return (entry.intensity, log(foldedEstimate.value) - log(baseEstimate.value))
       }
       let scale: (Double) -> Double = slice.logScale ? { log($0) } : { $0 }
       let unscale: (Double) -> Double = slice.logScale ? { exp($0) } : { $0 }

@@ -44,17 +44,9 @@ extension PVBench {
           + "\(submission.usedTestbeds.joined(separator: ", ")) (\(folder.path))")
       var rows: [[String]] = []
       for shard in submission.shards {
-        let cells: String
-        if let store = try? ResultsStore.open(shard.folder),
-          let manifest = try? store.readManifest()
-        {
-          let complete = manifest.plannedCells.filter {
-            store.summary(ofCell: $0)?.status == .complete
-          }.count
-          cells = "\(complete)/\(manifest.plannedCells.count) complete"
-        } else {
-          cells = "not started"
-        }
+        let cells =
+          Self.completeCells(in: shard.folder).map { "\($0.complete)/\($0.planned) complete" }
+          ?? "not started"
         let state =
           shard.taskID.flatMap { states[$0] } ?? (shard.jobID == nil ? "unsubmitted" : "ended")
         rows.append([
@@ -62,15 +54,9 @@ extension PVBench {
           cells,
         ])
       }
-      let merged: String
-      if let store = try? ResultsStore.open(folder.path), let manifest = try? store.readManifest() {
-        let complete = manifest.plannedCells.filter {
-          store.summary(ofCell: $0)?.status == .complete
-        }.count
-        merged = "\(complete)/\(manifest.plannedCells.count) merged"
-      } else {
-        merged = "not merged yet"
-      }
+      let merged =
+        Self.completeCells(in: folder.path).map { "\($0.complete)/\($0.planned) merged" }
+        ?? "not merged yet"
       let mergeState =
         submission.mergeJobID.flatMap { states[$0] }
         ?? (submission.mergeJobID == nil ? "unsubmitted" : "ended")
@@ -86,6 +72,17 @@ extension PVBench {
         print(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
       }
       for note in notes { printError("pvbench status: \(note)") }
+    }
+
+    /// The complete cells of the run stored in `folder` against its planned ones; nil when
+    /// the folder holds no run yet.
+    static func completeCells(in folder: String) -> (complete: Int, planned: Int)? {
+      guard let store = try? ResultsStore.open(folder), let manifest = try? store.readManifest()
+      else { return nil }
+      let complete = manifest.plannedCells.filter {
+        store.summary(ofCell: $0)?.status == .complete
+      }.count
+      return (complete, manifest.plannedCells.count)
     }
 
     /// The submission folder: `run` itself, or `results/*/run`.

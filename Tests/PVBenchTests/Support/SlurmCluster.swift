@@ -49,7 +49,7 @@ final class SlurmCluster {
     guard let node = probe.stdout.split(separator: "\n").first(where: { $0.hasPrefix("NodeName=") })
     else { throw ClusterError("slurmd -C printed no node line: \(probe.stderr)") }
     let nodeName = String(node.split(separator: " ")[0].dropFirst("NodeName=".count))
-    let ports = try (0..<2).map { _ in try Self.freePort() }
+    let ports = try (0..<2).map { _ in try SSHDFixture.freePort() }
     let text = """
       ClusterName=pvbenchtest
       SlurmctldHost=\(nodeName)(127.0.0.1)
@@ -152,26 +152,6 @@ final class SlurmCluster {
   }
 
   deinit { stop() }
-
-  /// A TCP port free on loopback now (bound to port 0, read back, closed).
-  static func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw ClusterError("socket: \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0 else { throw ClusterError("bind: \(errno)") }
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-  }
 }
 
 struct ClusterError: Error, CustomStringConvertible {

@@ -11,6 +11,10 @@ package struct HostStealSample: Sendable, Equatable {
   package var mean: Double?
   /// Length of the interval, ns.
   package var intervalNanoseconds: UInt64
+  /// Each vCPU thread's cumulative run and wait time at the end of the interval, in the
+  /// order of the threads; nil for a thread that vanished. The run engine stores them
+  /// (`hostside.csv`) so the report can work out CPU received and steal per guest.
+  package var cumulative: [SchedStat?] = []
 }
 
 /// Host-side steal of a guest: the run-queue wait of its QEMU vCPU threads.
@@ -52,9 +56,8 @@ package final class HostSideSteal: Sendable {
   /// Returns steal % per vCPU since the previous call (or since `init`).
   package func sample() -> HostStealSample {
     let now = clock()
-    let waits = threads.map {
-      SchedStat.read(pid: pid, tid: $0.tid, procRoot: procRoot)?.waitNanoseconds
-    }
+    let stats = threads.map { SchedStat.read(pid: pid, tid: $0.tid, procRoot: procRoot) }
+    let waits = stats.map { $0?.waitNanoseconds }
     let previous = last.withLock { state in
       let old = state
       state = (now, waits)
@@ -73,6 +76,7 @@ package final class HostSideSteal: Sendable {
     }
     let known = perVCPU.compactMap { $0 }
     let mean = known.isEmpty ? nil : known.reduce(0, +) / Double(known.count)
-    return HostStealSample(perVCPU: perVCPU, mean: mean, intervalNanoseconds: wall)
+    return HostStealSample(
+      perVCPU: perVCPU, mean: mean, intervalNanoseconds: wall, cumulative: stats)
   }
 }

@@ -9,6 +9,7 @@ package final class CellWriter: @unchecked Sendable {
   private var intervals: FileHandle?
   private let events: FileHandle
   private let samples: FileHandle
+  private let hostSide: FileHandle
 
   package init(directory: URL) throws {
     self.directory = directory
@@ -26,7 +27,11 @@ package final class CellWriter: @unchecked Sendable {
     events = try open("events.jsonl")
     samples = try open(
       "samples.csv", header: "time_ns,host,cpu,user,nice,system,idle,iowait,irq,softirq,steal\n")
+    hostSide = try open("hostside.csv", header: Self.hostSideHeader + "\n")
   }
+
+  /// The columns of `hostside.csv`: a qemu guest's vCPU threads seen from this machine.
+  package static let hostSideHeader = "time_ns,host,vcpu,run_ns,wait_ns"
 
   /// Encodes `record` as one JSON line and appends it under the lock.
   ///
@@ -112,6 +117,14 @@ package final class CellWriter: @unchecked Sendable {
     samples.write(Data((line + "\n").utf8))
   }
 
+  /// Appends lines to `hostside.csv`: one per vCPU thread, cumulative run and wait ns.
+  package func appendHostSide(_ lines: [String]) {
+    guard !lines.isEmpty else { return }
+    lock.lock()
+    defer { lock.unlock() }
+    hostSide.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+  }
+
   package func writeFile(_ name: String, _ data: Data) throws {
     try ResultsStore.writeAtomically(data, to: directory.appendingPathComponent(name))
   }
@@ -119,7 +132,7 @@ package final class CellWriter: @unchecked Sendable {
   /// Writes `cell.json` last: after this the cell has ended.
   package func finish(_ summary: CellSummary) throws {
     lock.lock()
-    for handle in [intervals, events, samples].compactMap({ $0 }) {
+    for handle in [intervals, events, samples, hostSide].compactMap({ $0 }) {
       handle.synchronizeFile()
       handle.closeFile()
     }

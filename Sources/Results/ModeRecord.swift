@@ -9,10 +9,14 @@ public struct ModeRecord: Codable, Sendable, Equatable {
   public var kind: ModeKind
   /// Column title, e.g. `Out of Box`, `cpu_hotplug`.
   public var label: String
+  /// The hosts the mode folds when the experiment names them (`hosts:`); absent when it
+  /// folds the measure host alone.
+  public var hosts: [String]?
 
-  public init(id: String, kind: ModeKind, label: String) {
+  public init(id: String, kind: ModeKind, label: String, hosts: [String]? = nil) {
     self.id = id
     self.kind = kind
     self.label = label
+    self.hosts = hosts
   }
 }

@@ -5,6 +5,7 @@ import Testing
 @Suite struct PlanCommandTests {
   @Test(arguments: [
     "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle", "kernel-ab",
+    "governor-thresholds", "cooperative-mix",
   ])
   func shippedExperimentsPlan(name: String) throws {
     let result = try CLI.run(["plan", "experiments/\(name).yaml"])
@@ -146,7 +147,8 @@ import Testing
       var totalSeconds: Double
     }
     let document = try JSONDecoder().decode(Document.self, from: Data(json.stdout.utf8))
-    #expect(document.cells.count == 12)
+    // 3 cycle lengths × 2 intensities × 3 modes.
+    #expect(document.cells.count == 18)
     for cell in document.cells { #expect(text.stdout.contains(cell.id)) }
   }
 }

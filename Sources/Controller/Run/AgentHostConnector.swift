@@ -65,9 +65,9 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
     lock.withLock { guests?.accelerator.accelerator.rawValue.uppercased() }
   }
 
-  /// The qemu hosts that take part in the run (measure and noise roles).
+  /// The qemu hosts that take part in the run (measure, noise and fold roles).
   package var guestHosts: [HostSpec] {
-    let names = [experiment.measure.host, experiment.noise?.host].compactMap { $0 }
+    let names = experiment.roleHosts.map(\.name)
     return experiment.hosts.filter { host in
       guard names.contains(host.name), case .qemu = host.transport else { return false }
       return true
@@ -85,7 +85,7 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       guard case .qemu(let qemu) = host.transport else { return nil }
       return GuestRequest(
         name: host.name, vcpus: qemu.vcpus, memoryMiB: Int(qemu.memory.megabytes),
-        entitledCPUs: Double(host.entitled ?? qemu.vcpus), capped: qemu.capped,
+        entitledCPUs: host.entitlement ?? Double(qemu.vcpus), capped: qemu.capped,
         threadsPerCore: qemu.threadsPerCore, kernelArguments: qemu.append ?? "",
         kernel: qemu.kernel)
     }
@@ -124,9 +124,11 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       while !Task.isCancelled {
         try? await Task.sleep(for: .seconds(1))
         guard let session else { return }
-        if let mean = steal.sample().mean {
+        let sample = steal.sample()
+        if let mean = sample.mean {
           session.inject(
-            .hostSteal(controllerNanoseconds: monotonicNow(), percent: mean))
+            .hostSteal(
+              controllerNanoseconds: monotonicNow(), percent: mean, vcpus: sample.cumulative))
         }
       }
     }

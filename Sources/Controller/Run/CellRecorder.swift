@@ -23,7 +23,8 @@ package final class CellRecorder: @unchecked Sendable {
   private var edges: [(time: UInt64, phase: Phase)] = []
   private var phaseReports: [PhaseReport] = []
   private var cpuSamples: [String: [(time: UInt64, total: CPUTimes)]] = [:]
-  private var hostSteal: [(time: UInt64, percent: Double)] = []
+  /// Host-side steal samples of each qemu guest, by host name.
+  private var hostSteal: [String: [(time: UInt64, percent: Double)]] = [:]
   /// Times (relative) at which the measure host's mode went on (true) or off (false).
   private var modeChanges: [(time: UInt64, applied: Bool)] = []
   package private(set) var reasons: [String] = []
@@ -108,9 +109,13 @@ package final class CellRecorder: @unchecked Sendable {
         writer.appendSample(Self.csv(relativeTime, host, "cpu\(cpu)", times))
       }
       writer.appendSample(Self.csv(relativeTime, host, "all", total))
-    case .hostSteal(let time, let percent):
+    case .hostSteal(let time, let percent, let vcpus):
       let relativeTime = time > start ? time - start : 0
-      locked { hostSteal.append((relativeTime, percent)) }
+      locked { hostSteal[host, default: []].append((relativeTime, percent)) }
+      writer.appendHostSide(
+        vcpus.enumerated().compactMap { vcpu, stat in
+          stat.map { "\(relativeTime),\(host),\(vcpu),\($0.runNanoseconds),\($0.waitNanoseconds)" }
+        })
     case .governor(let time, let detail, let avoided):
       // A controller time: no host offset applies.
       append(
@@ -135,23 +140,28 @@ package final class CellRecorder: @unchecked Sendable {
       + "\(t.softirq),\(t.steal)"
   }
 
-  /// Records a mode change on the measure host, with its timing.
-  package func recordMode(applied: Bool, modeID: String, timing: ModeChange, at time: UInt64) {
-    locked { modeChanges.append((time, applied)) }
+  /// Records a mode change on `host` (the measure host when nil), with its timing;
+  /// `timeline` says whether the intervals' mode tags follow it.
+  package func recordMode(
+    applied: Bool, modeID: String, timing: ModeChange, at time: UInt64, host: String? = nil,
+    timeline: Bool = true
+  ) {
+    let host = host ?? measureHost
+    if timeline { locked { modeChanges.append((time, applied)) } }
     append(
       EventRecord(
-        timeNanoseconds: time, host: measureHost, kind: applied ? .modeApply : .modeRestore,
+        timeNanoseconds: time, host: host, kind: applied ? .modeApply : .modeRestore,
         detail: "\(modeID): \(timing.detail)", milliseconds: timing.milliseconds))
     if let evacuation = timing.evacuationMilliseconds {
       append(
         EventRecord(
-          timeNanoseconds: time, host: measureHost, kind: .evacuated, detail: modeID,
+          timeNanoseconds: time, host: host, kind: .evacuated, detail: modeID,
           milliseconds: evacuation))
     }
     if !timing.verified {
       locked {
         reasons.append(
-          "\(measureHost): mode \(modeID) did not verify after \(applied ? "apply" : "restore"): "
+          "\(host): mode \(modeID) did not verify after \(applied ? "apply" : "restore"): "
             + timing.detail)
       }
     }
@@ -201,8 +211,12 @@ package final class CellRecorder: @unchecked Sendable {
     return (delta.stealFraction * 100, delta.busyFraction * 100)
   }
 
+  /// The measure host's host-side steal % between two relative times (only its own vCPU
+  /// threads: every guest's sampler reports to the same recorder).
   package func hostStealPercent(from: UInt64, to: UInt64) -> Double? {
-    let values = locked { hostSteal.filter { $0.time > from && $0.time <= to }.map(\.percent) }
+    let values = locked {
+      (hostSteal[measureHost] ?? []).filter { $0.time > from && $0.time <= to }.map(\.percent)
+    }
     guard !values.isEmpty else { return nil }
     return values.reduce(0, +) / Double(values.count)
   }
@@ -254,7 +268,7 @@ package final class CellRecorder: @unchecked Sendable {
 
   /// The steal source as far as the cell has got (the final one is chosen in `finish`).
   private func provisionalStealSource() -> StealSource {
-    guestReportsSteal() ? .guest : locked { hostSteal.isEmpty } ? .none : .host
+    guestReportsSteal() ? .guest : locked { hostSteal[measureHost] == nil } ? .none : .host
   }
 
   /// Tags, stores and summarises the intervals; checks the validity gates.
@@ -265,7 +279,7 @@ package final class CellRecorder: @unchecked Sendable {
     let tagger = PhaseTagger(
       edges: locked { edges }, settleNanoseconds: settle.nanoseconds)
     let useGuestSteal = stealAccounting && guestReportsSteal()
-    let hasHostSteal = locked { !hostSteal.isEmpty }
+    let hasHostSteal = locked { hostSteal[measureHost] != nil }
     let stealSource: StealSource = useGuestSteal ? .guest : hasHostSteal ? .host : .none
     var records: [IntervalRecord] = []
     for (index, interval) in locked({ intervals }).enumerated() {

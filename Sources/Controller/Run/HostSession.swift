@@ -48,8 +48,9 @@ package enum HostEvent: Sendable {
   case phase(PhaseReport)
   /// `/proc/stat` at one moment: the aggregate line and each CPU.
   case cpuSample(monotonicNanoseconds: UInt64, total: CPUTimes, perCPU: [Int: CPUTimes])
-  /// Host-side steal of a guest's vCPUs (QEMU threads' run-queue wait), controller clock.
-  case hostSteal(controllerNanoseconds: UInt64, percent: Double)
+  /// Host-side steal of a guest's vCPUs (QEMU threads' run-queue wait), controller clock,
+  /// with each vCPU thread's cumulative run and wait time (nil for a vanished thread).
+  case hostSteal(controllerNanoseconds: UInt64, percent: Double, vcpus: [SchedStat?])
   /// The governor changed the CPUs in use; the time is the controller's clock (the governor
   /// runs in the controller), and `avoided` the CPUs avoided after the decision.
   case governor(controllerNanoseconds: UInt64, detail: String, avoided: [Int])

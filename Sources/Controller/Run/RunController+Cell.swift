@@ -58,7 +58,6 @@ extension RunController {
     defer { lock.withLock { self.recorder = nil } }
 
     let measure = sessions[measureName]!
-    let noise = noiseName.flatMap { sessions[$0] }
     let schbench = point.measure.schbench
     let triggerTask: Task<Void, Never>?
     // The trigger is asked to stop rather than cancelled: a request cancelled in flight
@@ -66,8 +65,11 @@ extension RunController {
     let triggerStop = StopFlag()
     do {
       for session in sessions.values { try await session.startSampling(interval: .seconds(1)) }
-      if let noise, let stress = point.noise?.stress {
-        try await noise.startStress(stressOptions(stress, runtime: schbench))
+      // Every noise host runs the same cycle; the first one's edges drive the trigger.
+      if let noise = point.noise {
+        for name in noise.hosts {
+          try await sessions[name]?.startStress(stressOptions(noise.stress, runtime: schbench))
+        }
       }
       let workers = try await measure.startSchbench(
         schbenchOptions(schbench, host: point.host(named: measureName)),
@@ -79,7 +81,7 @@ extension RunController {
           "\(measureName): schbench -m \(schbench.messageThreads) -t \(workers) (\(source))")
       }
       triggerTask = startTrigger(
-        mode: mode, point: point, measure: measure, recorder: recorder, stop: triggerStop)
+        mode: mode, point: point, sessions: sessions, recorder: recorder, stop: triggerStop)
     } catch {
       recorder.fail("\(error)")
       await stopEverything(sessions, recorder: recorder, mode: mode)

@@ -8,28 +8,47 @@ import Workloads
 
 extension RunController {
   /// Moves the mode as the trigger says: at each edge for follow-noise, once for static.
+  /// The mode acts on every host it folds (the measure host unless it names others), one
+  /// after another in the order named.
   func startTrigger(
-    mode: ModeSpec, point: Experiment, measure: any HostSession, recorder: CellRecorder,
-    stop: StopFlag
+    mode: ModeSpec, point: Experiment, sessions: [String: any HostSession],
+    recorder: CellRecorder, stop: StopFlag
   ) -> Task<Void, Never>? {
-    guard mode.kind != .outOfBox else { return nil }
-    var request = ModeRequest(
-      mode, host: point.measure.host, entitledCores: measure.entitledCores)
-    request.measureEvacuation = true
-    let apply: @Sendable () async -> Void = { [request] in
-      do {
-        let timing = try await measure.apply(request)
-        recorder.recordMode(applied: true, modeID: mode.id, timing: timing, at: recorder.now())
-      } catch {
-        recorder.fail("\(point.measure.host): applying \(mode.id) failed: \(error)")
+    guard mode.kind != .outOfBox, let measure = sessions[point.measure.host] else { return nil }
+    let names = point.foldHosts(of: mode)
+    let targets: [(name: String, session: any HostSession, request: ModeRequest)] =
+      names.compactMap { name in
+        guard let session = sessions[name] else { return nil }
+        var request = ModeRequest(mode, host: name, entitledCores: session.entitledCores)
+        // Evacuation is timed on the first host only, so the others follow without delay.
+        request.measureEvacuation = name == names.first
+        return (name, session, request)
+      }
+    // The interval tags follow the measure host's mode, or the first folded host's when
+    // the mode leaves the measure host alone.
+    let timeline = names.contains(point.measure.host) ? point.measure.host : names.first
+    let apply: @Sendable () async -> Void = {
+      for target in targets {
+        do {
+          let timing = try await target.session.apply(target.request)
+          recorder.recordMode(
+            applied: true, modeID: mode.id, timing: timing, at: recorder.now(),
+            host: target.name, timeline: target.name == timeline)
+        } catch {
+          recorder.fail("\(target.name): applying \(mode.id) failed: \(error)")
+        }
       }
     }
     let restore: @Sendable () async -> Void = {
-      do {
-        let timing = try await measure.restore()
-        recorder.recordMode(applied: false, modeID: mode.id, timing: timing, at: recorder.now())
-      } catch {
-        recorder.fail("\(point.measure.host): restoring after \(mode.id) failed: \(error)")
+      for target in targets {
+        do {
+          let timing = try await target.session.restore()
+          recorder.recordMode(
+            applied: false, modeID: mode.id, timing: timing, at: recorder.now(),
+            host: target.name, timeline: target.name == timeline)
+        } catch {
+          recorder.fail("\(target.name): restoring after \(mode.id) failed: \(error)")
+        }
       }
     }
     if mode.kind == .governor {

@@ -47,11 +47,7 @@ package final class RunController: @unchecked Sendable {
     case stoppedAfterFailures(Int)
   }
 
-  package var roleHosts: [(name: String, role: String)] {
-    var hosts = [(plan.experiment.measure.host, "measure")]
-    if let noise = plan.experiment.noise { hosts.append((noise.host, "noise")) }
-    return hosts
-  }
+  package var roleHosts: [(name: String, role: String)] { plan.experiment.roleHosts }
 
   // MARK: Run
 
@@ -114,7 +110,12 @@ package final class RunController: @unchecked Sendable {
       let facts = try await interruptible {
         try await self.connect(name).facts(role: role)
       }
-      if role == "measure" { try await preflight(name) }
+      let folding = plan.experiment.modes.filter {
+        plan.experiment.foldHosts(of: $0).contains(name)
+      }
+      if role == "measure" || !folding.isEmpty {
+        try await preflight(name, modes: role == "measure" ? plan.experiment.modes : folding)
+      }
       stealAccounting[name] = facts.stealAccounting
       manifest.hosts.removeAll { $0.name == name }
       manifest.hosts.append(facts)
@@ -157,14 +158,13 @@ package final class RunController: @unchecked Sendable {
     try await connectHosts(cell: cell, manifest: &manifest)
   }
 
-  /// Refuses to start when the measure host lacks what a mode needs (the same check and
-  /// sentences as `pvbench doctor`), or a cpulist names CPUs it does not have.
-  private func preflight(_ name: String) async throws {
+  /// Refuses to start when a host lacks what a mode that folds it needs (the same check
+  /// and sentences as `pvbench doctor`), or a cpulist names CPUs it does not have.
+  private func preflight(_ name: String, modes: [ModeSpec]) async throws {
     guard let session = lock.withLock({ sessions[name] }) as? AgentHostSession,
       let host = plan.experiment.host(named: name)
     else { return }
-    let requests = ModeRequest.requests(
-      for: plan.experiment.modes, host: name, entitled: host.entitled)
+    let requests = ModeRequest.requests(for: modes, host: name, entitled: host.entitled)
     let report = await HostDoctor().examine(
       client: session.client, host: name, transport: host.transport.kind, modes: requests)
     if !report.fit { throw PreflightError(report: report.description) }

@@ -63,7 +63,7 @@ package final class RunProgress: @unchecked Sendable {
       cellSeconds = cell.estimatedSeconds
       remainingAfterCell = secondsAfter
       lastPhase = nil
-      hosts = [experiment.measure.host, experiment.noise?.host].compactMap { $0 }
+      hosts = experiment.roleHosts.map(\.name)
     }
     note(lock.withLock { cellLabel } + ": started")
   }

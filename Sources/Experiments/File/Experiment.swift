@@ -35,8 +35,25 @@ package struct Experiment: Sendable, Codable, Equatable {
   package var guestBootKey: String {
     hosts.compactMap { host -> String? in
       guard case .qemu(let qemu) = host.transport else { return nil }
-      return "\(host.name)=\(qemu.bootKey)|entitled \(host.entitled.map(String.init) ?? "-")"
+      return "\(host.name)=\(qemu.bootKey)|entitled \(host.entitlement.map { "\($0)" } ?? "-")"
     }.joined(separator: ";")
+  }
+
+  /// Every host that takes part, with its role, in the order a run connects them: the
+  /// measure host, the noise hosts, then the hosts only a mode folds (role `fold`).
+  package var roleHosts: [(name: String, role: String)] {
+    var result = [(name: measure.host, role: "measure")]
+    func add(_ name: String, _ role: String) {
+      if !result.contains(where: { $0.name == name }) { result.append((name, role)) }
+    }
+    for name in noise?.hosts ?? [] { add(name, "noise") }
+    for mode in modes { for name in foldHosts(of: mode) { add(name, "fold") } }
+    return result
+  }
+
+  /// The hosts `mode` folds: its `hosts:`, else the measure host; none for out-of-box.
+  package func foldHosts(of mode: ModeSpec) -> [String] {
+    mode.kind == .outOfBox ? [] : mode.hosts ?? [measure.host]
   }
 
   /// Whether any host is a local qemu guest (the pool applies only to them).
@@ -48,8 +65,15 @@ package struct Experiment: Sendable, Codable, Equatable {
 package struct HostSpec: Sendable, Codable, Equatable {
   package var name: String
   package var transport: HostTransport
-  /// Cores the host is guaranteed (PowerVM entitlement; cgroup weight for qemu guests).
+  /// Cores the host is guaranteed (PowerVM entitlement; cgroup weight for qemu guests),
+  /// rounded up to whole cores when the file gives a fraction: the cores folding keeps.
   package var entitled: Int?
+  /// The entitlement as the file gives it when it is a fraction (PowerVM processing units,
+  /// e.g. 0.5); nil for whole cores. A qemu guest's pool weight follows it.
+  package var entitledUnits: Double?
+
+  /// Processing units the host is guaranteed: the fraction given, else the whole cores.
+  package var entitlement: Double? { entitledUnits ?? entitled.map(Double.init) }
 }
 
 package enum HostTransport: Sendable, Codable, Equatable {
@@ -142,8 +166,15 @@ package struct SchbenchSpec: Sendable, Codable, Equatable {
 }
 
 package struct NoiseSpec: Sendable, Codable, Equatable {
+  /// The host whose busy/idle edges drive the trigger and the phase tags.
   package var host: String
   package var stress: StressSpec
+  /// More hosts running the same stress cycle, started with `host` (`host: [a, b, …]`);
+  /// nil for one noise host.
+  package var otherHosts: [String]?
+
+  /// Every noise host, the one whose edges count first.
+  package var hosts: [String] { [host] + (otherHosts ?? []) }
 }
 
 package enum WorkerCount: Sendable, Codable, Equatable, CustomStringConvertible {
@@ -178,6 +209,9 @@ package struct ModeSpec: Sendable, Codable, Equatable {
   package var high: Percentage?
   package var low: Percentage?
   package var governorAction: GovernorAction?
+  /// The hosts the mode folds (`hosts:`), for the cooperative-mix experiments; nil for the
+  /// measure host alone.
+  package var hosts: [String]?
 }
 
 package enum Trigger: String, Sendable, Codable, CaseIterable {

@@ -33,7 +33,7 @@ package struct ExperimentDecoder {
     let pool = map.optional("pool").flatMap(decodePool)
     let measure = map.required("measure").flatMap { decodeMeasure($0, hosts: hosts) }
     let noise = map.optional("noise").flatMap { decodeNoise($0, hosts: hosts) }
-    let modes = map.required("modes").map(decodeModes) ?? []
+    let modes = map.required("modes").map { decodeModes($0, hosts: hosts) } ?? []
     let trigger = map.optional("trigger").map { $0.choice(Trigger.self) } ?? .followNoise
     let settle = map.optional("settle").map { $0.duration() } ?? DurationValue(seconds: 1)
     let sweep = map.optional("sweep").map(decodeSweep) ?? []
@@ -44,7 +44,7 @@ package struct ExperimentDecoder {
       ?? ReportSpec(percentiles: [50, 90, 99, 99.9], phase: .busy)
     let maxFailures = map.optional("max_consecutive_failures").map { $0.int(in: 1...1000) } ?? 3
 
-    if let measure, let noise, measure.host == noise.host {
+    if let measure, let noise, noise.hosts.contains(measure.host) {
       map.optional("noise")?.error(
         "the noise host must differ from the measure host '\(measure.host)'")
     }
@@ -145,7 +145,17 @@ package struct ExperimentDecoder {
       transport = map.optional("qemu").flatMap(decodeQEMU).map(HostTransport.qemu)
     }
     let entitledReader = map.optional("entitled")
-    let entitled = entitledReader?.int(in: 1...4096)
+    // Whole cores, or a fraction as PowerVM's processing units (0.05 granularity).
+    var entitled: Int?
+    var entitledUnits: Double?
+    if let entitledReader, let text = entitledReader.scalarText("a number of cores") {
+      if Int(text) != nil {
+        entitled = entitledReader.int(in: 1...4096)
+      } else if let units = entitledReader.double(in: 0.05...4096) {
+        entitled = Int(units.rounded(.up))
+        entitledUnits = units
+      }
+    }
     guard let transport else { return nil }
     if let entitled, case .qemu(let qemu) = transport {
       let cores = qemu.vcpus / qemu.threadsPerCore
@@ -161,7 +171,8 @@ package struct ExperimentDecoder {
           "\(entitled) entitled cores exceed this machine's \(cores) CPUs")
       }
     }
-    return HostSpec(name: name, transport: transport, entitled: entitled)
+    return HostSpec(
+      name: name, transport: transport, entitled: entitled, entitledUnits: entitledUnits)
   }
 
   package func decodeSSH(_ reader: NodeReader) -> SSHHostSpec? {
@@ -246,11 +257,13 @@ package struct ExperimentDecoder {
     case .list(let cpus): poolCPUs = cpus.count
     default: poolCPUs = localCPUs.count
     }
-    let entitled = guests.compactMap(\.entitled).reduce(0, +)
-    if entitled > poolCPUs {
+    let entitled = guests.compactMap(\.entitlement).reduce(0, +)
+    if entitled > Double(poolCPUs) + 1e-9 {
       let reader = map.optional("pool") ?? map.optional("hosts")!
+      let shown =
+        entitled == entitled.rounded() ? "\(Int(entitled))" : String(format: "%.2f", entitled)
       reader.error(
-        "the qemu hosts' entitlements add up to \(entitled) cores, more than the pool's "
+        "the qemu hosts' entitlements add up to \(shown) cores, more than the pool's "
           + "\(poolCPUs) host CPUs")
     }
   }
@@ -267,6 +280,29 @@ package struct ExperimentDecoder {
       return nil
     }
     return name
+  }
+
+  /// One host name or a list of distinct ones (`host: vm2` or `host: [vm2, vm3]`).
+  package func hostReferences(_ reader: NodeReader, hosts: [HostSpec]) -> [String]? {
+    guard case .sequence = reader.node else {
+      return hostReference(reader, hosts: hosts).map { [$0] }
+    }
+    let items = reader.sequence() ?? []
+    if items.isEmpty { reader.error("name at least one host") }
+    var names: [String] = []
+    var ok = !items.isEmpty
+    for item in items {
+      guard let name = hostReference(item, hosts: hosts) else {
+        ok = false
+        continue
+      }
+      if names.contains(name) {
+        item.error("'\(name)' is named twice")
+        ok = false
+      }
+      names.append(name)
+    }
+    return ok ? names : nil
   }
 
   package func decodeMeasure(_ reader: NodeReader, hosts: [HostSpec]) -> MeasureSpec? {
@@ -326,10 +362,11 @@ package struct ExperimentDecoder {
 
   package func decodeNoise(_ reader: NodeReader, hosts: [HostSpec]) -> NoiseSpec? {
     guard let map = reader.mapping(allowed: ["host", "stress"]) else { return nil }
-    let host = hostReference(map.required("host"), hosts: hosts)
+    let names = map.required("host").flatMap { hostReferences($0, hosts: hosts) }
     let stress = map.required("stress").flatMap(decodeStress)
-    guard let host, let stress else { return nil }
-    return NoiseSpec(host: host, stress: stress)
+    guard let names, let first = names.first, let stress else { return nil }
+    return NoiseSpec(
+      host: first, stress: stress, otherHosts: names.count > 1 ? Array(names.dropFirst()) : nil)
   }
 
   package func decodeStress(_ reader: NodeReader) -> StressSpec? {
@@ -361,13 +398,13 @@ package struct ExperimentDecoder {
 
   // MARK: Modes
 
-  package func decodeModes(_ reader: NodeReader) -> [ModeSpec] {
+  package func decodeModes(_ reader: NodeReader, hosts: [HostSpec] = []) -> [ModeSpec] {
     guard let items = reader.sequence() else { return [] }
     if items.isEmpty { reader.error("name at least one mode, e.g. 'out-of-box'") }
     var modes: [ModeSpec] = []
     var labels: [String: String] = [:]
     for item in items {
-      guard var mode = decodeMode(item) else { continue }
+      guard var mode = decodeMode(item, hosts: hosts) else { continue }
       let sameKind = modes.filter { $0.kind == mode.kind }.count
       if sameKind > 0 {
         mode.id = "\(mode.kind.rawValue)-\(sameKind + 1)"
@@ -383,7 +420,7 @@ package struct ExperimentDecoder {
     return modes
   }
 
-  package func decodeMode(_ item: NodeReader) -> ModeSpec? {
+  package func decodeMode(_ item: NodeReader, hosts: [HostSpec] = []) -> ModeSpec? {
     let kindReader: NodeReader
     let options: NodeReader?
     switch item.node {
@@ -403,8 +440,8 @@ package struct ExperimentDecoder {
     let allowed: [String]
     switch kind {
     case .outOfBox: allowed = ["label"]
-    case .hotplug, .cpuset: allowed = ["label", "cpus"]
-    case .paravirt: allowed = ["label", "cpus", "interface"]
+    case .hotplug, .cpuset: allowed = ["label", "cpus", "hosts"]
+    case .paravirt: allowed = ["label", "cpus", "interface", "hosts"]
     case .preferred: allowed = ["label", "interval", "high", "low"]
     case .governor: allowed = ["label", "signal", "interval", "high", "low", "step", "apply"]
     }
@@ -428,6 +465,9 @@ package struct ExperimentDecoder {
       }
       if mode.cpus == .all, let node = map?.optional("cpus") {
         node.error("a mode cannot avoid every CPU; name the CPUs to avoid or 'non-entitled'")
+      }
+      if let node = map?.optional("hosts") {
+        mode.hosts = hostReferences(node, hosts: hosts)
       }
     case .preferred, .governor:
       mode.interval =

@@ -117,9 +117,7 @@ package struct ExperimentPlan: Sendable {
       }
     }
     self.cells = cells
-    let roleHosts = [loaded.experiment.measure.host, loaded.experiment.noise?.host].compactMap {
-      $0
-    }
+    let roleHosts = loaded.experiment.roleHosts.map(\.name)
     // qemu guests boot together; other hosts connect one after another.
     let hosts = loaded.experiment.hosts.filter { roleHosts.contains($0.name) }
     let guestBoot = hosts.map(Self.setupSeconds).filter { $0 >= 15 }.max() ?? 0
@@ -236,8 +234,13 @@ package struct ExperimentPlan: Sendable {
           + "\(mode.governorAction!.rawValue), never below the entitled cores"
         modeWhen = "the governor decides; running for the whole cell"
       }
-      knobs.append(
-        Knob(host: measure, role: "measure", mode: mode.label, change: change, when: modeWhen))
+      let folded = experiment.foldHosts(of: mode)
+      let roles = experiment.roleHosts
+      for name in folded.isEmpty ? [measure] : folded {
+        let role = roles.first { $0.name == name }?.role ?? "measure"
+        knobs.append(
+          Knob(host: name, role: role, mode: mode.label, change: change, when: modeWhen))
+      }
     }
     let schbench = experiment.measure.schbench
     let workers =
@@ -249,11 +252,11 @@ package struct ExperimentPlan: Sendable {
         host: measure, role: "measure", mode: "schbench",
         change: "\(schbench.messageThreads) message threads × \(workers)",
         when: "in every cell"))
-    if let noise = experiment.noise {
-      let stress = noise.stress
+    for name in experiment.noise?.hosts ?? [] {
+      let stress = experiment.noise!.stress
       knobs.append(
         Knob(
-          host: noise.host, role: "noise", mode: "stress",
+          host: name, role: "noise", mode: "stress",
           change:
             "\(stress.workers == .all ? "one CPU burner per CPU" : "\(stress.workers) CPU burners") "
             + "(\(stress.engine.rawValue)), busy \(stress.busy) / "
@@ -266,15 +269,15 @@ package struct ExperimentPlan: Sendable {
 
   /// What the host pool does to each qemu guest taking part, under the experiment's model.
   package static func poolKnobs(of experiment: Experiment) -> [Knob] {
-    let roles = [(experiment.measure.host, "measure"), (experiment.noise?.host, "noise")]
     var knobs: [Knob] = []
-    for case (let name?, let role) in roles {
+    for (name, role) in experiment.roleHosts {
       guard let host = experiment.host(named: name), case .qemu(let qemu) = host.transport
       else { continue }
       let entitledCores = host.entitled ?? qemu.vcpus / qemu.threadsPerCore
       let entitledVCPUs = min(qemu.vcpus, entitledCores * qemu.threadsPerCore)
       let weight =
-        "a host cgroup weight for \(entitledCores) entitled core"
+        host.entitledUnits.map { "a host cgroup weight for \($0) entitled cores" }
+        ?? "a host cgroup weight for \(entitledCores) entitled core"
         + (entitledCores == 1 ? "" : "s")
       let change: String
       switch experiment.poolModel {

@@ -63,7 +63,7 @@ package enum TestbedsLoader {
   {
     guard let entries = section.anyMapping() else { return [] }
     if entries.isEmpty { section.error("name at least one testbed") }
-    let roleHosts = Set([experiment.measure.host, experiment.noise?.host].compactMap { $0 })
+    let roleHosts = Set(experiment.roleHosts.map(\.name))
     let hostNames = experiment.hosts.map(\.name)
     var testbeds: [Testbed] = []
     // (host, address) → the testbed that gave it first.

@@ -116,14 +116,13 @@ extension PVBench {
       let connector = AgentHostConnector(experiment: experiment)
       defer { connector.shutdown(consoleFolder: nil) }
       var fit = true
-      let roles = [(experiment.measure.host, true), (experiment.noise?.host, false)]
-      for case let (name?, isMeasure) in roles {
+      for (name, _) in experiment.roleHosts {
         guard let host = experiment.host(named: name) else { continue }
-        // Modes act on the measure host; the noise host only needs to be reachable.
-        let requests =
-          isMeasure
-          ? ModeRequest.requests(for: experiment.modes, host: host.name, entitled: host.entitled)
-          : []
+        // Modes act on the hosts they fold (the measure host unless a mode names others);
+        // a host no mode folds only needs to be reachable.
+        let requests = ModeRequest.requests(
+          for: experiment.modes.filter { experiment.foldHosts(of: $0).contains(name) },
+          host: host.name, entitled: host.entitled)
         let session: any HostSession
         do {
           session = try await connector.connect(host)

@@ -240,7 +240,8 @@ extension PVBench {
       var schedule = ""
       if let noise = experiment.noise {
         schedule =
-          "\(noise.host) busy \(noise.stress.busy) / idle \(noise.stress.idle), "
+          "\(noise.hosts.joined(separator: ", ")) busy \(noise.stress.busy) / "
+          + "idle \(noise.stress.idle), "
           + "trigger \(experiment.trigger.rawValue), "
       }
       schedule +=
@@ -257,7 +258,9 @@ extension PVBench {
         runID: store.runDirectory.lastPathComponent, commandLine: CommandLine.arguments,
         startedAt: Timestamps.iso(Date()), hosts: [],
         modes: experiment.modes.map {
-          ModeRecord(id: $0.id, kind: $0.kind, label: $0.label)
+          ModeRecord(
+            id: $0.id, kind: $0.kind, label: $0.label,
+            hosts: $0.hosts == nil ? nil : experiment.foldHosts(of: $0))
         },
         plannedCells: plan.cells.map(\.id), scheduleDescription: schedule,
         sweepKeys: experiment.sweep.map(\.keyPath), repetitions: experiment.repetitions,

@@ -41,11 +41,13 @@ struct CellDigest: Sendable {
   var intervalStealSource: StealSource?
   /// What the governor did, for cells of a governor mode.
   var governor: GovernorCellFigures?
+  /// What each host received per phase, from the cell's sample files.
+  var guests: GuestCellFigures?
 
   /// Reduces `cell` for `selections`; keeps per-interval histograms when `keepIntervals`.
   init(
     _ cell: StoredCell, summary: CellSummary, selections: Set<PhaseSelection>,
-    keepIntervals: Bool, governorHost: HostRecord?? = nil
+    keepIntervals: Bool, governorHost: HostRecord?? = nil, folder: URL? = nil
   ) {
     id = cell.id
     self.summary = summary
@@ -88,6 +90,11 @@ struct CellDigest: Sendable {
     self.measureBusy = measureBusy
     intervalStealSource = cell.intervals.first { $0.stealSource != .none }?.stealSource
     governor = governorHost.flatMap { GovernorCellFigures(cell, host: $0) }
+    guests = folder.flatMap {
+      GuestCellFigures(
+        folder: $0, events: cell.events,
+        settleNanoseconds: UInt64(max(0, summary.settleMilliseconds)) * 1_000_000)
+    }
   }
 
   /// Missed intervals summed over `intervals`; nil when none of them says (an older store).

@@ -81,7 +81,8 @@ extension RunAnalysis {
             CellDigest(
               full, summary: cell.summary!, selections: phases, keepIntervals: keep,
               governorHost: governorModes.contains(cell.summary!.modeID)
-                ? .some(measureRecord) : nil)))
+                ? .some(measureRecord) : nil,
+              folder: store.url.appendingPathComponent("cells").appendingPathComponent(cell.id))))
       } catch {
         digests.set(index, .failure(error))
       }
@@ -183,6 +184,7 @@ extension RunAnalysis {
 
     let governor = Self.governorSummaries(
       byKey: byKey, labels: labels, points: points, modes: manifest.modes.map(\.id))
+    let guests = Self.guestSummaries(byKey: byKey, phase: options.phase)
 
     var verdicts: [ExpectVerdict] = []
     if let expect = manifest.expect {
@@ -219,7 +221,8 @@ extension RunAnalysis {
     return RunAnalysis(
       manifest: manifest, phase: options.phase, seed: options.seed,
       resamples: options.resamples, percentiles: percentiles, points: points, groups: groups,
-      timings: timings, governor: governor, excluded: excluded, verdicts: verdicts,
+      timings: timings, governor: governor, guests: guests, excluded: excluded,
+      verdicts: verdicts,
       timelineCellID: timeline,
       notes: notes)
   }

@@ -204,6 +204,9 @@ public struct RunAnalysis: Codable, Sendable {
   public var timings: [ModeTimingSummary]
   /// What each governor mode did, per sweep point (empty without a governor mode).
   public var governor: [GovernorSummary]
+  /// What each host received per mode and sweep point, in the report's phase (empty
+  /// without sample files).
+  public var guests: [GuestSummary] = []
   public var excluded: [ExcludedCell]
   public var verdicts: [ExpectVerdict]
   /// The id of the cell the timeline plot shows.

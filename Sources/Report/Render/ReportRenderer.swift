@@ -181,6 +181,7 @@ public struct ReportRenderer: Sendable {
       }
     }
     if let verdicts = verdictTable() { tables.append(verdicts) }
+    tables += guestTables()
     if !analysis.timings.isEmpty {
       tables.append(
         TextTable(

@@ -10,7 +10,10 @@ package final class WorkloadHost: @unchecked Sendable {
   private var schbench: SchbenchRun?
   private var stress: StressCycler?
 
-  /// Starts the schbench-equivalent; `interval` and `workload-done` events follow.
+  package init() {}
+
+  /// Starts the schbench-equivalent; `interval` events follow, and `workload-done` when it
+  /// ends by itself (not after `stopSchbench`).
   /// - Parameter onlineCPUs: the host's online CPUs (under the agent's root), from which
   ///   a `workersPerMessageThread` left out of the options is resolved, as schbench does.
   package func startSchbench(
@@ -45,8 +48,16 @@ package final class WorkloadHost: @unchecked Sendable {
     schbench = run
     Thread.detachNewThread { [weak self] in
       let result = run.wait()
-      emit("workload-done", ["result": JSON.encode(result)])
-      self?.lock.withLock { if self?.schbench === run { self?.schbench = nil } }
+      // Only a run that ended by itself says so. One the controller stopped is over for
+      // it already, and this thread may get a CPU long after (a starved vCPU: 18 s into
+      // the next cell once, which then ended that cell as if its own workload had).
+      let ranOut =
+        self?.lock.withLock { () -> Bool in
+          guard let self, self.schbench === run else { return false }
+          self.schbench = nil
+          return true
+        } ?? false
+      if ranOut { emit("workload-done", ["result": JSON.encode(result)]) }
     }
     return [
       "started": true,

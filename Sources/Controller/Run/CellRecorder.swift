@@ -274,7 +274,7 @@ package final class CellRecorder: @unchecked Sendable {
   /// Tags, stores and summarises the intervals; checks the validity gates.
   package func finish(
     status requested: CellStatus, settle: DurationValue, stealAccounting: Bool,
-    percentiles: [Double], busyGate: Double
+    percentiles: [Double], busyGate: Double?
   ) throws -> CellSummary {
     let tagger = PhaseTagger(
       edges: locked { edges }, settleNanoseconds: settle.nanoseconds)
@@ -299,7 +299,7 @@ package final class CellRecorder: @unchecked Sendable {
 
     var reasons = locked { self.reasons }
     for report in locked({ phaseReports }) where report.phase == .busy {
-      if report.busyFraction < busyGate {
+      if let busyGate, report.busyFraction < busyGate {
         reasons.append(
           "\(noiseHost ?? "noise"): busy phase \(report.cycle) reached "
             + "\(String(format: "%.0f", report.busyFraction * 100))% busy, under the "

@@ -116,7 +116,12 @@ extension RunController {
       return try recorder.finish(
         status: status, settle: point.settle,
         stealAccounting: stealAccounting[point.measure.host] ?? false,
-        percentiles: point.report.percentiles, busyGate: Self.busyGate)
+        percentiles: point.report.percentiles,
+        // A mode that folds the noise host keeps its burners off the CPUs it avoids, so the
+        // host cannot reach the gate; the Guests table shows how busy it was.
+        busyGate: point.modes.first { $0.id == recorder.cell.modeID }.map {
+          point.foldHosts(of: $0).contains(point.noise?.host ?? "")
+        } == true ? nil : Self.busyGate)
     } catch {
       progress.note("cannot write cell \(recorder.cell.id): \(error)")
       return nil

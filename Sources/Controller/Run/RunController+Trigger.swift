@@ -8,8 +8,9 @@ import Workloads
 
 extension RunController {
   /// Moves the mode as the trigger says: at each edge for follow-noise, once for static.
-  /// The mode acts on every host it folds (the measure host unless it names others), one
-  /// after another in the order named.
+  /// The mode acts on every host it folds (the measure host unless it names others), on
+  /// all of them at once: a starved guest can take seconds to apply a cpuset, and the
+  /// others should not wait for it.
   func startTrigger(
     mode: ModeSpec, point: Experiment, sessions: [String: any HostSession],
     recorder: CellRecorder, stop: StopFlag
@@ -28,26 +29,34 @@ extension RunController {
     // the mode leaves the measure host alone.
     let timeline = names.contains(point.measure.host) ? point.measure.host : names.first
     let apply: @Sendable () async -> Void = {
-      for target in targets {
-        do {
-          let timing = try await target.session.apply(target.request)
-          recorder.recordMode(
-            applied: true, modeID: mode.id, timing: timing, at: recorder.now(),
-            host: target.name, timeline: target.name == timeline)
-        } catch {
-          recorder.fail("\(target.name): applying \(mode.id) failed: \(error)")
+      await withTaskGroup(of: Void.self) { group in
+        for target in targets {
+          group.addTask {
+            do {
+              let timing = try await target.session.apply(target.request)
+              recorder.recordMode(
+                applied: true, modeID: mode.id, timing: timing, at: recorder.now(),
+                host: target.name, timeline: target.name == timeline)
+            } catch {
+              recorder.fail("\(target.name): applying \(mode.id) failed: \(error)")
+            }
+          }
         }
       }
     }
     let restore: @Sendable () async -> Void = {
-      for target in targets {
-        do {
-          let timing = try await target.session.restore()
-          recorder.recordMode(
-            applied: false, modeID: mode.id, timing: timing, at: recorder.now(),
-            host: target.name, timeline: target.name == timeline)
-        } catch {
-          recorder.fail("\(target.name): restoring after \(mode.id) failed: \(error)")
+      await withTaskGroup(of: Void.self) { group in
+        for target in targets {
+          group.addTask {
+            do {
+              let timing = try await target.session.restore()
+              recorder.recordMode(
+                applied: false, modeID: mode.id, timing: timing, at: recorder.now(),
+                host: target.name, timeline: target.name == timeline)
+            } catch {
+              recorder.fail("\(target.name): restoring after \(mode.id) failed: \(error)")
+            }
+          }
         }
       }
     }

@@ -18,7 +18,7 @@ extension ReportRenderer {
     let modes = analysis.modesWithData
     let measure = analysis.manifest.hosts.first { $0.role == "measure" }?.name ?? "the measure host"
     let folds = modes.filter { $0.kind != .outOfBox }.map { mode in
-      "\(mode.label) folds " + (mode.hosts ?? [measure]).joined(separator: ", ")
+      "\(mode.label): " + (mode.hosts ?? [measure]).joined(separator: ", ")
     }
     let phase = analysis.phase.rawValue
     var tables: [TextTable] = []
@@ -56,7 +56,7 @@ extension ReportRenderer {
               + "wait, % of wall time; busy: the host's own CPUs busy, % of those online "
               + "(/proc/stat). Medians over cells; windows within the settle time of a noise "
               + "edge are left out."
-              + (folds.isEmpty ? "" : " " + folds.joined(separator: "; ") + ".")
+              + (folds.isEmpty ? "" : " Hosts folded: " + folds.joined(separator: "; ") + ".")
           ]))
     }
     return tables

@@ -125,6 +125,52 @@ import Workloads
     #expect(stored.map(\.index) == [0, 2])
   }
 
+  /// Every guest's host-side sampler reports to the same recorder: an interval's steal is
+  /// the measure host's own (it once averaged every guest's), and each guest's vCPU
+  /// threads land in `hostside.csv` under its name.
+  @Test func hostSideStealIsTheMeasureHostsOwn() throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let cell = Cell(
+      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
+      estimatedSeconds: 1, pointIndex: 0)
+    let recorder = CellRecorder(
+      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
+      noiseHost: "lpar2", start: 0, offsets: [:])
+    let second: UInt64 = 1_000_000_000
+    let stat = SchedStat(runNanoseconds: 7, waitNanoseconds: 9, timeslices: 1)
+    for time in [second + second / 2, 2 * second + second / 2] {
+      recorder.handle(
+        .hostSteal(controllerNanoseconds: time, percent: 10, vcpus: [stat, nil]), from: "lpar1")
+      recorder.handle(
+        .hostSteal(controllerNanoseconds: time, percent: 90, vcpus: [stat, stat]), from: "lpar2")
+    }
+    recorder.handle(.interval(try Self.interval(0, rps: 100)), from: "lpar1")
+    recorder.handle(.interval(try Self.interval(1, rps: 100)), from: "lpar1")
+    let summary = try recorder.finish(
+      status: .complete, settle: DurationValue(nanoseconds: 0), stealAccounting: false,
+      percentiles: [99], busyGate: nil)
+    #expect(summary.stealSource == .host)
+    let stored = try RunStore.readLines(
+      IntervalRecord.self, url: directory.appendingPathComponent("intervals.jsonl"))
+    #expect(stored.map(\.stealPercent) == [10, 10])
+    let hostSide = try String(
+      contentsOf: directory.appendingPathComponent("hostside.csv"), encoding: .utf8)
+    #expect(
+      hostSide == """
+        time_ns,host,vcpu,run_ns,wait_ns
+        1500000000,lpar1,0,7,9
+        1500000000,lpar2,0,7,9
+        1500000000,lpar2,1,7,9
+        2500000000,lpar1,0,7,9
+        2500000000,lpar2,0,7,9
+        2500000000,lpar2,1,7,9
+
+        """)
+  }
+
   /// A snapshot thread that slept from 2 s to 5.2 s: its interval keeps its real span,
   /// is tagged by it (an edge at 4 s falls inside: transition), and its two missed
   /// intervals are gaps of that phase in `intervals.jsonl` and `cell.json`.

@@ -46,7 +46,10 @@ struct GuestCellFigures: Sendable, Equatable {
     }
 
     let hostSide = Self.lines(folder.appendingPathComponent("hostside.csv"))
-    let samples = Self.lines(folder.appendingPathComponent("samples.csv"))
+    // Only the aggregate rows: an LPAR's per-CPU rows would be most of the file.
+    let samples = Self.lines(folder.appendingPathComponent("samples.csv")) {
+      $0.contains(",all,")
+    }
     guard hostSide != nil || samples != nil else { return nil }
 
     // hostside.csv: time_ns,host,vcpu,run_ns,wait_ns (cumulative per vCPU thread).
@@ -94,12 +97,14 @@ struct GuestCellFigures: Sendable, Equatable {
     self.sums = sums
   }
 
-  /// The comma-separated fields of each line after the header; nil for a missing file.
-  static func lines(_ url: URL) -> [[String]]? {
+  /// The comma-separated fields of each line after the header that `keeping` accepts;
+  /// nil for a missing file.
+  static func lines(_ url: URL, keeping: (Substring) -> Bool = { _ in true }) -> [[String]]? {
     guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-    return String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst().map {
-      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-    }
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst()
+      .filter(keeping).map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      }
   }
 }
 

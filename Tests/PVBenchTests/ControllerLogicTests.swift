@@ -78,6 +78,21 @@ import Workloads
     var warmup = false
   }
 
+  /// A recorder for cell `c1` (out-of-box) of measure host lpar1, writing into a fresh
+  /// temporary folder the caller removes.
+  static func recorder(noiseHost: String?) throws -> (URL, CellRecorder) {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let cell = Cell(
+      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
+      estimatedSeconds: 1, pointIndex: 0)
+    let recorder = CellRecorder(
+      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
+      noiseHost: noiseHost, start: 0, offsets: [:])
+    return (directory, recorder)
+  }
+
   static func interval(_ index: Int, rps: Double) throws -> SchbenchInterval {
     let strategy = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let encoder = JSONEncoder()
@@ -96,16 +111,8 @@ import Workloads
   }
 
   @Test func anIntervalThatCannotBeStoredInvalidatesTheCell() throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let (directory, recorder) = try Self.recorder(noiseHost: nil)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let cell = Cell(
-      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
-      estimatedSeconds: 1, pointIndex: 0)
-    let recorder = CellRecorder(
-      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
-      noiseHost: nil, start: 0, offsets: [:])
     recorder.handle(.interval(try Self.interval(0, rps: 100)), from: "lpar1")
     recorder.handle(.interval(try Self.interval(1, rps: .nan)), from: "lpar1")
     recorder.handle(.interval(try Self.interval(2, rps: 300)), from: "lpar1")
@@ -129,16 +136,8 @@ import Workloads
   /// the measure host's own (it once averaged every guest's), and each guest's vCPU
   /// threads land in `hostside.csv` under its name.
   @Test func hostSideStealIsTheMeasureHostsOwn() throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let (directory, recorder) = try Self.recorder(noiseHost: "lpar2")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let cell = Cell(
-      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
-      estimatedSeconds: 1, pointIndex: 0)
-    let recorder = CellRecorder(
-      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
-      noiseHost: "lpar2", start: 0, offsets: [:])
     let second: UInt64 = 1_000_000_000
     let stat = SchedStat(runNanoseconds: 7, waitNanoseconds: 9, timeslices: 1)
     for time in [second + second / 2, 2 * second + second / 2] {
@@ -175,16 +174,8 @@ import Workloads
   /// is tagged by it (an edge at 4 s falls inside: transition), and its two missed
   /// intervals are gaps of that phase in `intervals.jsonl` and `cell.json`.
   @Test func aLateSnapshotIsStoredWithItsSpanAndGaps() throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("pvbench-recorder-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let (directory, recorder) = try Self.recorder(noiseHost: "lpar2")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let cell = Cell(
-      id: "c1", modeID: "out-of-box", modeLabel: "Out of Box", point: [], repetition: 1,
-      estimatedSeconds: 1, pointIndex: 0)
-    let recorder = CellRecorder(
-      cell: cell, writer: try CellWriter(directory: directory), measureHost: "lpar1",
-      noiseHost: "lpar2", start: 0, offsets: [:])
     func edge(_ phase: String, at seconds: Double) throws -> PhaseEdge {
       let time = UInt64(seconds * 1e9)
       return try JSONDecoder().decode(

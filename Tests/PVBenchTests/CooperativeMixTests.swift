@@ -35,7 +35,7 @@ import Testing
     return path
   }
 
-  func file(modes: String, noise: String = "noisy") -> String {
+  func file(modes: String, noise: String = "noisy", burners: Int = 2) -> String {
     """
     name: mix
     hosts:
@@ -47,7 +47,7 @@ import Testing
       schbench: { message_threads: 1, workers: 1, runtime: 6s, interval: 1s, cache_footprint: 4K, operations: 1 }
     noise:
       host: \(noise)
-      stress: { busy: 2s, idle: 2s, workers: 2, engine: builtin }
+      stress: { busy: 2s, idle: 2s, workers: \(burners), engine: builtin }
     modes:
     \(modes)
     settle: 300ms
@@ -127,6 +127,34 @@ import Testing
     #expect {
       _ = try ExperimentLoader.load(path: try write(guests("0.01"))) { _ in CPUSet(0...1) }
     } throws: { error in "\(error)".contains("must be between 0.05") }
+  }
+
+  /// The busy gate is not applied when the cell's mode folds the noise host itself. Here
+  /// the noise host (a fake tree; its burners spin on this machine's CPUs) runs four
+  /// burners per CPU, so its busy phases reach about a quarter of the four-per-CPU load:
+  /// out-of-box fails the gate, the mode that folds the noise host does not.
+  @Test func aModeThatFoldsTheNoiseHostIsNotHeldToTheBusyGate() throws {
+    defer { cleanUp() }
+    let before = state(bystander)
+    let path = try write(
+      file(
+        modes: """
+            - out-of-box
+            - cpuset: { cpus: non-entitled, hosts: [other] }
+          """, noise: "other", burners: 4 * ProcessInfo.processInfo.activeProcessorCount))
+    let result = try CLI.run(
+      ["run", path, "--results", work.appendingPathComponent("results").path], timeout: 120)
+    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let store = try RunStore.load(from: URL(fileURLWithPath: run))
+    let summaries = store.cells.compactMap(\.summary)
+    let outOfBox = try #require(summaries.first { $0.modeID == "out-of-box" })
+    #expect(outOfBox.status == .invalid)
+    #expect(
+      outOfBox.reasons.contains { $0.hasPrefix("other: busy phase 0 reached") },
+      "\(outOfBox.reasons)")
+    let folded = try #require(summaries.first { $0.modeID == "cpuset" })
+    #expect(folded.status == .complete, "\(folded.reasons)")
+    #expect(state(bystander) == before)
   }
 
   @Test func aModeFoldsTheHostsItNamesAndEveryHostIsRestored() throws {

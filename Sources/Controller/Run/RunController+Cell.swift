@@ -112,16 +112,17 @@ extension RunController {
   func finish(_ recorder: CellRecorder, point: Experiment, status: CellStatus) async
     -> CellSummary?
   {
+    // A mode that folds the noise host keeps its burners off the CPUs it avoids, so the
+    // host cannot reach the gate; the Guests table shows how busy it was.
+    let foldsNoise =
+      point.modes.first { $0.id == recorder.cell.modeID }.map { mode in
+        point.noise.map { point.foldHosts(of: mode).contains($0.host) } ?? false
+      } ?? false
     do {
       return try recorder.finish(
         status: status, settle: point.settle,
         stealAccounting: stealAccounting[point.measure.host] ?? false,
-        percentiles: point.report.percentiles,
-        // A mode that folds the noise host keeps its burners off the CPUs it avoids, so the
-        // host cannot reach the gate; the Guests table shows how busy it was.
-        busyGate: point.modes.first { $0.id == recorder.cell.modeID }.map {
-          point.foldHosts(of: $0).contains(point.noise?.host ?? "")
-        } == true ? nil : Self.busyGate)
+        percentiles: point.report.percentiles, busyGate: foldsNoise ? nil : Self.busyGate)
     } catch {
       progress.note("cannot write cell \(recorder.cell.id): \(error)")
       return nil

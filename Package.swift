@@ -51,16 +51,16 @@ let package = Package(
       ]
     ),
     // The wire protocol controller and agent share (docs/agent-protocol.md).
-    .target(name: "AgentProtocol", dependencies: ["Vocabulary", "LinuxHost", "Workloads"]),
+    .target(name: "AgentProtocol", dependencies: ["Vocabulary", "LinuxHost"]),
     // The agent that runs on each host: modes, restore journal, monitors, workloads.
     .target(
       name: "HostAgent",
-      dependencies: ["AgentProtocol", "Vocabulary", "LinuxHost", "Workloads"]
+      dependencies: ["AgentProtocol", "LinuxHost", "Workloads", "CPVBenchShims"]
     ),
     // The results format: records, writer and reader (docs/results-format.md).
     .target(name: "Results", dependencies: ["Vocabulary"]),
     // Local QEMU guests: images, boot, the host CPU pool, host-side steal.
-    .target(name: "LocalVMs", dependencies: ["AgentProtocol", "Vocabulary", "LinuxHost"]),
+    .target(name: "LocalVMs", dependencies: ["Vocabulary", "LinuxHost", "CPVBenchShims"]),
     // The run engine: transports, host sessions, the cell loop, triggers, the governor.
     .target(
       name: "Controller",
@@ -115,7 +115,7 @@ let package = Package(
       dependencies: [
         "Controller", "HostAgent", "Experiments", "AgentProtocol", "Results", "LocalVMs",
         "Vocabulary", "LinuxHost", "Workloads", "PVBenchCLI", "AgentTestDoubles",
-        "PVBenchTestSupport",
+        "PVBenchTestSupport", "Report", "CPVBenchShims",
       ]
     ),
     .testTarget(

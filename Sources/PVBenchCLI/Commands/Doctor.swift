@@ -95,7 +95,7 @@ extension PVBench {
           HostDoctor.Report(
             host: ssh ?? "local", transport: ssh == nil ? "local" : "ssh",
             unreachable: "\(error)"))
-        throw ExitStatus.hostUnfit.exitCode
+        throw CommandFailure(.hostUnfit)
       }
       let report = await HostDoctor().examine(
         client: client, host: host, transport: transportName, modes: requests)
@@ -106,12 +106,13 @@ extension PVBench {
         report.fit
           ? "verdict: \(host) can run every mode asked for"
           : "verdict: \(host) cannot run every mode asked for")
-      if !report.fit { throw ExitStatus.hostUnfit.exitCode }
+      // The verdict above says why.
+      if !report.fit { throw CommandFailure(.hostUnfit) }
     }
 
     /// Checks every host of an experiment with the modes it asks for.
     func checkExperiment(_ path: String) async throws {
-      let loaded = try loadExperimentOrExit(path)
+      let loaded = try loadExperiment(path)
       let experiment = loaded.experiment
       let connector = AgentHostConnector(experiment: experiment)
       defer { connector.shutdown(consoleFolder: nil) }
@@ -144,7 +145,7 @@ extension PVBench {
         fit
           ? "verdict: \(experiment.name) can run on these hosts"
           : "verdict: \(experiment.name) cannot run as it is; see the problems above")
-      if !fit { throw ExitStatus.hostUnfit.exitCode }
+      if !fit { throw CommandFailure(.hostUnfit) }
     }
   }
 }

@@ -41,7 +41,7 @@ extension PVBench {
         print("nothing to restore")
         return
       }
-      var failed = false
+      var failures: [String] = []
       for report in reports {
         let file = paths.resolve(report.journal)
         if report.skipped {
@@ -50,12 +50,14 @@ extension PVBench {
           print(
             "\(file): restored \(report.undone) change\(report.undone == 1 ? "" : "s"), verified")
         } else {
-          failed = true
-          printError("pvbench restore: \(file) could not be fully restored; the journal is kept.")
-          for problem in report.problems { printError("  \(problem)") }
+          failures.append(
+            (["pvbench restore: \(file) could not be fully restored; the journal is kept."]
+              + report.problems.map { "  \($0)" }).joined(separator: "\n"))
         }
       }
-      if failed { throw ExitStatus.runtimeFailure.exitCode }
+      if !failures.isEmpty {
+        throw CommandFailure(.runtimeFailure, failures.joined(separator: "\n"))
+      }
     }
   }
 }

@@ -92,7 +92,7 @@ extension PVBench {
         }
       } catch {
         print(
-          HostDoctor.Report(
+          HostDoctor.Findings(
             host: ssh ?? "local", transport: ssh == nil ? "local" : "ssh",
             unreachable: "\(error)"))
         throw CommandFailure(.hostUnfit)
@@ -129,7 +129,7 @@ extension PVBench {
           session = try await connector.connect(host)
         } catch {
           print(
-            HostDoctor.Report(
+            HostDoctor.Findings(
               host: name, transport: host.transport.kind, unreachable: "\(error)"))
           fit = false
           continue

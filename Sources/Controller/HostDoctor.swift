@@ -6,8 +6,9 @@ import LinuxHost
 package struct HostDoctor: Sendable {
   package init() {}
 
-  /// The per-host report `pvbench doctor` prints.
-  package struct Report: Sendable, CustomStringConvertible {
+  /// What the doctor found on one host: reachable or why not, its facts and each mode's
+  /// support; `description` is the block `pvbench doctor` prints.
+  package struct Findings: Sendable, CustomStringConvertible {
     package var host: String
     package var transport: String
     /// nil when reachable; otherwise why not.
@@ -80,8 +81,8 @@ package struct HostDoctor: Sendable {
   /// Examines the host behind `client` for `modes`.
   package func examine(
     client: AgentClient, host: String, transport: String, modes: [ModeRequest]
-  ) async -> Report {
-    var report = Report(host: host, transport: transport)
+  ) async -> Findings {
+    var report = Findings(host: host, transport: transport)
     report.agentVersion = client.helloEvent["version"]?.stringValue ?? "?"
     do {
       guard let facts = HostFacts(json: try await client.request("facts", timeout: .seconds(60)))

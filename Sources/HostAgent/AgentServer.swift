@@ -56,7 +56,7 @@ package final class AgentServer: @unchecked Sendable {
   ///
   /// - Parameter recovered: the journals of dead agents this agent replayed before it,
   ///   each with what it undid and whether every change read back as undone.
-  package static func helloEvent(recovered: [JournalRestorer.Report] = []) -> String {
+  package static func helloEvent(recovered: [JournalRestorer.JournalOutcome] = []) -> String {
     AgentProtocol.event(
       "hello",
       [
@@ -70,7 +70,7 @@ package final class AgentServer: @unchecked Sendable {
   /// Replays the journals that agents no longer running left on this host, so a new agent
   /// never starts over CPUs a crashed one took offline. Journals of live agents are left
   /// to them.
-  package func recoverLeftovers() -> [JournalRestorer.Report] {
+  package func recoverLeftovers() -> [JournalRestorer.JournalOutcome] {
     JournalRestorer(paths: paths, kernel: kernel).restoreAll().filter { !$0.skipped }
   }
 

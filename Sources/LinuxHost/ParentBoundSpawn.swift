@@ -91,7 +91,7 @@ private final class SpawnerThread: @unchecked Sendable {
 
   /// Runs `body` on the spawner thread and waits for its result.
   func perform<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-    let box = ResultBox<T>()
+    let box = SpawnerReply<T>()
     let done = DispatchSemaphore(value: 0)
     condition.lock()
     jobs.append {
@@ -105,6 +105,8 @@ private final class SpawnerThread: @unchecked Sendable {
   }
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
+/// The value a job on the spawner thread hands back; written before the semaphore signals,
+/// read after it waits.
+private final class SpawnerReply<T>: @unchecked Sendable {
   var value: T?
 }

@@ -4,7 +4,7 @@ import Foundation
   import Glibc
 #endif
 
-/// A refusal or failure from the kernel (or the fake kernel) for one path.
+/// A refusal or failure from the kernel (or the tests' fake kernel) for one path.
 package struct KernelError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The errno value (EINVAL, EBUSY, ENOENT, …).
   package var errno: Int32
@@ -31,11 +31,12 @@ package struct KernelError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The seam through which every change to the host's kernel state goes.
 ///
-/// The real writer gets its errno from the kernel; the fake one (used for any root other
-/// than `/`) models the kernel's refusals on a fake tree: offlining the last online CPU and
-/// marking every CPU paravirt fail with EINVAL, removing a cgroup with tasks fails with
-/// EBUSY, and derived files (`cpu/online`, the effective cpuset files, `/proc/PID/cgroup`)
-/// follow the writes the way the kernel's would.
+/// `KernelSysfsWriter` gets its errno from the kernel. The tests' fake kernel
+/// (`FakeKernelSysfsWriter` in Tests/AgentTestDoubles, installed only in the test build
+/// `pvbench-testing`, for any root other than `/`) models the kernel's refusals on a fake
+/// tree: offlining the last online CPU and marking every CPU paravirt fail with EINVAL,
+/// removing a cgroup with tasks fails with EBUSY, and derived files (`cpu/online`, the
+/// effective cpuset files, `/proc/PID/cgroup`) follow the writes the way the kernel's would.
 package protocol SysfsWriter: Sendable {
   /// Writes `value` to the host file `path` in one write call.
   func write(_ value: String, to path: String) throws(KernelError)

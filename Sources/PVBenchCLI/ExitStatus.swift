@@ -1,6 +1,7 @@
-import ArgumentParser
-
 /// pvbench's documented exit codes (README, "Exit codes"). CI scripts depend on them.
+///
+/// A command ends with one by throwing a `CommandFailure`, or a library error that
+/// `CommandFailure.mapping(_:command:)` gives its code.
 enum ExitStatus: Int32, CaseIterable, Sendable {
   case success = 0
   /// A host, a transport or the run failed at run time.
@@ -16,6 +17,4 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
   case inconclusive = 6
   /// Interrupted by SIGINT/SIGTERM; every host was restored.
   case interrupted = 130
-
-  var exitCode: ExitCode { ExitCode(rawValue) }
 }

@@ -30,23 +30,39 @@ public struct PVBench: AsyncParsableCommand {
     ]
   )
 
-  /// Parses and runs the command; a bad command line exits with code 2 (invalid input),
-  /// as the README documents, instead of ArgumentParser's 64.
+  /// Parses and runs the command, and ends pvbench as `CommandFailure.mapping` says for
+  /// whatever it throws: the message on standard error and the documented exit code (a bad
+  /// command line exits with 2, invalid input, as the README documents, instead of
+  /// ArgumentParser's 64).
   public static func runFromCommandLine() async {
+    var name = "pvbench"
     do {
       var command = try parseAsRoot()
+      name = commandPath(of: type(of: command))
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
         try command.run()
       }
     } catch {
-      let code = exitCode(for: error)
-      if code == .validationFailure {
-        printError(fullMessage(for: error))
-        Glibc.exit(ExitStatus.invalidInput.rawValue)
+      guard let failure = CommandFailure.mapping(error, command: name) else {
+        exit(withError: error)
       }
-      exit(withError: error)
+      if !failure.description.isEmpty { printError(failure.description) }
+      Glibc.exit(failure.status.rawValue)
     }
+  }
+
+  /// The words that name `command` on the command line, "pvbench workload stress" for
+  /// `PVBench.Workload.Stress`: the prefix of its messages.
+  static func commandPath(of command: any ParsableCommand.Type) -> String {
+    func path(from node: any ParsableCommand.Type) -> [String]? {
+      if ObjectIdentifier(node) == ObjectIdentifier(command) { return [node._commandName] }
+      for subcommand in node.configuration.subcommands {
+        if let rest = path(from: subcommand) { return [node._commandName] + rest }
+      }
+      return nil
+    }
+    return (path(from: self) ?? [_commandName]).joined(separator: " ")
   }
 }

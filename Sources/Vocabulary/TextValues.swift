@@ -118,8 +118,8 @@ package struct ByteSize: Sendable, Hashable, TextCodable {
   }
 }
 
-// `CPUSelection` (a cpulist, `non-entitled` or `all`) is the agent's type, in
-// Modes/ModeRequest.swift; experiment files store it as its text.
+// `CPUSelection` (a cpulist, `non-entitled` or `all`, Vocabulary/CPUSelection.swift) is
+// what a mode request carries to the agent; experiment files store it as its text.
 extension CPUSelection: TextCodable {
   package init?(parsing text: String) { self.init(text.trimmingWhitespace()) }
 }

@@ -175,7 +175,7 @@ package final class RunController: @unchecked Sendable {
   func interruptible<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T)
     async throws -> T
   {
-    let box = ResultBox<T>()
+    let box = PendingResult<T>()
     let task = Task { box.set(await Result { try await operation() }) }
     while true {
       if let result = box.value { return try result.get() }

@@ -2,11 +2,13 @@
 package struct PreflightError: Error, CustomStringConvertible, Sendable {
   package var report: String
   package var description: String { report }
+  package init(report: String) { self.report = report }
 }
 
 /// The user interrupted the run before its cells started.
 package struct InterruptedError: Error, CustomStringConvertible, Sendable {
   package var signal: String
+  package init(signal: String) { self.signal = signal }
   package var description: String { "interrupted by \(signal) while connecting to the hosts" }
 }
 

@@ -12,7 +12,7 @@ package struct JournalRestorer: Sendable {
   package let kernel: any SysfsWriter
 
   /// What happened to one journal.
-  package struct Report: Sendable, Hashable {
+  package struct JournalOutcome: Sendable, Hashable {
     package var journal: String
     package var undone: Int
     package var skipped: Bool
@@ -47,22 +47,23 @@ package struct JournalRestorer: Sendable {
   ///
   /// Journals of a live agent are skipped (that agent restores itself). A journal is
   /// deleted only when every change reads back as restored.
-  package func restoreAll(journal: String? = nil) -> [Report] {
+  package func restoreAll(journal: String? = nil) -> [JournalOutcome] {
     let files = journal.map { [$0] } ?? RestoreJournal.leftovers(paths: paths)
     return files.map(restore)
   }
 
-  private func restore(_ file: String) -> Report {
+  private func restore(_ file: String) -> JournalOutcome {
     let journal = RestoreJournal(paths: paths, path: file)
     let entries = journal.entries()
     if let owner = entries.first(where: { $0.kind == .begin })?.pid, owner != getpid(),
       JournalRestorer.isLiveAgent(pid: owner)
     {
-      return Report(journal: file, undone: 0, skipped: true, problems: [])
+      return JournalOutcome(journal: file, undone: 0, skipped: true, problems: [])
     }
     let outcome = JournalReplayer(paths: paths, kernel: kernel).replay(entries)
     if outcome.problems.isEmpty { journal.remove() }
-    return Report(journal: file, undone: outcome.undone, skipped: false, problems: outcome.problems)
+    return JournalOutcome(
+      journal: file, undone: outcome.undone, skipped: false, problems: outcome.problems)
   }
 
   /// True when `pid` runs pvbench now (read from this machine's real /proc).

@@ -49,10 +49,10 @@ extension PVBench {
       if let device {
         let fd = open(device, O_RDWR | O_CLOEXEC | O_NOCTTY)
         if fd < 0 {
-          printError(
-            "pvbench agent: cannot open '\(device)': \(String(cString: strerror(errno))); check the virtio-serial port name under /dev."
-          )
-          throw ExitStatus.runtimeFailure.exitCode
+          throw CommandFailure(
+            .runtimeFailure,
+            "pvbench agent: cannot open '\(device)': \(String(cString: strerror(errno))); "
+              + "check the virtio-serial port name under /dev.")
         }
         if isatty(fd) != 0 {
           // A console or pty: no echo, no line editing, bytes as they come.
@@ -68,12 +68,12 @@ extension PVBench {
       let server = AgentServer(
         channel: channel, paths: HostPaths(root: root),
         journalPath: journal ?? RestoreJournal.defaultPath())
-      let status = await Self.serve(server)
-      throw status == .success ? ExitCode.success : status.exitCode
+      await Self.serve(server)
     }
 
-    /// Runs the server on its own thread, restoring on SIGINT/SIGTERM/SIGHUP.
-    static func serve(_ server: AgentServer) async -> ExitStatus {
+    /// Runs the server on its own thread until its controller goes away, restoring the host
+    /// and exiting with status 130 on SIGINT/SIGTERM/SIGHUP.
+    static func serve(_ server: AgentServer) async {
       signal(SIGPIPE, SIG_IGN)
       var sources: [any DispatchSourceSignal] = []
       for number in [SIGINT, SIGTERM, SIGHUP] {
@@ -99,7 +99,6 @@ extension PVBench {
       }
       _ = ending
       for source in sources { source.cancel() }
-      return .success
     }
   }
 }

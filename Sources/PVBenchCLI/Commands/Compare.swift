@@ -65,30 +65,22 @@ extension PVBench {
       var analyses: [RunAnalysis] = []
       var chosenPhase = phase
       for (index, path) in folders.enumerated() {
-        do {
-          let store = try RunStore.load(from: URL(fileURLWithPath: path), intervals: false)
-          // Every run is compared over the same phase: the baseline's default when not given.
-          let phase = chosenPhase ?? store.manifest.defaultReportPhase
-          chosenPhase = phase
-          analyses.append(
-            RunAnalysis.analyze(
-              store,
-              options: AnalysisOptions(
-                phase: phase, seed: SeededGenerator.derive(seed, "run\(index)"),
-                resamples: resamples)))
-        } catch let error as ResultsError {
-          printError("pvbench compare: \(error)")
-          throw ExitStatus.invalidInput.exitCode
-        }
+        let store = try RunStore.load(from: URL(fileURLWithPath: path), intervals: false)
+        // Every run is compared over the same phase: the baseline's default when not given.
+        let phase = chosenPhase ?? store.manifest.defaultReportPhase
+        chosenPhase = phase
+        analyses.append(
+          RunAnalysis.analyze(
+            store,
+            options: AnalysisOptions(
+              phase: phase, seed: SeededGenerator.derive(seed, "run\(index)"),
+              resamples: resamples)))
       }
       let comparison = RunComparison.compare(analyses, threshold: thresholdFraction ?? 0.1)
       print(comparison.text(), terminator: "")
-      if !comparison.regressions.isEmpty {
-        throw ExitStatus.regression.exitCode
-      }
-      if !comparison.inconclusive.isEmpty {
-        throw ExitStatus.inconclusive.exitCode
-      }
+      // The table above names the regressions and the inconclusive rows.
+      if !comparison.regressions.isEmpty { throw CommandFailure(.regression) }
+      if !comparison.inconclusive.isEmpty { throw CommandFailure(.inconclusive) }
     }
   }
 }

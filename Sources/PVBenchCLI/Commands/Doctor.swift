@@ -68,83 +68,30 @@ extension PVBench {
         modes.isEmpty ? ModeKind.hostModes : modes.compactMap(ModeKind.init)
       let selection = CPUSelection(cpus) ?? .nonEntitled
       let requests = kinds.map { ModeRequest(kind: $0, cpus: selection, entitledCores: entitled) }
-      let host: String
-      let transportName: String
-      let client: AgentClient
-      var master: SSHTransport?
-      do {
-        if let ssh {
-          var destination = ssh
-          var port: Int?
-          if let colon = ssh.lastIndex(of: ":"), let number = Int(ssh[ssh.index(after: colon)...]) {
-            destination = String(ssh[..<colon])
-            port = number
-          }
-          host = destination
-          transportName = "ssh"
-          let transport = SSHTransport(destination: destination, port: port)
-          master = transport
-          client = try await transport.connect(host: host)
-        } else {
-          host = ModeEngine.localHostName
-          transportName = "local"
-          client = try await LocalTransport(agentArguments: ["--root", root]).connect(host: host)
-        }
-      } catch {
+      let target: HostDoctor.Target =
+        ssh.map { .ssh($0) } ?? .local(root: root, name: ModeEngine.localHostName)
+      let (findings, connected) = await HostDoctor().examine(target, modes: requests)
+      print(findings)
+      if connected {
         print(
-          HostDoctor.Report(
-            host: ssh ?? "local", transport: ssh == nil ? "local" : "ssh",
-            unreachable: "\(error)"))
-        throw ExitStatus.hostUnfit.exitCode
+          findings.fit
+            ? "verdict: \(findings.host) can run every mode asked for"
+            : "verdict: \(findings.host) cannot run every mode asked for")
       }
-      let report = await HostDoctor().examine(
-        client: client, host: host, transport: transportName, modes: requests)
-      client.close()
-      master?.closeMaster()
-      print(report)
-      print(
-        report.fit
-          ? "verdict: \(host) can run every mode asked for"
-          : "verdict: \(host) cannot run every mode asked for")
-      if !report.fit { throw ExitStatus.hostUnfit.exitCode }
+      // The findings and the verdict above say why.
+      if !findings.fit { throw CommandFailure(.hostUnfit) }
     }
 
     /// Checks every host of an experiment with the modes it asks for.
     func checkExperiment(_ path: String) async throws {
-      let loaded = try loadExperimentOrExit(path)
+      let loaded = try loadExperiment(path)
       let experiment = loaded.experiment
-      let connector = AgentHostConnector(experiment: experiment)
-      defer { connector.shutdown(consoleFolder: nil) }
-      var fit = true
-      for (name, _) in experiment.roleHosts {
-        guard let host = experiment.host(named: name) else { continue }
-        // Modes act on the hosts they fold (the measure host unless a mode names others);
-        // a host no mode folds only needs to be reachable.
-        let requests = ModeRequest.requests(
-          for: experiment.modes.filter { experiment.foldHosts(of: $0).contains(name) },
-          host: host.name, entitled: host.entitled)
-        let session: any HostSession
-        do {
-          session = try await connector.connect(host)
-        } catch {
-          print(
-            HostDoctor.Report(
-              host: name, transport: host.transport.kind, unreachable: "\(error)"))
-          fit = false
-          continue
-        }
-        guard let agent = session as? AgentHostSession else { continue }
-        let report = await HostDoctor().examine(
-          client: agent.client, host: name, transport: host.transport.kind, modes: requests)
-        await session.close()
-        print(report)
-        fit = fit && report.fit
-      }
+      let fit = await HostDoctor().examineHosts(of: experiment) { print($0) }
       print(
         fit
           ? "verdict: \(experiment.name) can run on these hosts"
           : "verdict: \(experiment.name) cannot run as it is; see the problems above")
-      if !fit { throw ExitStatus.hostUnfit.exitCode }
+      if !fit { throw CommandFailure(.hostUnfit) }
     }
   }
 }

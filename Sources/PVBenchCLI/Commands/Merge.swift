@@ -33,15 +33,9 @@ extension PVBench {
     }
 
     func run() async throws {
-      let merge: RunMerge
-      do {
-        merge = try RunMerge.merge(
-          runs: runDirectories, into: URL(fileURLWithPath: output),
-          commandLine: CommandLine.arguments, now: Timestamps.iso(Date()))
-      } catch {
-        printError("pvbench merge: \(error)")
-        throw (error.kind == .input ? ExitStatus.invalidInput : .runtimeFailure).exitCode
-      }
+      let merge = try RunMerge.merge(
+        runs: runDirectories, into: URL(fileURLWithPath: output),
+        commandLine: CommandLine.arguments, now: Timestamps.iso(Date()))
       let planned = merge.manifest.plannedCells.count
       for shard in merge.manifest.merged ?? [] {
         let name = shard.shard.map { "shard \($0)" } ?? "run \(shard.runID)"

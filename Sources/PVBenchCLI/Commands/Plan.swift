@@ -33,9 +33,11 @@ extension PVBench {
     var testbeds: String?
 
     func run() async throws {
-      let loaded = try loadExperimentOrExit(file)
+      let loaded = try loadExperiment(file)
       let plan = ExperimentPlan(loaded)
-      let set = try testbeds.map { try loadTestbedsOrExit($0, plan: plan) } ?? loaded.testbeds
+      let set =
+        try testbeds.map { try TestbedsLoader.load(path: $0, experiment: plan.experiment) }
+        ?? loaded.testbeds
       print(json ? try PlanPrinter.json(plan) : PlanPrinter.text(plan), terminator: "")
       if let set, !json {
         let groups = plan.groups.count
@@ -53,55 +55,42 @@ extension PVBench {
   }
 }
 
-/// Loads an experiment file, or prints every problem in it and exits with code 2.
+/// Loads an experiment file; its warnings (a schedule with few clean intervals) go to
+/// standard error, and the file still runs.
 ///
-/// Warnings (a schedule with few clean intervals) go to standard error; the file still runs.
-func loadExperimentOrExit(_ path: String) throws -> LoadedExperiment {
-  do {
-    let loaded = try ExperimentLoader.load(path: path) { HostPaths(root: $0).presentCPUs() }
-    for warning in loaded.warnings { printError(warning.description) }
-    return loaded
-  } catch {
-    printError(error.description)
-    throw ExitStatus.invalidInput.exitCode
-  }
+/// - Throws: `SpecError` with every problem in the file (exit code 2).
+func loadExperiment(_ path: String) throws -> LoadedExperiment {
+  let loaded = try ExperimentLoader.load(path: path) { HostPaths(root: $0).presentCPUs() }
+  for warning in loaded.warnings { printError(warning.description) }
+  return loaded
 }
 
-/// Loads a testbeds file against a plan, or prints every problem in it and exits with
-/// code 2.
-func loadTestbedsOrExit(_ path: String, plan: ExperimentPlan) throws -> TestbedSet {
-  do {
-    return try TestbedsLoader.load(path: path, experiment: plan.experiment)
-  } catch {
-    printError(error.description)
-    throw ExitStatus.invalidInput.exitCode
-  }
-}
-
-/// The testbeds of `path`, else of the experiment file's own section; or a message and
-/// exit code 2 when there are none.
-func testbedSetOrExit(_ path: String?, plan: ExperimentPlan) throws -> TestbedSet {
-  if let path { return try loadTestbedsOrExit(path, plan: plan) }
+/// The testbeds of `path`, else of the experiment file's own section.
+///
+/// - Throws: `SpecError` for a bad testbeds file; `CommandFailure` (invalid input) when
+///   there are no testbeds.
+func testbedSet(_ path: String?, plan: ExperimentPlan) throws -> TestbedSet {
+  if let path { return try TestbedsLoader.load(path: path, experiment: plan.experiment) }
   guard let set = plan.loaded.testbeds else {
-    printError(
+    throw CommandFailure(
+      .invalidInput,
       "pvbench: \(plan.loaded.path) has no 'testbeds' section; give a testbeds file with "
         + "--testbeds FILE (docs/shards.md)")
-    throw ExitStatus.invalidInput.exitCode
   }
   return set
 }
 
-/// One testbed of a testbeds file (or of the experiment's section), or a message and exit
-/// code 2.
-func loadTestbedOrExit(_ path: String?, named name: String, plan: ExperimentPlan) throws
-  -> Testbed
-{
-  let set = try testbedSetOrExit(path, plan: plan)
+/// One testbed of a testbeds file (or of the experiment's section).
+///
+/// - Throws: as `testbedSet(_:plan:)`, and `CommandFailure` (invalid input) when the set
+///   has no testbed of that name.
+func loadTestbed(_ path: String?, named name: String, plan: ExperimentPlan) throws -> Testbed {
+  let set = try testbedSet(path, plan: plan)
   guard let testbed = set.testbed(named: name) else {
-    printError(
+    throw CommandFailure(
+      .invalidInput,
       "pvbench: \(set.path) has no testbed '\(name)'; its testbeds are "
         + set.names.map { "'\($0)'" }.joined(separator: ", "))
-    throw ExitStatus.invalidInput.exitCode
   }
   return testbed
 }

@@ -76,14 +76,8 @@ extension PVBench {
 
     func run() async throws {
       let folder = URL(fileURLWithPath: runDirectory)
-      let store: RunStore
-      do {
-        // Intervals stay on disk: the analysis streams them cell by cell.
-        store = try RunStore.load(from: folder, intervals: false)
-      } catch let error as ResultsError {
-        printError("pvbench report: \(error)")
-        throw ExitStatus.invalidInput.exitCode
-      }
+      // Intervals stay on disk: the analysis streams them cell by cell.
+      let store = try RunStore.load(from: folder, intervals: false)
       let analysis = RunAnalysis.analyze(
         store,
         options: AnalysisOptions(
@@ -94,13 +88,7 @@ extension PVBench {
         gnuplot: Gnuplot(path: gnuplot), plots: !noPlots)
       let target =
         output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("report")
-      let written: ReportOutput
-      do {
-        written = try writer.write(analysis, store: store, to: target)
-      } catch let error as ReportError {
-        printError("pvbench report: \(error)")
-        throw ExitStatus.runtimeFailure.exitCode
-      }
+      let written = try writer.write(analysis, store: store, to: target)
       if let warning = written.warning { printError(warning) }
       for skipped in written.skippedPlots { printError("pvbench report: \(skipped)") }
       let renderer = ReportRenderer(analysis)
@@ -118,8 +106,7 @@ extension PVBench {
         try printTestbedTable(store: store, target: target)
       }
       if let error = written.gnuplotError {
-        printError("pvbench report: \(error)")
-        throw ExitStatus.runtimeFailure.exitCode
+        throw CommandFailure(.runtimeFailure, "pvbench report: \(error)")
       }
     }
   }
@@ -139,14 +126,14 @@ extension PVBench.Report {
       table = try TestbedTable.make(
         store, phase: phase ?? store.manifest.defaultReportPhase)
     } catch {
-      printError("pvbench report: \(error)")
-      throw ExitStatus.runtimeFailure.exitCode
+      // The run folder loaded; a cell's intervals that do not decode fail the report.
+      throw CommandFailure(.runtimeFailure, "pvbench report: \(error)")
     }
     guard let table else {
-      printError(
+      throw CommandFailure(
+        .invalidInput,
         "pvbench report: --by testbed: \(runDirectory) records no testbed for its cells; "
           + "it is not a merge of shards run with --testbed")
-      throw ExitStatus.invalidInput.exitCode
     }
     try? table.text().write(
       to: target.appendingPathComponent("testbeds.txt"), atomically: true, encoding: .utf8)

@@ -35,27 +35,29 @@ extension PVBench {
           "pvbench restore: no journal at '\(paths.resolve(journal))'; nothing to restore.")
         return
       }
-      let reports = JournalRestorer(paths: paths, kernel: KernelAccess.make(paths: paths).writer)
+      let outcomes = JournalRestorer(paths: paths, kernel: KernelAccess.make(paths: paths).writer)
         .restoreAll(journal: journal)
-      if reports.isEmpty {
+      if outcomes.isEmpty {
         print("nothing to restore")
         return
       }
-      var failed = false
-      for report in reports {
-        let file = paths.resolve(report.journal)
-        if report.skipped {
+      var failures: [String] = []
+      for outcome in outcomes {
+        let file = paths.resolve(outcome.journal)
+        if outcome.skipped {
           print("\(file): skipped, its agent is still running and restores itself")
-        } else if report.problems.isEmpty {
+        } else if outcome.problems.isEmpty {
           print(
-            "\(file): restored \(report.undone) change\(report.undone == 1 ? "" : "s"), verified")
+            "\(file): restored \(outcome.undone) change\(outcome.undone == 1 ? "" : "s"), verified")
         } else {
-          failed = true
-          printError("pvbench restore: \(file) could not be fully restored; the journal is kept.")
-          for problem in report.problems { printError("  \(problem)") }
+          failures.append(
+            (["pvbench restore: \(file) could not be fully restored; the journal is kept."]
+              + outcome.problems.map { "  \($0)" }).joined(separator: "\n"))
         }
       }
-      if failed { throw ExitStatus.runtimeFailure.exitCode }
+      if !failures.isEmpty {
+        throw CommandFailure(.runtimeFailure, failures.joined(separator: "\n"))
+      }
     }
   }
 }

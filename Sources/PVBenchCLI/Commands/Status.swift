@@ -31,9 +31,9 @@ extension PVBench {
           SlurmSubmission.self,
           from: Data(contentsOf: folder.appendingPathComponent(SlurmSubmission.fileName)))
       } catch {
-        printError(
+        throw CommandFailure(
+          .invalidInput,
           "pvbench status: cannot read \(folder.path)/\(SlurmSubmission.fileName): \(error)")
-        throw ExitStatus.invalidInput.exitCode
       }
       let jobIDs =
         Array(Set(submission.shards.compactMap(\.jobID))).sorted()
@@ -102,10 +102,10 @@ extension PVBench {
           return candidate
         }
       }
-      printError(
+      throw CommandFailure(
+        .invalidInput,
         "pvbench status: '\(run)' is neither a folder 'pvbench submit' prepared nor the id of "
           + "one under \(results)/")
-      throw ExitStatus.invalidInput.exitCode
     }
   }
 }

@@ -58,17 +58,17 @@ extension PVBench {
     }
 
     func run() async throws {
-      let loaded = try loadExperimentOrExit(file)
+      let loaded = try loadExperiment(file)
       let plan = ExperimentPlan(loaded)
-      let set = try testbedSetOrExit(testbeds, plan: plan)
+      let set = try testbedSet(testbeds, plan: plan)
       let count = shards ?? set.testbeds.count
       let groups = plan.groups.count
       guard count <= groups else {
-        printError(
+        throw CommandFailure(
+          .invalidInput,
           "pvbench submit: \(count) shards, but the plan has \(groups) (point, repetition) "
             + "group\(groups == 1 ? "" : "s") and a shard holds whole groups; use "
             + "--shards \(groups) or fewer")
-        throw ExitStatus.invalidInput.exitCode
       }
       let binary =
         pvbench ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -79,14 +79,9 @@ extension PVBench {
         folder = resultsRoot.appendingPathComponent(plan.experiment.name)
           .appendingPathComponent("DRY-RUN")
       } else {
-        do {
-          folder = try ResultsStore.create(
-            resultsRoot: resultsRoot, experiment: plan.experiment.name
-          ).runDirectory
-        } catch {
-          printError("pvbench submit: \(error)")
-          throw ExitStatus.runtimeFailure.exitCode
-        }
+        folder = try ResultsStore.create(
+          resultsRoot: resultsRoot, experiment: plan.experiment.name
+        ).runDirectory
       }
       var submission = SlurmSubmission(
         plan: plan, testbeds: set.names, shardCount: count, folder: folder.path, binding: bind,
@@ -127,12 +122,12 @@ extension PVBench {
           "merge and report: job \(submission.mergeJobID!) after \(dependency); follow it with: "
             + "pvbench status \(folder.path)")
       } catch let error as SlurmError {
-        printError("pvbench submit: \(error)")
-        printError("pvbench submit: what was prepared is in \(folder.path)")
-        throw ExitStatus.runtimeFailure.exitCode
+        throw CommandFailure(
+          .runtimeFailure,
+          "pvbench submit: \(error)\npvbench submit: what was prepared is in \(folder.path)")
       } catch {
-        printError("pvbench submit: cannot write \(folder.path): \(error)")
-        throw ExitStatus.runtimeFailure.exitCode
+        throw CommandFailure(
+          .runtimeFailure, "pvbench submit: cannot write \(folder.path): \(error)")
       }
       print(folder.path)
     }

@@ -170,6 +170,9 @@ extension PVBench.VM {
 }
 
 /// Runs `body`, turning a `VMError` into a one-line message and exit status 1.
+///
+/// - Throws: `CommandFailure`: runtime failure for a `VMError`, interrupted (with no
+///   message: the signal handler printed it) when SIGINT or SIGTERM stopped the guest.
 @discardableResult
 func runVM<T>(_ body: () throws -> T) throws -> T {
   do {
@@ -177,9 +180,8 @@ func runVM<T>(_ body: () throws -> T) throws -> T {
   } catch let error as VMError {
     // A guest that failed because SIGINT stopped it is no error of its own: let the
     // handler's message and status 130 stand.
-    if VMInterruptHandler.wasInterrupted { throw ExitStatus.interrupted.exitCode }
-    printError("pvbench vm: \(error.description)")
-    throw ExitStatus.runtimeFailure.exitCode
+    if VMInterruptHandler.wasInterrupted { throw CommandFailure(.interrupted) }
+    throw CommandFailure(.runtimeFailure, "pvbench vm: \(error.description)")
   }
 }
 

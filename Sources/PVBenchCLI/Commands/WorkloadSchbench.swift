@@ -59,8 +59,7 @@ extension PVBench.Workload {
       do {
         options = try SchbenchOptions.parse(arguments: flags)
       } catch {
-        printError("pvbench workload schbench: \(error)")
-        throw ExitStatus.invalidInput.exitCode
+        throw CommandFailure(.invalidInput, "pvbench workload schbench: \(error)")
       }
       let commandLine = ["pvbench", "workload", "schbench"] + flags
       let run = try SchbenchRun(options: options, commandLine: commandLine)
@@ -77,8 +76,7 @@ extension PVBench.Workload {
           },
           onNotice: { printError($0) })
       } catch {
-        printError("pvbench workload schbench: \(error)")
-        throw ExitStatus.runtimeFailure.exitCode
+        throw CommandFailure(.runtimeFailure, "pvbench workload schbench: \(error)")
       }
       let result = run.wait()
       let runtime =
@@ -95,14 +93,15 @@ extension PVBench.Workload {
           do {
             try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
           } catch {
-            printError(
+            throw CommandFailure(
+              .runtimeFailure,
               "pvbench workload schbench: could not write the JSON summary to '\(path)': "
                 + "\(error.localizedDescription). Check that its folder exists and is writable.")
-            throw ExitStatus.runtimeFailure.exitCode
           }
         }
       }
-      if signals.interrupted { throw ExitStatus.interrupted.exitCode }
+      // The totals so far are printed above.
+      if signals.interrupted { throw CommandFailure(.interrupted) }
     }
   }
 }

@@ -116,8 +116,7 @@ extension PVBench.Workload {
         options = try parseOptions()
         cycler = try StressCycler(options: options)
       } catch {
-        printError("pvbench workload stress: \(error)")
-        throw ExitStatus.invalidInput.exitCode
+        throw CommandFailure(.invalidInput, "pvbench workload stress: \(error)")
       }
       let signals = WorkloadSignals { cycler.stop() }
       defer { signals.cancel() }
@@ -155,11 +154,11 @@ extension PVBench.Workload {
                 + "(\(phase.engine))")
           })
       } catch {
-        printError("pvbench workload stress: \(error)")
-        throw ExitStatus.runtimeFailure.exitCode
+        throw CommandFailure(.runtimeFailure, "pvbench workload stress: \(error)")
       }
       cycler.wait()
-      if signals.interrupted { throw ExitStatus.interrupted.exitCode }
+      // Every burner is stopped and reaped: an interruption, not a failure of its own.
+      if signals.interrupted { throw CommandFailure(.interrupted) }
     }
 
     static func emit<T: Encodable>(_ value: T, encoder: JSONEncoder) {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A result filled in by one task and polled by another.
-package final class ResultBox<T: Sendable>: @unchecked Sendable {
+/// The result of an operation still running: filled in by its task, polled by another until
+/// it is there (`RunController.interruptible`).
+package final class PendingResult<T: Sendable>: @unchecked Sendable {
   private let lock = NSLock()
   private var stored: Result<T, any Error>?
   package var value: Result<T, any Error>? { lock.withLock { stored } }

@@ -2,10 +2,10 @@ import Foundation
 import LinuxHost
 
 /// The commit this pvbench was built from, for manifests.
-enum PVBenchCommit {
+package enum PVBenchCommit {
   /// `PVBENCH_COMMIT` when set (release builds set it), else `git describe --always --dirty`
   /// of the checkout a binary under `.build/` was built in; nil when neither says.
-  static var current: String? {
+  package static var current: String? {
     if let given = ProcessInfo.processInfo.environment["PVBENCH_COMMIT"], !given.isEmpty {
       return given
     }

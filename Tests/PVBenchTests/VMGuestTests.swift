@@ -172,10 +172,7 @@ struct VMGuestTests {
 
 /// Two real guests confined by a `HostPool` to one host CPU: the measure guest's host-side
 /// steal is high while the noise guest runs and low while it is stopped.
-@Suite(
-  .serialized,
-  .enabled(
-    if: VMTestSupport.canPool, "needs QEMU, a kernel, busybox, root and a cgroup cpu controller"))
+@Suite(.serialized, .needsHostPool)
 struct VMPoolStealTests {
   @Test func hostSideStealFollowsTheNoiseGuestInASharedPool() throws {
     let folder = try VMTestSupport.temporaryFolder("pool")
@@ -221,10 +218,7 @@ struct VMPoolStealTests {
   }
 }
 
-@Suite(
-  .serialized,
-  .enabled(
-    if: VMTestSupport.canPool, "needs QEMU, a kernel, busybox, root and a cgroup cpu controller"))
+@Suite(.serialized, .needsHostPool)
 struct VMLocalGuestsTests {
   @Test func twoGuestsBootIntoOnePoolAndLeaveNothing() throws {
     let folder = try VMTestSupport.temporaryFolder("local")

@@ -127,3 +127,11 @@ enum VMTestSupport {
     }
   }
 }
+
+extension Trait where Self == ConditionTrait {
+  /// Runs a suite only where guests can boot into a host pool (`VMTestSupport.canPool`).
+  static var needsHostPool: Self {
+    .enabled(
+      if: VMTestSupport.canPool, "needs QEMU, a kernel, busybox, root and a cgroup cpu controller")
+  }
+}

@@ -3,6 +3,29 @@ import PVBenchTestSupport
 import Testing
 
 @Suite struct PlanCommandTests {
+  /// Writes `yaml` as `name` into a scratch folder and runs `pvbench plan` on it.
+  /// - Returns: the file's path (the messages quote it) and what the command printed.
+  func plan(_ yaml: String, as name: String) throws -> (file: String, result: CLI.Result) {
+    let folder = try ScratchFolder("e2e")
+    defer { folder.remove() }
+    let file = try folder.write(yaml, to: name)
+    return (file, try CLI.run(["plan", file]))
+  }
+
+  /// Two local hosts measured at 1 s intervals, the noise `busy` then `idle`: the file of
+  /// the schedule checks (the noise line is line 6).
+  static func schedule(_ name: String, busy: String, idle: String) -> String {
+    """
+    name: \(name)
+    hosts:
+      vm1: { local: {} }
+      vm2: { local: {} }
+    measure: { host: vm1, schbench: { interval: 1s } }
+    noise: { host: vm2, stress: { busy: \(busy), idle: \(idle) } }
+    modes: [out-of-box]
+    """
+  }
+
   @Test(arguments: [
     "quickstart", "cover-letter", "cover-letter-local", "sweep-busy-idle", "kernel-ab",
     "governor-thresholds", "cooperative-mix",
@@ -16,27 +39,22 @@ import Testing
   }
 
   @Test func invalidFileExitsTwoWithEveryProblemAndNoStackTrace() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "pvbench-e2e-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let file = dir.appendingPathComponent("bad.yaml")
-    try """
-    name: bad
-    hots: {}
-    measure: { host: x }
-    modes: [out-of-box]
-    repeat: 0
-    """.write(to: file, atomically: true, encoding: .utf8)
-    let result = try CLI.run(["plan", file.path])
+    let (file, result) = try plan(
+      """
+      name: bad
+      hots: {}
+      measure: { host: x }
+      modes: [out-of-box]
+      repeat: 0
+      """, as: "bad.yaml")
     #expect(result.status == 2)
     #expect(result.stdout.isEmpty)
     #expect(
       result.stderr == """
-        \(file.path):1:1: error: missing key 'hosts'
-        \(file.path):1:1: error: trigger 'follow-noise' needs a 'noise' section (or use 'trigger: static')
-        \(file.path):2:1: error: unknown key 'hots' (did you mean 'hosts'?)
-        \(file.path):5:9: error: repeat: must be at least 1, got '0'
+        \(file):1:1: error: missing key 'hosts'
+        \(file):1:1: error: trigger 'follow-noise' needs a 'noise' section (or use 'trigger: static')
+        \(file):2:1: error: unknown key 'hots' (did you mean 'hosts'?)
+        \(file):5:9: error: repeat: must be at least 1, got '0'
 
         """)
   }
@@ -52,51 +70,33 @@ import Testing
   }
 
   @Test func anUnknownPoolModelExitsTwoWithItsPosition() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "pvbench-e2e-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let file = dir.appendingPathComponent("model.yaml")
-    try """
-    name: model
-    hosts:
-      vm1: { qemu: { vcpus: 2 }, entitled: 1 }
-    pool: { model: powervm }
-    measure: { host: vm1 }
-    modes: [out-of-box]
-    trigger: static
-    """.write(to: file, atomically: true, encoding: .utf8)
-    let result = try CLI.run(["plan", file.path])
+    let (file, result) = try plan(
+      """
+      name: model
+      hosts:
+        vm1: { qemu: { vcpus: 2 }, entitled: 1 }
+      pool: { model: powervm }
+      measure: { host: vm1 }
+      modes: [out-of-box]
+      trigger: static
+      """, as: "model.yaml")
     #expect(result.status == 2)
     #expect(result.stdout.isEmpty)
     #expect(
       result.stderr == """
-        \(file.path):4:16: error: pool.model: expected one of 'entitled', 'fair', got 'powervm'
+        \(file):4:16: error: pool.model: expected one of 'entitled', 'fair', got 'powervm'
 
         """)
   }
 
   @Test func aScheduleNoIntervalCanBeTaggedInIsRefused() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "pvbench-e2e-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let file = dir.appendingPathComponent("short.yaml")
-    try """
-    name: short
-    hosts:
-      vm1: { local: {} }
-      vm2: { local: {} }
-    measure: { host: vm1, schbench: { interval: 1s } }
-    noise: { host: vm2, stress: { busy: 2s, idle: 4s } }
-    modes: [out-of-box]
-    """.write(to: file, atomically: true, encoding: .utf8)
-    let result = try CLI.run(["plan", file.path])
+    let (file, result) = try plan(
+      Self.schedule("short", busy: "2s", idle: "4s"), as: "short.yaml")
     #expect(result.status == 2)
     #expect(result.stdout.isEmpty)
     #expect(
       result.stderr == """
-        \(file.path):6:37: error: noise.stress.busy: no interval can be tagged busy: a busy \
+        \(file):6:37: error: noise.stress.busy: no interval can be tagged busy: a busy \
         phase of 2s is not longer than 'settle' (1s) plus 'measure.schbench.interval' (1s), so \
         every interval lies within the settle window of an edge; make it longer than 2s or \
         shorten 'settle'
@@ -105,26 +105,13 @@ import Testing
   }
 
   @Test func aScheduleWithFewCleanIntervalsIsWarnedAbout() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "pvbench-e2e-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let file = dir.appendingPathComponent("tight.yaml")
-    try """
-    name: tight
-    hosts:
-      vm1: { local: {} }
-      vm2: { local: {} }
-    measure: { host: vm1, schbench: { interval: 1s } }
-    noise: { host: vm2, stress: { busy: 10s, idle: 3s } }
-    modes: [out-of-box]
-    """.write(to: file, atomically: true, encoding: .utf8)
-    let result = try CLI.run(["plan", file.path])
+    let (file, result) = try plan(
+      Self.schedule("tight", busy: "10s", idle: "3s"), as: "tight.yaml")
     #expect(result.status == 0)
     #expect(result.stdout.hasPrefix("Experiment tight ("))
     #expect(
       result.stderr == """
-        \(file.path):6:48: warning: noise.stress.idle: an idle phase of 3s leaves as few as 1 \
+        \(file):6:48: warning: noise.stress.idle: an idle phase of 3s leaves as few as 1 \
         clean interval of 1s per cycle after the 1s settle window (at least 3 give stable \
         percentiles)
 

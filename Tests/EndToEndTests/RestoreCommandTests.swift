@@ -5,11 +5,10 @@ import Testing
 /// `pvbench restore` from the command line, on a journal written by hand.
 @Suite struct RestoreCommandTests {
   @Test func replaysAJournalLeftBehindThenHasNothingToDo() throws {
-    let root = NSTemporaryDirectory() + "pvbench-e2e-\(UUID().uuidString.prefix(8))"
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    let files = [
-      "/sys/devices/system/cpu/online": "0-2\n", "/sys/devices/system/cpu/present": "0-3\n",
-      "/sys/devices/system/cpu/possible": "0-3\n", "/sys/devices/system/cpu/cpu3/online": "0\n",
+    let folder = try ScratchFolder("e2e")
+    defer { folder.remove() }
+    let root = folder.path
+    try folder.writeRootWithCPU3Offline(more: [
       "/sys/devices/system/cpu/cpu2/online": "1\n",
       "/sys/devices/system/cpu/paravirt": "2-3\n",
       // pid 999999 is no running agent, as after a crash.
@@ -20,13 +19,7 @@ import Testing
       {"kind":"write","original":"1","path":"/sys/devices/system/cpu/cpu2/online","value":"0"}
       {"kind":"wri
       """,
-    ]
-    for (path, contents) in files {
-      let url = URL(fileURLWithPath: root + path)
-      try FileManager.default.createDirectory(
-        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try Data(contents.utf8).write(to: url)
-    }
+    ])
     let first = try CLI.run(["restore", "--root", root])
     #expect(first.status == 0, "\(first.stderr)")
     #expect(

@@ -18,23 +18,16 @@ import Testing
   /// Under another root, `pvbench` writes the files as they are: restoring `cpu3/online`
   /// does not update the derived `cpu/online`, as the fake kernel would.
   @Test func pvbenchWritesAnotherRootPlainly() throws {
-    let root = NSTemporaryDirectory() + "pvbench-plain-\(UUID().uuidString.prefix(8))"
-    defer { try? FileManager.default.removeItem(atPath: root) }
-    let files = [
-      "/sys/devices/system/cpu/online": "0-2\n", "/sys/devices/system/cpu/present": "0-3\n",
-      "/sys/devices/system/cpu/possible": "0-3\n", "/sys/devices/system/cpu/cpu3/online": "0\n",
+    let folder = try ScratchFolder("plain")
+    defer { folder.remove() }
+    let root = folder.path
+    try folder.writeRootWithCPU3Offline(more: [
       "/run/pvbench/journal-999999.jsonl": """
       {"kind":"begin","name":"pvbench 0.1.0","pid":999999}
       {"kind":"write","original":"1","path":"/sys/devices/system/cpu/cpu3/online","value":"0"}
 
-      """,
-    ]
-    for (path, contents) in files {
-      let url = URL(fileURLWithPath: root + path)
-      try FileManager.default.createDirectory(
-        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try Data(contents.utf8).write(to: url)
-    }
+      """
+    ])
     let result = try CLI.run(
       ["restore", "--root", root], environment: ["PVBENCH_CRASH_AT_STEP": "1"],
       binary: CLI.pvbench)

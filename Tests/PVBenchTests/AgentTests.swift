@@ -74,9 +74,7 @@ import Workloads
   @Test func localAgentReportsFactsOfItsRoot() async throws {
     let tree = try FakeHostTree(cores: 3, threadsPerCore: 2, entitledCapacity: 2)
     defer { tree.remove() }
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect(host: "lpar1")
+    let client = try await tree.connectAgent(host: "lpar1")
     defer { client.close() }
     #expect(client.helloEvent["version"] == .string(PVBenchVersion.current))
     let facts = try #require(HostFacts(json: try await client.request("facts")))
@@ -110,9 +108,7 @@ import Workloads
   @Test func workloadDefaultsResolveFromTheAgentsHost() async throws {
     let tree = try FakeHostTree(cores: 3, threadsPerCore: 2)
     defer { tree.remove() }
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect(host: "lpar1")
+    let client = try await tree.connectAgent(host: "lpar1")
     defer { client.close() }
     let options = SchbenchOptions(
       messageThreads: 2, runtimeSeconds: 1, intervalSeconds: 1, sleepMicroseconds: 0,
@@ -129,9 +125,7 @@ import Workloads
   @Test func samplerAndKernelLogWatchEmitEvents() async throws {
     let tree = try FakeHostTree(cores: 2, threadsPerCore: 1)
     defer { tree.remove() }
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect()
+    let client = try await tree.connectAgent()
     defer { client.close() }
     _ = try await client.request("kmsg.watch")
     let started = try await client.request("sample.start", ["interval_ms": 50])
@@ -170,9 +164,7 @@ import Workloads
     let tree = try FakeHostTree()
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect()
+    let client = try await tree.connectAgent()
     _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "4-7"])
     #expect(tree.read("/sys/devices/system/cpu/online") == "0-3\n")
     client.close()  // stdin EOF
@@ -184,9 +176,7 @@ import Workloads
     let tree = try FakeHostTree()
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect()
+    let client = try await tree.connectAgent()
     let applied = try await client.request(
       "mode.apply", ["mode": "paravirt", "cpus": "6-7", "evacuation": true])
     // The fake /proc/stat does not move: no avoided CPU is busy in the first window.
@@ -203,9 +193,7 @@ import Workloads
     let tree = try FakeHostTree(cgroup: .v2)
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect()
+    let client = try await tree.connectAgent()
     defer { client.close() }
     _ = try await client.request("mode.apply", ["mode": "cpuset", "cpus": "6-7"])
     #expect(FakeHostTree.differences(tree.snapshot(), before) != [])

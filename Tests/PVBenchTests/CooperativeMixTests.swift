@@ -35,23 +35,12 @@ import Testing
     return path
   }
 
-  func file(modes: String, noise: String = "noisy", burners: Int = 2) -> String {
-    """
-    name: mix
-    hosts:
-      box: { local: { root: \(measured.root) }, entitled: 1 }
-      other: { local: { root: \(bystander.root) }, entitled: 1 }
-      noisy: { local: {} }
-    measure:
-      host: box
-      schbench: { message_threads: 1, workers: 1, runtime: 6s, interval: 1s, cache_footprint: 4K, operations: 1 }
-    noise:
-      host: \(noise)
-      stress: { busy: 2s, idle: 2s, workers: \(burners), engine: builtin }
-    modes:
-    \(modes)
-    settle: 300ms
-    """
+  func file(modes: [String], noise: String = "noisy", burners: Int = 2) -> String {
+    LocalExperiment(
+      name: "mix", root: measured.root,
+      moreHosts: ["other: { local: { root: \(bystander.root) }, entitled: 1 }"], noiseHost: noise,
+      burners: burners, modes: modes
+    ).yaml
   }
 
   func state(_ tree: FakeHostTree) -> [String: String] {
@@ -63,11 +52,10 @@ import Testing
     let good = try ExperimentLoader.load(
       path: write(
         file(
-          modes: """
-              - out-of-box
-              - cpuset: { cpus: non-entitled, hosts: [box, other], label: both }
-              - hotplug: { hosts: other }
-            """, noise: "[noisy, other]"))
+          modes: [
+            "out-of-box", "cpuset: { cpus: non-entitled, hosts: [box, other], label: both }",
+            "hotplug: { hosts: other }",
+          ], noise: "[noisy, other]"))
     ) { _ in CPUSet(0...1) }
     let experiment = good.experiment
     #expect(experiment.noise?.hosts == ["noisy", "other"])
@@ -80,15 +68,15 @@ import Testing
     // Unknown or repeated hosts, hosts on a mode that only acts on the measure host, and a
     // noise list holding the measure host are each refused with their place in the file.
     let cases: [(String, String, String)] = [
-      ("  - cpuset: { hosts: [box, nobody] }", "noisy", "no host named 'nobody'"),
-      ("  - cpuset: { hosts: [other, other] }", "noisy", "'other' is named twice"),
-      ("  - governor: { hosts: [other] }", "noisy", "hosts"),
-      ("  - cpuset: { hosts: [] }", "noisy", "name at least one host"),
-      ("  - out-of-box", "[noisy, box]", "the noise host must differ from the measure host"),
+      ("cpuset: { hosts: [box, nobody] }", "noisy", "no host named 'nobody'"),
+      ("cpuset: { hosts: [other, other] }", "noisy", "'other' is named twice"),
+      ("governor: { hosts: [other] }", "noisy", "hosts"),
+      ("cpuset: { hosts: [] }", "noisy", "name at least one host"),
+      ("out-of-box", "[noisy, box]", "the noise host must differ from the measure host"),
     ]
     for (modes, noise, message) in cases {
       #expect {
-        _ = try ExperimentLoader.load(path: try write(file(modes: modes, noise: noise))) { _ in
+        _ = try ExperimentLoader.load(path: try write(file(modes: [modes], noise: noise))) { _ in
           CPUSet(0...1)
         }
       } throws: { error in
@@ -138,10 +126,8 @@ import Testing
     let before = state(bystander)
     let path = try write(
       file(
-        modes: """
-            - out-of-box
-            - cpuset: { cpus: non-entitled, hosts: [other] }
-          """, noise: "other", burners: 4 * ProcessInfo.processInfo.activeProcessorCount))
+        modes: ["out-of-box", "cpuset: { cpus: non-entitled, hosts: [other] }"], noise: "other",
+        burners: 4 * ProcessInfo.processInfo.activeProcessorCount))
     let result = try CLI.run(
       ["run", path, "--results", work.appendingPathComponent("results").path], timeout: 120)
     let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -161,12 +147,10 @@ import Testing
     defer { cleanUp() }
     let before = (state(measured), state(bystander))
     let path = try write(
-      file(
-        modes: """
-            - out-of-box
-            - cpuset: { cpus: non-entitled, hosts: [box, other], label: both fold }
-            - cpuset: { cpus: non-entitled, hosts: [other], label: other folds }
-          """))
+      file(modes: [
+        "out-of-box", "cpuset: { cpus: non-entitled, hosts: [box, other], label: both fold }",
+        "cpuset: { cpus: non-entitled, hosts: [other], label: other folds }",
+      ]))
     let result = try CLI.run(
       ["run", path, "--results", work.appendingPathComponent("results").path], timeout: 150)
     #expect(result.status == 0, "\(result.stderr)")

@@ -14,10 +14,8 @@ import Testing
 
   func crashAndRestore(tree: FakeHostTree, step: Int, params: JSON) async throws {
     let before = tree.snapshot()
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root],
-      environment: ["PVBENCH_CRASH_AT_STEP": "\(step)"]
-    ).connect()
+    let client = try await tree.agentTransport(environment: ["PVBENCH_CRASH_AT_STEP": "\(step)"])
+      .connect()
     defer { client.close() }
     await #expect(throws: HostError.self) { try await client.request("mode.apply", params) }
     let journals = RestoreJournal.leftovers(paths: tree.paths)
@@ -66,9 +64,7 @@ import Testing
     let tree = try FakeHostTree()
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root]
-    ).connect()
+    let client = try await tree.connectAgent()
     _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "7"])
     let applied = tree.snapshot()
     let result = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
@@ -83,8 +79,7 @@ import Testing
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
     defer { tree.remove() }
     let before = tree.snapshot()
-    let transport = LocalTransport(
-      executable: BuiltBinary.path, agentArguments: ["--root", tree.root])
+    let transport = tree.agentTransport()
     let first = try await transport.connect()
     _ = try await first.request("mode.apply", ["mode": "hotplug", "cpus": "6-7"])
     #expect(tree.read("/sys/devices/system/cpu/online") == "0-5\n")

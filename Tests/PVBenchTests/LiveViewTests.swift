@@ -8,25 +8,11 @@ import Testing
   @Test func liveRunRedrawsThePlotOnATerminal() throws {
     let fake = try FakeHostTree(cores: 2, threadsPerCore: 1, paravirt: false, cgroup: .v2)
     defer { fake.remove() }
-    let work = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "pvbench-live-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: work) }
-    let path = work.appendingPathComponent("live.yaml").path
-    try """
-    name: live
-    hosts:
-      box: { local: { root: \(fake.root) }, entitled: 1 }
-      noisy: { local: {} }
-    measure:
-      host: box
-      schbench: { message_threads: 1, workers: 1, runtime: 6s, interval: 1s, cache_footprint: 4K, operations: 1 }
-    noise:
-      host: noisy
-      stress: { busy: 2s, idle: 2s, workers: 1, engine: builtin }
-    modes: [out-of-box, out-of-box]
-    settle: 300ms
-    """.write(toFile: path, atomically: true, encoding: .utf8)
+    let work = try ScratchFolder("live")
+    defer { work.remove() }
+    let experiment = LocalExperiment(
+      name: "live", root: fake.root, modes: ["out-of-box", "out-of-box"])
+    let path = try work.write(experiment.yaml, to: "live.yaml")
     let command = "\(BuiltBinary.path) run \(path) --live --results \(work.path)/results"
     let result = try CLI.run(
       ["-qfec", command, "/dev/null"], environment: ["CI": "", "TERM": "xterm"], timeout: 180,

@@ -2,6 +2,7 @@ import Controller
 import Experiments
 import Foundation
 import LinuxHost
+import PVBenchTestSupport
 import Testing
 import Vocabulary
 
@@ -17,22 +18,20 @@ import Vocabulary
   }
 
   @Test func theWorkloadIsRecordedAsASchbenchCommandLine() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "pvbench-manifest-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let path = dir.appendingPathComponent("w.yaml").path
-    try """
-    name: w
-    hosts:
-      vm1: { qemu: { vcpus: 4 }, entitled: 2 }
-      vm2: { qemu: { vcpus: 2 }, entitled: 1 }
-    measure:
-      host: vm1
-      schbench: { message_threads: 2, runtime: 40s, interval: 2s, rps: 500 }
-    modes: [out-of-box]
-    trigger: static
-    """.write(toFile: path, atomically: true, encoding: .utf8)
+    let dir = try ScratchFolder("manifest")
+    defer { dir.remove() }
+    let path = try dir.write(
+      """
+      name: w
+      hosts:
+        vm1: { qemu: { vcpus: 4 }, entitled: 2 }
+        vm2: { qemu: { vcpus: 2 }, entitled: 1 }
+      measure:
+        host: vm1
+        schbench: { message_threads: 2, runtime: 40s, interval: 2s, rps: 500 }
+      modes: [out-of-box]
+      trigger: static
+      """, to: "w.yaml")
     let loaded = try ExperimentLoader.load(path: path) { _ in CPUSet(0...3) }
     let record = RunController.workloadRecord(loaded.experiment)
     // No -t: the measured host resolves the workers from its own CPUs when the cell

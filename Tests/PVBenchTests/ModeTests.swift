@@ -20,6 +20,17 @@ import Testing
     try engine.apply(params: params, monitors: MonitorSet(paths: engine.paths))
   }
 
+  /// The message of the `AgentError` that applying `params` on a fresh engine over `tree`
+  /// throws; nil when it throws nothing or another error.
+  func refusal(_ tree: FakeHostTree, _ params: JSON) -> String? {
+    do {
+      _ = try apply(engine(tree), params)
+      return nil
+    } catch {
+      return (error as? AgentError)?.message
+    }
+  }
+
   @Test func hotplugOfflinesNonEntitledCoresAndRestores() throws {
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
     defer { tree.remove() }
@@ -44,12 +55,9 @@ import Testing
     let tree = try FakeHostTree(cores: 2, threadsPerCore: 1, cpu0Hotpluggable: true)
     defer { tree.remove() }
     let before = tree.snapshot()
-    #expect {
-      try apply(engine(tree), ["mode": "hotplug", "cpus": "all", "host": "lpar1"])
-    } throws: { error in
-      (error as? AgentError)?.message
-        == "lpar1: hotplug of 0-1 would leave no CPU online; keep at least one."
-    }
+    #expect(
+      refusal(tree, ["mode": "hotplug", "cpus": "all", "host": "lpar1"])
+        == "lpar1: hotplug of 0-1 would leave no CPU online; keep at least one.")
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
     #expect(!tree.paths.exists("/run/pvbench/journal-test.jsonl"))
   }
@@ -94,12 +102,10 @@ import Testing
   @Test func missingParavirtInterfaceIsAClearErrorBeforeAnyChange() throws {
     let tree = try FakeHostTree(paravirt: false)
     defer { tree.remove() }
-    #expect {
-      try apply(engine(tree), ["mode": "paravirt", "cpus": "4-7", "host": "lpar1"])
-    } throws: { error in
-      (error as? AgentError)?.message
+    #expect(
+      refusal(tree, ["mode": "paravirt", "cpus": "4-7", "host": "lpar1"])
         == "lpar1: mode paravirt needs /sys/devices/system/cpu/paravirt; this kernel has none — use cpuset, or boot a kernel with the series."
-    }
+    )
     #expect(!tree.paths.exists("/run/pvbench"))
   }
 
@@ -140,12 +146,10 @@ import Testing
   @Test func preferredWithoutTheModuleNamesWhatIsMissing() throws {
     let tree = try FakeHostTree()
     defer { tree.remove() }
-    #expect {
-      try apply(engine(tree), ["mode": "preferred", "host": "kvm1"])
-    } throws: { error in
-      (error as? AgentError)?.message
+    #expect(
+      refusal(tree, ["mode": "preferred", "host": "kvm1"])
         == "kvm1: mode preferred needs the steal_governor module (for /sys/devices/system/cpu/preferred); this kernel has none — use paravirt or cpuset, or build the module for 6.18.0-pvtest."
-    }
+    )
   }
 
   @Test(arguments: [FakeHostTree.Cgroup.v2, .v1])
@@ -274,12 +278,9 @@ import Testing
   @Test func unknownModeAndBadCpusAreBadParams() throws {
     let tree = try FakeHostTree()
     defer { tree.remove() }
-    #expect {
-      try apply(engine(tree), ["mode": "hotplug", "cpus": "7-3"])
-    } throws: { error in
-      (error as? AgentError)?.message
-        == "\"cpus\" must be a cpulist like '0-3,8', 'non-entitled' or 'all'; got '7-3'."
-    }
+    #expect(
+      refusal(tree, ["mode": "hotplug", "cpus": "7-3"])
+        == "\"cpus\" must be a cpulist like '0-3,8', 'non-entitled' or 'all'; got '7-3'.")
     #expect {
       try apply(engine(tree), ["mode": "sideways"])
     } throws: { error in (error as? AgentError)?.code == .badParams }

@@ -23,23 +23,11 @@ import Testing
 
   func experiment(repeat repetitions: Int = 1, engine: String = "builtin") throws -> String {
     let path = work.appendingPathComponent("e2e.yaml").path
-    try """
-    name: e2e
-    hosts:
-      box: { local: { root: \(fake.root) }, entitled: 1 }
-      noisy: { local: {} }
-    measure:
-      host: box
-      schbench: { message_threads: 1, workers: 2, runtime: 7s, interval: 1s, cache_footprint: 4K, operations: 1 }
-    noise:
-      host: noisy
-      stress: { busy: 2500ms, idle: 2500ms, workers: 2, engine: \(engine) }
-    modes:
-      - out-of-box
-      - cpuset: { cpus: non-entitled }
-    settle: 300ms
-    repeat: \(repetitions)
-    """.write(toFile: path, atomically: true, encoding: .utf8)
+    let experiment = LocalExperiment(
+      name: "e2e", root: fake.root, workers: 2, runtime: "7s", busy: "2500ms", idle: "2500ms",
+      burners: 2, engine: engine, modes: ["out-of-box", "cpuset: { cpus: non-entitled }"],
+      repetitions: repetitions)
+    try experiment.yaml.write(toFile: path, atomically: true, encoding: .utf8)
     return path
   }
 
@@ -388,21 +376,12 @@ extension RunEngineTests {
       try? FileManager.default.removeItem(at: work)
     }
     let file = work.appendingPathComponent("governor.yaml").path
-    try """
-    name: governor
-    hosts:
-      box: { local: { root: \(host.root) }, entitled: 1 }
-      noisy: { local: {} }
-    measure:
-      host: box
-      schbench: { message_threads: 1, workers: 1, runtime: 6s, interval: 1s, cache_footprint: 4K, operations: 1 }
-    noise:
-      host: noisy
-      stress: { busy: 3s, idle: 3s, workers: 1, engine: builtin }
-    modes:
-      - governor: { signal: steal, interval: 1s, high: 5%, low: 2%, step: core, apply: cpuset }
-    settle: 300ms
-    """.write(toFile: file, atomically: true, encoding: .utf8)
+    let experiment = LocalExperiment(
+      name: "governor", root: host.root, busy: "3s", idle: "3s",
+      modes: [
+        "governor: { signal: steal, interval: 1s, high: 5%, low: 2%, step: core, apply: cpuset }"
+      ])
+    try experiment.yaml.write(toFile: file, atomically: true, encoding: .utf8)
     // Half of every CPU's ticks are steal, rewritten (atomically) 10 times a second for at
     // most 60 s.
     let stop = ManagedAtomicFlag()

@@ -14,27 +14,7 @@ struct RunGuestsTests {
   @Test func twoGuestsFollowTheNoiseWithRealHotplugAndLeaveNothing() throws {
     let work = try VMTestSupport.temporaryFolder("run")
     defer { VMTestSupport.remove(work) }
-    let file = work + "/guests.yaml"
-    try """
-    name: guests
-    hosts:
-      g1: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
-      g2: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
-    # fair: this test is about hotplug following the noise; under 'entitled' the offlined
-    # vCPU runs on spare cycles only, so on a loaded machine an apply can take seconds.
-    pool: { host_cpus: all, model: fair }
-    measure:
-      host: g1
-      schbench: { workers: 2, runtime: 32s, interval: 1s, cache_footprint: 16K, operations: 1 }
-    noise:
-      host: g2
-      stress: { busy: 8s, idle: 8s, workers: all, engine: builtin }
-    modes:
-      - hotplug: { cpus: non-entitled }
-    settle: 1s
-    """.write(toFile: file, atomically: true, encoding: .utf8)
-
-    let result = try CLI.run(["run", file, "--results", work + "/results"], timeout: 400)
+    let result = try run(Self.hotplugFollowsTheNoise, as: "guests.yaml", in: work, timeout: 400)
     #expect(result.status == 0, "\(result.stderr)")
     let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     // Both guests booted: their consoles are kept and show our init.
@@ -117,21 +97,7 @@ struct RunGuestsTests {
   @Test func aKernelCommandLineSweepRebootsTheGuestsBetweenPoints() throws {
     let work = try VMTestSupport.temporaryFolder("kab")
     defer { VMTestSupport.remove(work) }
-    let file = work + "/kab.yaml"
-    try """
-    name: kab
-    hosts:
-      k1: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
-    measure:
-      host: k1
-      schbench: { workers: 1, runtime: 3s, interval: 1s, cache_footprint: 16K, operations: 1 }
-    modes: [out-of-box]
-    trigger: static
-    sweep:
-      hosts.k1.qemu.append: [pvbench.ab=a, pvbench.ab=b]
-    """.write(toFile: file, atomically: true, encoding: .utf8)
-
-    let result = try CLI.run(["run", file, "--results", work + "/results"], timeout: 300)
+    let result = try run(Self.kernelCommandLineSweep, as: "kab.yaml", in: work, timeout: 300)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(
       result.stderr.contains("rebooting the guests (boot 2) for hosts.k1.qemu.append=pvbench.ab=b"))
@@ -156,4 +122,48 @@ struct RunGuestsTests {
     let cgroups = try CLI.shell("ls -d /sys/fs/cgroup/*/pvbench-*-k1 2>/dev/null || true")
     #expect(cgroups.isEmpty, "cgroups left: \(cgroups)")
   }
+
+  /// Writes `yaml` into `work` as `name` and runs `pvbench run` on it, the results in
+  /// `work/results`.
+  func run(_ yaml: String, as name: String, in work: String, timeout: TimeInterval) throws
+    -> CLI.Result
+  {
+    let file = work + "/" + name
+    try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+    return try CLI.run(["run", file, "--results", work + "/results"], timeout: timeout)
+  }
+
+  /// Two guests, the noise guest cycling busy/idle, the measure guest in hotplug.
+  static let hotplugFollowsTheNoise = """
+    name: guests
+    hosts:
+      g1: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
+      g2: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
+    # fair: this test is about hotplug following the noise; under 'entitled' the offlined
+    # vCPU runs on spare cycles only, so on a loaded machine an apply can take seconds.
+    pool: { host_cpus: all, model: fair }
+    measure:
+      host: g1
+      schbench: { workers: 2, runtime: 32s, interval: 1s, cache_footprint: 16K, operations: 1 }
+    noise:
+      host: g2
+      stress: { busy: 8s, idle: 8s, workers: all, engine: builtin }
+    modes:
+      - hotplug: { cpus: non-entitled }
+    settle: 1s
+    """
+
+  /// One guest and no noise, its kernel command line swept over two values.
+  static let kernelCommandLineSweep = """
+    name: kab
+    hosts:
+      k1: { qemu: { vcpus: 2, memory: 384M }, entitled: 1 }
+    measure:
+      host: k1
+      schbench: { workers: 1, runtime: 3s, interval: 1s, cache_footprint: 16K, operations: 1 }
+    modes: [out-of-box]
+    trigger: static
+    sweep:
+      hosts.k1.qemu.append: [pvbench.ab=a, pvbench.ab=b]
+    """
 }

@@ -168,19 +168,15 @@ import Testing
 
   @Test func anExperimentFileMayCarryItsOwnTestbedsSection() throws {
     defer { try? FileManager.default.removeItem(at: work) }
-    let text = """
-      name: section
-      hosts:
-        lpar1: { ssh: { host: lpar1.example.com }, entitled: 1 }
-      measure: { host: lpar1, schbench: { runtime: 2s } }
-      modes: [out-of-box]
-      trigger: static
-      repeat: 2
-      testbeds:
-        tb1: { lpar1: lpar1-a }
-        tb2: { lpar1: lpar1-b }
+    let text = Self.sshExperiment(
+      "section",
+      tail: """
+        repeat: 2
+        testbeds:
+          tb1: { lpar1: lpar1-a }
+          tb2: { lpar1: lpar1-b }
 
-      """
+        """)
     let file = try write(text, "section.yaml")
     let planned = try CLI.run(["plan", file])
     #expect(planned.status == 0, "\(planned.stderr)")
@@ -209,15 +205,22 @@ import Testing
         + "--testbeds FILE (docs/shards.md)\n")
   }
 
-  static let noTestbeds = """
-    name: none
-    hosts:
-      lpar1: { ssh: { host: lpar1.example.com } }
-    measure: { host: lpar1, schbench: { runtime: 2s } }
-    modes: [out-of-box]
-    trigger: static
+  static let noTestbeds = sshExperiment("none", entitled: false)
 
-    """
+  /// An experiment of one `ssh` host, `lpar1`, measured for 2 s in `out-of-box` only;
+  /// `tail` holds the lines after `trigger: static`, each ending in a newline.
+  static func sshExperiment(_ name: String, entitled: Bool = true, tail: String = "") -> String {
+    let entitlement = entitled ? ", entitled: 1" : ""
+    return """
+      name: \(name)
+      hosts:
+        lpar1: { ssh: { host: lpar1.example.com }\(entitlement) }
+      measure: { host: lpar1, schbench: { runtime: 2s } }
+      modes: [out-of-box]
+      trigger: static
+
+      """ + tail
+  }
 
   // MARK: Shards, a killed one, merge
 
@@ -435,16 +438,8 @@ extension MergeAndSlurmRecordsTests {
   @Test func shardsAreDealtToTestbedsAndEachTestbedIsOneLicensedArray() throws {
     let file = NSTemporaryDirectory() + "pvbench-submit-\(UUID().uuidString).yaml"
     defer { try? FileManager.default.removeItem(atPath: file) }
-    try """
-    name: dealt
-    hosts:
-      lpar1: { ssh: { host: lpar1.example.com }, entitled: 1 }
-    measure: { host: lpar1, schbench: { runtime: 2s } }
-    modes: [out-of-box]
-    trigger: static
-    repeat: 3
-
-    """.write(toFile: file, atomically: true, encoding: .utf8)
+    try ShardMergeTests.sshExperiment("dealt", tail: "repeat: 3\n").write(
+      toFile: file, atomically: true, encoding: .utf8)
     let plan = ExperimentPlan(
       try ExperimentLoader.load(path: file) { HostPaths(root: $0).presentCPUs() })
     let submission = SlurmSubmission(

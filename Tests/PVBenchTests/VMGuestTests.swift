@@ -46,16 +46,8 @@ struct VMGuestTests {
   @Test func guestBootsToAgentHelloOverVirtioSerialAndLeavesNothing() throws {
     let folder = try VMTestSupport.temporaryFolder("boot")
     defer { VMTestSupport.remove(folder) }
-    let kernel = try VMTestSupport.kernel()
-    let image = try GuestImageBuilder(
-      kernel: kernel, binaryPath: try VMTestSupport.fakeAgent(in: folder),
-      cacheDirectory: folder + "/cache"
-    ).build()
-    let guest = try QEMUGuest.launch(
-      QEMUGuestConfiguration(
-        name: "hello", vcpus: 2, memoryMiB: 256, kernelPath: kernel.path, initrdPath: image.path,
-        accelerator: .tcg),
-      temporaryRoot: folder)
+    let guest = try VMTestSupport.bootImage(.fake, in: folder).launch(
+      "hello", vcpus: 2, memoryMiB: 256, in: folder)
     let directory = guest.directory
     let pid = guest.pid
     #expect(QEMUGuestRegistry.shared.pids.contains(pid))
@@ -87,15 +79,8 @@ struct VMGuestTests {
   @Test func realImageBootsToTheRealAgentsHello() throws {
     let folder = try VMTestSupport.temporaryFolder("real")
     defer { VMTestSupport.remove(folder) }
-    let kernel = try VMTestSupport.kernel()
-    let image = try GuestImageBuilder(
-      kernel: kernel, binaryPath: VMTestSupport.pvbenchBinary, cacheDirectory: folder + "/cache"
-    ).build()
-    let guest = try QEMUGuest.launch(
-      QEMUGuestConfiguration(
-        name: "real", vcpus: 2, memoryMiB: 512, kernelPath: kernel.path, initrdPath: image.path,
-        accelerator: .tcg),
-      temporaryRoot: folder)
+    let boot = try VMTestSupport.bootImage(.pvbench, in: folder)
+    let guest = try boot.launch("real", vcpus: 2, memoryMiB: 512, in: folder)
     defer { guest.shutdown(grace: .seconds(3)) }
     let (_, hello) = try guest.waitForAgent(timeout: .seconds(120))
     #expect(hello.contains(#""event":"hello""#))
@@ -103,7 +88,7 @@ struct VMGuestTests {
     let console = guest.consoleText()
     #expect(
       console.contains(
-        "pvbench-init: mounted proc, sys, dev, cgroup v2; kernel \(kernel.release), 2 CPUs"))
+        "pvbench-init: mounted proc, sys, dev, cgroup v2; kernel \(boot.kernel.release), 2 CPUs"))
     #expect(console.contains("\(GuestInit.startMarker) /dev/vport0p1"))
     #expect(!console.contains("insmod"))
     let directory = guest.directory
@@ -116,16 +101,8 @@ struct VMGuestTests {
   @Test func bootTimeoutQuotesTheConsoleAndKillsQEMU() throws {
     let folder = try VMTestSupport.temporaryFolder("timeout")
     defer { VMTestSupport.remove(folder) }
-    let kernel = try VMTestSupport.kernel()
-    let image = try GuestImageBuilder(
-      kernel: kernel, binaryPath: try VMTestSupport.fakeAgent(in: folder),
-      cacheDirectory: folder + "/cache"
-    ).build()
-    let guest = try QEMUGuest.launch(
-      QEMUGuestConfiguration(
-        name: "slow", vcpus: 1, memoryMiB: 128, kernelPath: kernel.path, initrdPath: image.path,
-        accelerator: .tcg),
-      temporaryRoot: folder)
+    let guest = try VMTestSupport.bootImage(.fake, in: folder).launch(
+      "slow", vcpus: 1, memoryMiB: 128, in: folder)
     let error = try #require(throws: VMError.self) {
       try guest.waitForAgent(timeout: .milliseconds(300))
     }
@@ -195,26 +172,14 @@ struct VMGuestTests {
 
 /// Two real guests confined by a `HostPool` to one host CPU: the measure guest's host-side
 /// steal is high while the noise guest runs and low while it is stopped.
-@Suite(
-  .serialized,
-  .enabled(
-    if: VMTestSupport.canBoot && CgroupCPUController.detect() != nil && getuid() == 0,
-    "needs QEMU, a kernel, busybox, root and a cgroup cpu controller"))
+@Suite(.serialized, .needsHostPool)
 struct VMPoolStealTests {
   @Test func hostSideStealFollowsTheNoiseGuestInASharedPool() throws {
     let folder = try VMTestSupport.temporaryFolder("pool")
     defer { VMTestSupport.remove(folder) }
-    let kernel = try VMTestSupport.kernel()
-    let image = try GuestImageBuilder(
-      kernel: kernel, binaryPath: try VMTestSupport.fakeAgent(in: folder, spin: true),
-      cacheDirectory: folder + "/cache"
-    ).build()
+    let boot = try VMTestSupport.bootImage(.spinning, in: folder)
     func launch(_ name: String) throws -> QEMUGuest {
-      try QEMUGuest.launch(
-        QEMUGuestConfiguration(
-          name: name, vcpus: 1, memoryMiB: 128, kernelPath: kernel.path, initrdPath: image.path,
-          accelerator: .tcg),
-        temporaryRoot: folder)
+      try boot.launch(name, vcpus: 1, memoryMiB: 128, in: folder)
     }
     let measure = try launch("measure")
     defer { measure.shutdown(grace: .zero) }
@@ -253,11 +218,7 @@ struct VMPoolStealTests {
   }
 }
 
-@Suite(
-  .serialized,
-  .enabled(
-    if: VMTestSupport.canBoot && CgroupCPUController.detect() != nil && getuid() == 0,
-    "needs QEMU, a kernel, busybox, root and a cgroup cpu controller"))
+@Suite(.serialized, .needsHostPool)
 struct VMLocalGuestsTests {
   @Test func twoGuestsBootIntoOnePoolAndLeaveNothing() throws {
     let folder = try VMTestSupport.temporaryFolder("local")
@@ -325,20 +286,11 @@ struct VMAgentClientTests {
   @Test func agentClientTalksToTheGuestAgent() async throws {
     let folder = try VMTestSupport.temporaryFolder("client")
     defer { VMTestSupport.remove(folder) }
-    let kernel = try VMTestSupport.kernel()
-    let image = try GuestImageBuilder(
-      kernel: kernel, binaryPath: VMTestSupport.pvbenchBinary, cacheDirectory: folder + "/cache"
-    ).build()
-    let guest = try QEMUGuest.launch(
-      QEMUGuestConfiguration(
-        name: "client", vcpus: 2, memoryMiB: 512, kernelPath: kernel.path,
-        initrdPath: image.path, accelerator: .tcg),
-      temporaryRoot: folder)
+    let guest = try VMTestSupport.bootImage(.pvbench, in: folder).launch(
+      "client", vcpus: 2, memoryMiB: 512, in: folder)
     defer { guest.shutdown(grace: .zero) }
     let (fd, _) = try guest.waitForAgent(timeout: .seconds(120))
-    let client = AgentClient(
-      host: "client", channel: LineChannel(readFD: fd, writeFD: fd),
-      diagnostics: { guest.consoleTail().joined(separator: "\n") })
+    let client = VMTestSupport.client("client", of: guest, fd: fd)
     _ = try await client.handshake(timeout: .seconds(30))
     #expect(client.helloEvent["event"]?.stringValue == "hello")
     let pong = try await client.request("ping", timeout: .seconds(30))

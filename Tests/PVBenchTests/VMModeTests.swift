@@ -15,21 +15,12 @@ struct VMModeTests {
   func hotplugAndCpusetHoldOnARealKernel(cgroup: String) async throws {
     let folder = try VMTestSupport.temporaryFolder("modes-\(cgroup)")
     defer { VMTestSupport.remove(folder) }
-    let kernel = try VMTestSupport.kernel()
-    let image = try GuestImageBuilder(
-      kernel: kernel, binaryPath: VMTestSupport.pvbenchBinary, cacheDirectory: folder + "/cache"
-    ).build()
-    let guest = try QEMUGuest.launch(
-      QEMUGuestConfiguration(
-        name: "modes-\(cgroup)", vcpus: 4, threadsPerCore: 2, memoryMiB: 512,
-        kernelPath: kernel.path, initrdPath: image.path, accelerator: .tcg,
-        extraKernelArguments: cgroup == "v1" ? "pvbench.cgroup=v1" : ""),
-      temporaryRoot: folder)
+    let guest = try VMTestSupport.bootImage(.pvbench, in: folder).launch(
+      "modes-\(cgroup)", vcpus: 4, threadsPerCore: 2, memoryMiB: 512,
+      extraKernelArguments: cgroup == "v1" ? "pvbench.cgroup=v1" : "", in: folder)
     defer { guest.shutdown(grace: .zero) }
     let (fd, _) = try guest.waitForAgent(timeout: .seconds(180))
-    let client = AgentClient(
-      host: "modes", channel: LineChannel(readFD: fd, writeFD: fd),
-      diagnostics: { guest.consoleTail(30).joined(separator: "\n") })
+    let client = VMTestSupport.client("modes", of: guest, fd: fd, tail: 30)
     defer { client.close() }
     _ = try await client.handshake(timeout: .seconds(60))
     func request(_ op: String, _ params: JSON = [:]) async throws -> JSON {

@@ -31,14 +31,22 @@ import Testing
     }
   }
 
+  /// Compares run `a` (repetitions scaled by `noiseA`) with run `b` (by `factors`, and
+  /// every latency by `scale`/100) at a 10 % threshold; both stores are removed after.
+  static func compareWithNoiseA(_ factors: [UInt64], scale: UInt64 = 100) throws
+    -> RunComparison
+  {
+    let a = try run("a", factors: noiseA)
+    let b = try run("b", factors: factors, scale: scale)
+    defer { [a, b].forEach(SyntheticStore.remove) }
+    return RunComparison.compare(try analyses([a, b]), threshold: 0.1)
+  }
+
   static let noiseA: [UInt64] = [100, 110, 90, 105, 95]
   static let noiseB: [UInt64] = [104, 92, 108, 97, 101]
 
   @Test func identicalRunsShowNoSignificantChange() throws {
-    let a = try Self.run("a", factors: Self.noiseA)
-    let b = try Self.run("b", factors: Self.noiseA)
-    defer { [a, b].forEach(SyntheticStore.remove) }
-    let comparison = RunComparison.compare(try Self.analyses([a, b]), threshold: 0.1)
+    let comparison = try Self.compareWithNoiseA(Self.noiseA)
     #expect(!comparison.rows.isEmpty)
     for row in comparison.rows {
       #expect(row.cells[1].change == 0)
@@ -49,10 +57,7 @@ import Testing
   }
 
   @Test func doubledLatencyIsASignificantRegression() throws {
-    let a = try Self.run("a", factors: Self.noiseA)
-    let b = try Self.run("b", factors: Self.noiseA, scale: 200)
-    defer { [a, b].forEach(SyntheticStore.remove) }
-    let comparison = RunComparison.compare(try Self.analyses([a, b]), threshold: 0.1)
+    let comparison = try Self.compareWithNoiseA(Self.noiseA, scale: 200)
     let p99 = try #require(comparison.rows.first { $0.metric == "99.0th" })
     #expect(p99.cells[1].significant)
     #expect(abs(p99.cells[1].change! + 1.0) < 0.01)
@@ -66,10 +71,7 @@ import Testing
   }
 
   @Test func halvedLatencyIsSignificantAndBetter() throws {
-    let a = try Self.run("a", factors: Self.noiseA)
-    let b = try Self.run("b", factors: Self.noiseA, scale: 50)
-    defer { [a, b].forEach(SyntheticStore.remove) }
-    let comparison = RunComparison.compare(try Self.analyses([a, b]), threshold: 0.1)
+    let comparison = try Self.compareWithNoiseA(Self.noiseA, scale: 50)
     let p50 = try #require(comparison.rows.first { $0.metric == "50.0th" })
     #expect(p50.cells[1].significant)
     #expect(p50.cells[1].change! > 0.45)
@@ -77,10 +79,7 @@ import Testing
   }
 
   @Test func noiseAloneIsNotSignificant() throws {
-    let a = try Self.run("a", factors: Self.noiseA)
-    let b = try Self.run("b", factors: Self.noiseB)
-    defer { [a, b].forEach(SyntheticStore.remove) }
-    let comparison = RunComparison.compare(try Self.analyses([a, b]), threshold: 0.1)
+    let comparison = try Self.compareWithNoiseA(Self.noiseB)
     let latency = comparison.rows.filter { $0.lowerIsBetter }
     #expect(!latency.isEmpty)
     #expect(latency.allSatisfy { !$0.cells[1].significant })

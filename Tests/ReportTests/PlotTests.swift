@@ -99,25 +99,29 @@ import Vocabulary
     #expect(nines.contains("\n2 99 "))
   }
 
-  @Test func failingGnuplotIsReportedAndTablesAreStillWritten() throws {
-    let (_, run, output) = try writeReport(gnuplot: Gnuplot(path: "/bin/false"))
+  /// Writes the report with a gnuplot that cannot draw, then removes the store.
+  /// - Returns: the writer's output and the names of the files it wrote.
+  func reportWithoutPlots(_ gnuplot: Gnuplot) throws -> (output: ReportOutput, files: [String]) {
+    let (_, run, output) = try writeReport(gnuplot: gnuplot)
     defer { SyntheticStore.remove(run) }
+    return (output, try FileManager.default.contentsOfDirectory(atPath: output.folder.path))
+  }
+
+  @Test func failingGnuplotIsReportedAndTablesAreStillWritten() throws {
+    let (output, files) = try reportWithoutPlots(Gnuplot(path: "/bin/false"))
     #expect(!output.rendered)
     let error = try #require(output.gnuplotError)
     #expect(error.description.hasPrefix("gnuplot '/bin/false' exited with status 1 (no message)."))
-    let files = try FileManager.default.contentsOfDirectory(atPath: output.folder.path)
     #expect(files.contains("report.txt") && files.contains("report.html"))
     #expect(files.contains("percentiles.gp"))
   }
 
   @Test func missingGnuplotWarnsAndStillWritesScriptsAndTables() throws {
-    let (_, run, output) = try writeReport(gnuplot: Gnuplot(path: "/nonexistent/gnuplot"))
-    defer { SyntheticStore.remove(run) }
+    let (output, files) = try reportWithoutPlots(Gnuplot(path: "/nonexistent/gnuplot"))
     #expect(!output.rendered)
     let warning = try #require(output.warning)
     #expect(warning.hasPrefix("pvbench report: gnuplot not found; wrote the .gp and .dat files"))
     #expect(!warning.contains("\n"))
-    let files = try FileManager.default.contentsOfDirectory(atPath: output.folder.path)
     #expect(files.contains("percentiles.gp") && files.contains("timeline.dat"))
     #expect(!files.contains { $0.hasSuffix(".png") || $0.hasSuffix(".svg") })
     #expect(files.contains("report.html") && files.contains("report.txt"))

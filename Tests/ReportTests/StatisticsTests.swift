@@ -157,11 +157,16 @@ import Workloads
 }
 
 @Suite struct StoreReadingTests {
-  @Test func fastIntervalParserAgreesWithJSONDecoder() throws {
+  /// A store of the first cover-letter cell, and that cell's intervals.jsonl.
+  func oneCell() throws -> (run: URL, intervals: URL) {
     let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
     let run = try SyntheticStore.write(cells)
+    return (run, run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl"))
+  }
+
+  @Test func fastIntervalParserAgreesWithJSONDecoder() throws {
+    let (run, url) = try oneCell()
     defer { SyntheticStore.remove(run) }
-    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
     let data = try Data(contentsOf: url)
     let fast = try #require(IntervalLineParser.parse(data))
     let slow = try RunStore.readLines(IntervalRecord.self, url: url)
@@ -170,10 +175,8 @@ import Workloads
   }
 
   @Test func tornLastLineIsDroppedAndOtherShapesFallBack() throws {
-    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
-    let run = try SyntheticStore.write(cells)
+    let (run, url) = try oneCell()
     defer { SyntheticStore.remove(run) }
-    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
     var data = try Data(contentsOf: url)
     data.append(contentsOf: Array("{\"index\":12,\"startNano".utf8))
     try data.write(to: url)
@@ -183,10 +186,8 @@ import Workloads
   }
 
   @Test func aBrokenLineIsNamedWithItsLineNumber() throws {
-    let cells = Array(SyntheticStore.coverLetterCells(repetitions: 1).prefix(1))
-    let run = try SyntheticStore.write(cells)
+    let (run, url) = try oneCell()
     defer { SyntheticStore.remove(run) }
-    let url = run.appendingPathComponent("cells/\(cells[0].id)/intervals.jsonl")
     var lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
     lines[2] = "{\"index\": \"two\"}"
     try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)

@@ -462,8 +462,9 @@ import Testing
 
 @Suite struct StarvationTests {
   /// The starved cell: 1 wakeup sample (878 µs) in 11 busy intervals, 28 intervals
-  /// recorded where a 40 s runtime gives 40; beside it a normal cell.
-  func starved() throws -> URL {
+  /// recorded where a 40 s runtime gives 40; beside it a normal cell. `adjust` changes the
+  /// two cells (how the store records them) before the store is written.
+  func starved(_ adjust: (inout [SyntheticStore.Cell]) -> Void) throws -> URL {
     var cells = [
       SyntheticStore.Cell(
         id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
@@ -473,8 +474,7 @@ import Testing
         busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
     ]
     cells[0].idle = { _ in [] }
-    cells[0].legacy = true
-    cells[1].legacy = true
+    adjust(&cells)
     var manifest = SyntheticStore.manifest(
       cells: cells, repetitions: 1, modes: Array(SyntheticStore.modes.prefix(2)))
     manifest.workload = WorkloadRecord(
@@ -492,7 +492,10 @@ import Testing
   }
 
   @Test func aStarvedCellShowsItsCountsAndFlags() throws {
-    let run = try starved()
+    let run = try starved {
+      $0[0].legacy = true
+      $0[1].legacy = true
+    }
     defer { SyntheticStore.remove(run) }
     let analysis = RunAnalysis.analyze(
       try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))
@@ -530,22 +533,7 @@ import Testing
   /// where its thread slept through a boundary (6 of them in busy intervals), so the 40
   /// seconds are accounted for; the table shows the gaps beside the counts.
   @Test func aStarvedCellShowsItsGapsBesideItsCounts() throws {
-    var cells = [
-      SyntheticStore.Cell(
-        id: "out-of-box-r1", modeID: "out-of-box", repetition: 1,
-        busy: { $0 == 0 ? [878] : [] }, intervals: 14),
-      SyntheticStore.Cell(
-        id: "hotplug-r1", modeID: "hotplug", repetition: 1,
-        busy: { _ in (1...200).map { UInt64($0) * 10 } }, intervals: 20),
-    ]
-    cells[0].idle = { _ in [] }
-    cells[0].missed = [0: 2, 4: 2, 8: 2, 1: 3, 5: 3]
-    var manifest = SyntheticStore.manifest(
-      cells: cells, repetitions: 1, modes: Array(SyntheticStore.modes.prefix(2)))
-    manifest.workload = WorkloadRecord(
-      schbenchCommandLine: "schbench -m 1 -t 4 -r 40 -i 1", runtimeSeconds: 40,
-      intervalSeconds: 1)
-    let run = try SyntheticStore.write(cells, manifest: manifest)
+    let run = try starved { $0[0].missed = [0: 2, 4: 2, 8: 2, 1: 3, 5: 3] }
     defer { SyntheticStore.remove(run) }
     let analysis = RunAnalysis.analyze(
       try RunStore.load(from: run), options: AnalysisOptions(resamples: 100))

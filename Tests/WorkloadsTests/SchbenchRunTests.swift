@@ -26,30 +26,28 @@ final class Collected<Value>: @unchecked Sendable {
     let counts = UnsafeMutablePointer<Int>.allocate(capacity: 2)
     counts.initialize(repeating: 0, count: 2)
     let sendableCounts = UnsafeSendable(counts)
-    let a = try OSThread(name: "ping") {
-      let counts = sendableCounts.value
-      let ping = pingWord.value
-      let pong = pongWord.value
-      for _ in 0..<iterations {
-        FutexWord.wait(ping)
-        pvb_atomic_store_u32(ping, 0)
-        counts[0] += 1
-        FutexWord.post(pong)
+    /// One side of the handoff: it waits for its own word, clears it and counts, and posts
+    /// the other word after each wait (ping) or before it (pong).
+    func side(
+      _ name: String, own: UnsafeSendable<UnsafeMutablePointer<UInt32>>,
+      other: UnsafeSendable<UnsafeMutablePointer<UInt32>>, slot: Int, postFirst: Bool
+    ) throws -> OSThread {
+      try OSThread(name: name) {
+        let counts = sendableCounts.value
+        let own = own.value
+        let other = other.value
+        for _ in 0..<iterations {
+          if postFirst { FutexWord.post(other) }
+          FutexWord.wait(own)
+          pvb_atomic_store_u32(own, 0)
+          counts[slot] += 1
+          if !postFirst { FutexWord.post(other) }
+        }
+        done.signal()
       }
-      done.signal()
     }
-    let b = try OSThread(name: "pong") {
-      let counts = sendableCounts.value
-      let ping = pingWord.value
-      let pong = pongWord.value
-      for _ in 0..<iterations {
-        FutexWord.post(ping)
-        FutexWord.wait(pong)
-        pvb_atomic_store_u32(pong, 0)
-        counts[1] += 1
-      }
-      done.signal()
-    }
+    let a = try side("ping", own: pingWord, other: pongWord, slot: 0, postFirst: false)
+    let b = try side("pong", own: pongWord, other: pingWord, slot: 1, postFirst: true)
     let finished =
       done.wait(timeout: .now() + 60) == .success && done.wait(timeout: .now() + 60) == .success
     #expect(finished, "the handoff stalled: a wakeup was lost")

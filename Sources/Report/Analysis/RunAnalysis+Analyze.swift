@@ -18,9 +18,54 @@ extension RunAnalysis {
     timelineCell: String? = nil
   ) -> RunAnalysis {
     let manifest = store.manifest
+    var (valid, excluded) = sortCells(of: store)
+    let points = points(of: store)
+    let (groupOf, groupSize) = groupKeys(of: valid)
+    let results = digest(valid, of: store, options: options, groupOf: groupOf, groupSize: groupSize)
+    let (byKey, unreadable) = collect(results, of: valid, groupOf: groupOf)
+    excluded += unreadable
+    let labels = Dictionary(
+      manifest.modes.map { ($0.id, $0.label) }, uniquingKeysWith: { first, _ in first })
+    let percentiles = manifest.reportPercentiles
+    var usedMethods = Set<IntervalMethod>()
+    var groups: [GroupStats] = []
+    for key in orderedKeys(Array(byKey.keys), modes: manifest.modes, points: points) {
+      let cells = byKey[key]!.sorted { $0.summary.repetition < $1.summary.repetition }
+      let (group, methods) = groupStats(
+        key, cells: cells, label: labels[key.modeID] ?? key.modeID, percentiles: percentiles,
+        workload: manifest.workload, options: options)
+      usedMethods.formUnion(methods)
+      groups.append(group)
+    }
+
+    let timings = modeTimings(manifest.modes, digests: byKey.values.flatMap { $0 })
+    let governor = Self.governorSummaries(
+      byKey: byKey, labels: labels, points: points, modes: manifest.modes.map(\.id))
+    let guests = Self.guestSummaries(byKey: byKey, phase: options.phase)
+
+    var verdicts: [ExpectVerdict] = []
+    if let expect = manifest.expect {
+      verdicts = Self.verdicts(
+        expect: expect, byKey: byKey, points: points, labels: labels, options: options)
+    }
+
+    let timeline = timelineCell ?? defaultTimelineCell(valid, modes: manifest.modes)
+    return RunAnalysis(
+      manifest: manifest, phase: options.phase, seed: options.seed,
+      resamples: options.resamples, percentiles: percentiles, points: points, groups: groups,
+      timings: timings, governor: governor, guests: guests, excluded: excluded,
+      verdicts: verdicts,
+      timelineCellID: timeline,
+      notes: methodNotes(usedMethods, options: options))
+  }
+
+  /// Step 1: sorts the run's cells into the complete ones and the excluded ones (no
+  /// `cell.json`, a status other than `complete`, planned but never started).
+  private static func sortCells(of store: RunStore) -> (
+    valid: [StoredCell], excluded: [ExcludedCell]
+  ) {
     var excluded: [ExcludedCell] = []
     var valid: [StoredCell] = []
-    var unreadable: [String: String] = [:]
     for cell in store.cells {
       guard let summary = cell.summary else {
         excluded.append(
@@ -37,16 +82,27 @@ extension RunAnalysis {
       }
     }
     let present = Set(store.cells.map(\.id))
-    for id in manifest.plannedCells where !present.contains(id) {
+    for id in store.manifest.plannedCells where !present.contains(id) {
       excluded.append(
         ExcludedCell(id: id, status: "missing", reasons: ["planned but never started"]))
     }
+    return (valid, excluded)
+  }
 
+  /// Step 2: the sweep points of the finished cells, in the order the cells first show them.
+  private static func points(of store: RunStore) -> [[String: String]] {
     var points: [[String: String]] = []
     for cell in store.cells {
       guard let summary = cell.summary else { continue }
       if !points.contains(summary.point) { points.append(summary.point) }
     }
+    return points
+  }
+
+  /// Step 3: each valid cell's group, and how many cells each group holds.
+  private static func groupKeys(of valid: [StoredCell]) -> (
+    groupOf: [String: GroupKey], groupSize: [GroupKey: Int]
+  ) {
     var groupOf: [String: GroupKey] = [:]
     var groupSize: [GroupKey: Int] = [:]
     for cell in valid {
@@ -54,24 +110,30 @@ extension RunAnalysis {
       groupOf[cell.id] = key
       groupSize[key, default: 0] += 1
     }
-    // Each valid cell's intervals are read (when the store left them on disk), reduced to a
-    // digest and dropped, on every core: memory holds digests, not the run's intervals.
+    return (groupOf, groupSize)
+  }
+
+  /// Step 4: reads each valid cell's intervals (when the store left them on disk), reduces
+  /// them to a digest and drops them, on every core: memory holds digests, not the run's
+  /// intervals. The result at an index is the cell's at that index of `valid`.
+  private static func digest(
+    _ valid: [StoredCell], of store: RunStore, options: AnalysisOptions,
+    groupOf: [String: GroupKey], groupSize: [GroupKey: Int]
+  ) -> [Result<CellDigest, any Error>?] {
+    let manifest = store.manifest
     var selections: Set<PhaseSelection> = [options.phase]
     if let expect = manifest.expect { selections.insert(expect.phase) }
     let digests = DigestResults(count: valid.count)
-    let toDigest = valid
-    let sizes = groupSize
-    let cellGroups = groupOf
     let phases = selections
     let governorModes = Set(manifest.modes.filter { $0.kind == .governor }.map(\.id))
     let measureRecord = manifest.hosts.first { $0.role == "measure" }
-    DispatchQueue.concurrentPerform(iterations: toDigest.count) { index in
-      let cell = toDigest[index]
+    DispatchQueue.concurrentPerform(iterations: valid.count) { index in
+      let cell = valid[index]
       let keep: Bool
       switch options.intervalChoice {
       case .intervals: keep = true
       case .repetitions: keep = false
-      case .auto: keep = (sizes[cellGroups[cell.id]!] ?? 0) <= 2
+      case .auto: keep = (groupSize[groupOf[cell.id]!] ?? 0) <= 2
       }
       do {
         let full = try store.withIntervals(cell)
@@ -87,8 +149,18 @@ extension RunAnalysis {
         digests.set(index, .failure(error))
       }
     }
+    return digests.values
+  }
+
+  /// Step 5: the digests by group, and the cells that could not be read as excluded cells,
+  /// in the order of their ids.
+  private static func collect(
+    _ results: [Result<CellDigest, any Error>?], of valid: [StoredCell],
+    groupOf: [String: GroupKey]
+  ) -> (byKey: [GroupKey: [CellDigest]], unreadable: [ExcludedCell]) {
     var byKey: [GroupKey: [CellDigest]] = [:]
-    for (index, result) in digests.values.enumerated() {
+    var unreadable: [String: String] = [:]
+    for (index, result) in results.enumerated() {
       switch result {
       case .success(let digest):
         byKey[groupOf[digest.id]!, default: []].append(digest)
@@ -98,77 +170,87 @@ extension RunAnalysis {
         unreadable[valid[index].id] = "not read"
       }
     }
-    for (id, reason) in unreadable.sorted(by: { $0.key < $1.key }) {
-      excluded.append(
-        ExcludedCell(id: id, status: "unreadable", reasons: ["intervals.jsonl: \(reason)"]))
+    let excluded = unreadable.sorted(by: { $0.key < $1.key }).map { id, reason in
+      ExcludedCell(id: id, status: "unreadable", reasons: ["intervals.jsonl: \(reason)"])
     }
-    let labels = Dictionary(
-      manifest.modes.map { ($0.id, $0.label) }, uniquingKeysWith: { first, _ in first })
+    return (byKey, excluded)
+  }
+
+  /// Step 6: the groups in the manifest's mode order, then the points' order.
+  private static func orderedKeys(
+    _ keys: [GroupKey], modes: [ModeRecord], points: [[String: String]]
+  ) -> [GroupKey] {
     let modeOrder = Dictionary(
-      manifest.modes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-    let keys = byKey.keys.sorted { lhs, rhs in
+      modes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    return keys.sorted { lhs, rhs in
       let left = (modeOrder[lhs.modeID] ?? Int.max, points.firstIndex(of: lhs.point) ?? Int.max)
       let right = (modeOrder[rhs.modeID] ?? Int.max, points.firstIndex(of: rhs.point) ?? Int.max)
       return left != right ? left < right : lhs < rhs
     }
-    let percentiles = manifest.reportPercentiles
-    var usedMethods = Set<IntervalMethod>()
-    var groups: [GroupStats] = []
-    for key in keys {
-      let cells = byKey[key]!.sorted { $0.summary.repetition < $1.summary.repetition }
-      let seed = SeededGenerator.derive(options.seed, "\(key.modeID)|\(key.pointText)")
-      let estimates = estimate(
-        cells: cells, phase: options.phase, percentiles: percentiles, options: options,
-        seed: seed)
-      usedMethods.formUnion(
-        (estimates.wakeup.compactMap { $0 } + [estimates.rps].compactMap { $0 }).map(\.method))
-      var pooled: [SparseHistogram] = []
-      var intervals = 0
-      var counts: [CellCounts] = []
-      for cell in cells {
-        let phase = cell.phases[options.phase]!
-        pooled.append(phase.wakeup)
-        intervals += phase.intervals
-        counts.append(
-          CellCounts(
-            id: cell.id, intervals: phase.intervals, wakeupSamples: phase.wakeup.total,
-            requestSamples: phase.request.total, recordedIntervals: cell.recordedIntervals,
-            expectedIntervals: manifest.workload?.expectedIntervals, gaps: phase.gaps,
-            recordedGaps: cell.recordedGaps))
-      }
-      let gapCounts = counts.map(\.gaps)
-      let busyMeans = cells.compactMap { $0.measureBusy[options.phase.rawValue] }
-      let merged = SparseHistogram.merged(pooled)
-      let wakeupEstimates = markThin(
-        estimates.wakeup, percentiles: percentiles, counts: counts.map(\.wakeupSamples))
-      let requestEstimates = markThin(
-        estimates.request, percentiles: percentiles, counts: counts.map(\.requestSamples))
-      // No sample, no curve: an empty histogram would read as 0 µs at every percentile.
-      let nines =
-        merged.total == 0
-        ? []
-        : ninesPercentiles.map {
-          NinesPoint(
-            percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
-        }
-      groups.append(
-        GroupStats(
-          key: key, label: labels[key.modeID] ?? key.modeID, cellIDs: cells.map(\.id),
-          intervals: intervals, wakeupSamples: merged.total, cells: counts,
-          wakeup: wakeupEstimates, request: requestEstimates, rps: estimates.rps,
-          noDataReason: merged.total > 0
-            ? nil : noDataReason(cells, phase: options.phase, intervals: intervals),
-          steal: steal(cells), nines: nines,
-          gaps: gapCounts.contains(nil) ? nil : gapCounts.reduce(0) { $0 + $1! },
-          requests: requests(
-            cells, rate: requestRate(point: key.point, workload: manifest.workload)),
-          measureBusyPercent: busyMeans.isEmpty ? nil : Statistics.median(busyMeans)))
-    }
+  }
 
-    let digested = byKey.values.flatMap { $0 }
+  /// Step 7: one group's figures from its cells (sorted by repetition), and the interval
+  /// methods its estimates used.
+  private static func groupStats(
+    _ key: GroupKey, cells: [CellDigest], label: String, percentiles: [Double],
+    workload: WorkloadRecord?, options: AnalysisOptions
+  ) -> (group: GroupStats, methods: Set<IntervalMethod>) {
+    let seed = SeededGenerator.derive(options.seed, "\(key.modeID)|\(key.pointText)")
+    let estimates = estimate(
+      cells: cells, phase: options.phase, percentiles: percentiles, options: options,
+      seed: seed)
+    let methods = Set(
+      (estimates.wakeup.compactMap { $0 } + [estimates.rps].compactMap { $0 }).map(\.method))
+    var pooled: [SparseHistogram] = []
+    var intervals = 0
+    var counts: [CellCounts] = []
+    for cell in cells {
+      let phase = cell.phases[options.phase]!
+      pooled.append(phase.wakeup)
+      intervals += phase.intervals
+      counts.append(
+        CellCounts(
+          id: cell.id, intervals: phase.intervals, wakeupSamples: phase.wakeup.total,
+          requestSamples: phase.request.total, recordedIntervals: cell.recordedIntervals,
+          expectedIntervals: workload?.expectedIntervals, gaps: phase.gaps,
+          recordedGaps: cell.recordedGaps))
+    }
+    let gapCounts = counts.map(\.gaps)
+    let busyMeans = cells.compactMap { $0.measureBusy[options.phase.rawValue] }
+    let merged = SparseHistogram.merged(pooled)
+    let wakeupEstimates = markThin(
+      estimates.wakeup, percentiles: percentiles, counts: counts.map(\.wakeupSamples))
+    let requestEstimates = markThin(
+      estimates.request, percentiles: percentiles, counts: counts.map(\.requestSamples))
+    // No sample, no curve: an empty histogram would read as 0 µs at every percentile.
+    let nines =
+      merged.total == 0
+      ? []
+      : ninesPercentiles.map {
+        NinesPoint(
+          percentile: $0, microseconds: Double(merged.value(atPercentile: $0)) / 1000)
+      }
+    let group = GroupStats(
+      key: key, label: label, cellIDs: cells.map(\.id),
+      intervals: intervals, wakeupSamples: merged.total, cells: counts,
+      wakeup: wakeupEstimates, request: requestEstimates, rps: estimates.rps,
+      noDataReason: merged.total > 0
+        ? nil : noDataReason(cells, phase: options.phase, intervals: intervals),
+      steal: steal(cells), nines: nines,
+      gaps: gapCounts.contains(nil) ? nil : gapCounts.reduce(0) { $0 + $1! },
+      requests: requests(cells, rate: requestRate(point: key.point, workload: workload)),
+      measureBusyPercent: busyMeans.isEmpty ? nil : Statistics.median(busyMeans))
+    return (group, methods)
+  }
+
+  /// Step 8: per mode and kind of timed event (apply, restore, evacuation), the median and
+  /// the longest of its milliseconds over the digested cells.
+  private static func modeTimings(_ modes: [ModeRecord], digests: [CellDigest])
+    -> [ModeTimingSummary]
+  {
     var timings: [ModeTimingSummary] = []
-    for mode in manifest.modes {
-      let cells = digested.filter { $0.summary.modeID == mode.id }.sorted { $0.id < $1.id }
+    for mode in modes {
+      let cells = digests.filter { $0.summary.modeID == mode.id }.sorted { $0.id < $1.id }
       for kind in [EventKind.modeApply, .modeRestore, .evacuated] {
         let values = cells.flatMap { cell in
           cell.events.filter { $0.kind == kind }.compactMap(\.milliseconds)
@@ -181,25 +263,25 @@ extension RunAnalysis {
             maxMilliseconds: values.max() ?? 0))
       }
     }
+    return timings
+  }
 
-    let governor = Self.governorSummaries(
-      byKey: byKey, labels: labels, points: points, modes: manifest.modes.map(\.id))
-    let guests = Self.guestSummaries(byKey: byKey, phase: options.phase)
+  /// Step 9: the cell the timeline plot shows when none is asked for: the first valid cell
+  /// of a mode that changes something, else the first valid cell.
+  private static func defaultTimelineCell(_ valid: [StoredCell], modes: [ModeRecord])
+    -> String?
+  {
+    valid.first { cell in
+      modes.first { $0.id == cell.summary!.modeID }?.kind != .outOfBox
+    }?.id ?? valid.first?.id
+  }
 
-    var verdicts: [ExpectVerdict] = []
-    if let expect = manifest.expect {
-      verdicts = Self.verdicts(
-        expect: expect, byKey: byKey, points: points, labels: labels, options: options)
-    }
-
-    let timeline =
-      timelineCell
-      ?? valid.first { cell in
-        manifest.modes.first { $0.id == cell.summary!.modeID }?.kind != .outOfBox
-      }?.id ?? valid.first?.id
-
+  /// Step 10: the notes under the tables that say how the intervals of `methods` were made.
+  private static func methodNotes(_ methods: Set<IntervalMethod>, options: AnalysisOptions)
+    -> [String]
+  {
     var notes: [String] = []
-    if usedMethods.contains(.repetitions) {
+    if methods.contains(.repetitions) {
       notes.append(
         "Values are medians across repetitions. With n repetitions the interval is the "
           + "distribution-free order-statistic interval of the median: the range (min-max) "
@@ -207,7 +289,7 @@ extension RunAnalysis {
           + "87.5 % for 4 and 93.8 % for 5; from six on, the narrowest one that holds it at "
           + "least 95 % of the time. Each table says which.")
     }
-    if usedMethods.contains(.intervals) {
+    if methods.contains(.intervals) {
       notes.append(
         "With one repetition the interval is a nominal 95 % moving-block bootstrap over the "
           + "\(options.phase.rawValue) intervals of the cell (\(options.resamples) resamples, "
@@ -215,16 +297,10 @@ extension RunAnalysis {
           + "is within one run and leaves out run-to-run variation, and it covers less than "
           + "95 % when the intervals are strongly correlated (docs/benchmarks.md).")
     }
-    if usedMethods.contains(.single) {
+    if methods.contains(.single) {
       notes.append("One repetition: the interval is the single value (no spread measured).")
     }
-    return RunAnalysis(
-      manifest: manifest, phase: options.phase, seed: options.seed,
-      resamples: options.resamples, percentiles: percentiles, points: points, groups: groups,
-      timings: timings, governor: governor, guests: guests, excluded: excluded,
-      verdicts: verdicts,
-      timelineCellID: timeline,
-      notes: notes)
+    return notes
   }
 
   /// Wakeup and request percentiles (µs) and RPS of `cells` in `phase`.

@@ -78,162 +78,207 @@ public struct ReportRenderer: Sendable {
   /// Every table of the report, in print order.
   public func tables() -> [TextTable] {
     var tables = kernelTables()
-    let phase = analysis.phase.rawValue
     for point in analysis.points {
-      let groups = groups(at: point)
-      guard !groups.isEmpty else { continue }
-      let header = ["percentile"] + groups.map(\.label)
-      let noData = noDataNotes(groups)
-      let starvation = starvationNotes(groups)
-      let counts = [
-        ["samples"] + groups.map { "\($0.wakeupSamples)" },
-        ["intervals"] + groups.map { "\($0.intervals)" },
-        ["gaps"] + groups.map { $0.gaps.map { "\($0)" } ?? Format.noData },
-      ]
-      tables.append(
-        TextTable(
-          title: "Wakeup latency (usec), \(phase) phase, \(repetitionText(groups))"
-            + pointSuffix(point),
-          header: header,
-          rows: analysis.percentiles.indices.map { index in
-            [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.micros($0.wakeup[index]) }
-          } + counts,
-          footnotes: noData + starvation
-            + [
-              "samples, intervals, gaps: in the \(phase) phase, summed over the cells; gaps: "
-                + "intervals the snapshot thread slept through, starved (their samples are in "
-                + "the late interval)"
-                + (groups.contains { $0.gaps == nil } ? "; -: not recorded by this store." : ".")
-            ]))
-      tables.append(
-        TextTable(
-          title: "Interval of the wakeup latency (usec)\(pointSuffix(point))",
-          header: header,
-          rows: analysis.percentiles.indices.map { index in
-            [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { group in
-                group.wakeup[index].map {
-                  Format.range($0) + ($0.tooFewSamples ? Format.thinMark : "")
-                } ?? Format.noData
-              }
-          }, footnotes: noData + intervalNotes(groups)))
-      tables.append(
-        TextTable(
-          title: "Request latency (usec), \(phase) phase\(pointSuffix(point))",
-          header: header,
-          rows: analysis.percentiles.indices.map { index in
-            [PercentileKey(analysis.percentiles[index]).label]
-              + groups.map { Format.micros($0.request[index]) }
-          } + [["samples"] + groups.map { "\($0.cells.reduce(0) { $0 + $1.requestSamples })" }],
-          footnotes: noData))
-      if let requests = requestTable(groups, point: point) { tables.append(requests) }
-      let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
-      tables.append(
-        TextTable(
-          title: "Throughput and steal\(pointSuffix(point))",
-          header: [""] + groups.map(\.label),
-          rows: [
-            ["rps"] + groups.map { $0.rps.map { Format.rate($0.value) } ?? "-" },
-            ["rps range"]
-              + groups.map { group in
-                group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
-              },
-          ]
-            + PhaseSelection.summaryKeys.map { name in
-              ["steal " + name]
-                + groups.map { group in
-                  group.steal.first { $0.phase == name }?.percent.map(Format.percent) ?? "-"
-                }
-            },
-          footnotes: [
-            "rps: median of each cell's mean over \(phase) intervals; rps range: "
-              + (groups.compactMap(\.rps).first.map {
-                Self.describeInterval($0, phase: phase).replacingOccurrences(
-                  of: "the median", with: "the median rps")
-              } ?? "none.")
-              + " Steal: the measure "
-              + "host's mean steal % per phase, source: "
-              + (stealSources.isEmpty
-                ? "none (no steal accounting)"
-                : stealSources.map(Self.describe).sorted().joined(separator: "; ")) + "."
-          ]))
+      tables += pointTables(point)
     }
-    if analysis.points.count > 1 {
-      let modes = analysis.modesWithData
-      for index in analysis.percentiles.indices
-      where analysis.percentiles[index] >= 99 {
-        let label = PercentileKey(analysis.percentiles[index]).label
-        tables.append(
-          TextTable(
-            title: "Sweep: \(label) wakeup latency (usec), \(phase) phase",
-            header: ["point"] + modes.map(\.label),
-            rows: analysis.points.map { point in
-              [sweepLabel(point)]
-                + modes.map { mode in
-                  Format.micros(analysis.group(mode.id, point)?.wakeup[index])
-                }
-            },
-            footnotes: [
-              "point: " + analysis.manifest.sweepKeys.joined(separator: " / ")
-                + ". -: no valid cell, or no wakeup sample in the phase."
-            ]))
-      }
-    }
+    tables += sweepTables()
     if let verdicts = verdictTable() { tables.append(verdicts) }
     tables += guestTables()
-    if !analysis.timings.isEmpty {
-      tables.append(
-        TextTable(
-          title: "Mode switch times (ms)",
-          header: ["mode", "action", "count", "median", "max"],
-          rows: analysis.timings.map {
-            [
-              $0.label, $0.kind.rawValue, "\($0.count)", Format.millis($0.medianMilliseconds),
-              Format.millis($0.maxMilliseconds),
-            ]
-          },
-          footnotes: [
-            "evacuated: from applying the mode until the avoided CPUs fall below 5 % busy."
-          ]))
-    }
+    if let timings = modeTimingTable() { tables.append(timings) }
     if let governor = governorTable() { tables.append(governor) }
-    if let expect = analysis.manifest.expect, !analysis.verdicts.isEmpty {
-      tables.append(
-        TextTable(
-          title:
-            "Expected numbers: \(expect.table), \(expect.phase.rawValue) phase, tolerance "
-            + Format.percent(expect.tolerance * 100),
-          header: ["mode", "pct", "theirs", "ours", "95%", "diff", "verdict"],
-          rows: analysis.verdicts.map { verdict in
-            [
-              verdict.label,
-              verdict.percentile.label,
-              Format.micros(verdict.published),
-              verdict.ours.map { Format.micros($0.value) } ?? "-",
-              verdict.ours.map(Format.range) ?? "-",
-              verdict.difference.map(Format.change) ?? "-",
-              verdict.ours == nil
-                ? "no data" : verdict.reproduced ? "reproduced" : "not reproduced",
-            ]
-          },
-          footnotes: [
-            "reproduced: our median is within the tolerance of the published value."
-          ]))
-    }
-    if !analysis.excluded.isEmpty {
-      tables.append(
-        TextTable(
-          title: "Cells not averaged in",
-          header: ["cell", "status", "reason"],
-          rows: analysis.excluded.map {
-            [
-              $0.id, $0.status,
-              $0.reasons.isEmpty ? "-" : Self.distinct($0.reasons).joined(separator: "; "),
-            ]
-          }, isList: true))
-    }
+    if let expected = expectedNumbersTable() { tables.append(expected) }
+    if let excluded = excludedTable() { tables.append(excluded) }
     return tables
+  }
+
+  /// The tables of one point: wakeup latency, its intervals, request latency, the requests
+  /// done (with a fixed rate), throughput and steal; none when no mode has data there.
+  private func pointTables(_ point: [String: String]) -> [TextTable] {
+    let groups = groups(at: point)
+    guard !groups.isEmpty else { return [] }
+    let noData = noDataNotes(groups)
+    var tables = [
+      wakeupTable(groups, point: point, noData: noData),
+      wakeupIntervalTable(groups, point: point, noData: noData),
+      requestLatencyTable(groups, point: point, noData: noData),
+    ]
+    if let requests = requestTable(groups, point: point) { tables.append(requests) }
+    tables.append(throughputTable(groups, point: point))
+    return tables
+  }
+
+  /// The point's wakeup latency percentiles per mode, with the sample, interval and gap
+  /// counts under them.
+  private func wakeupTable(_ groups: [GroupStats], point: [String: String], noData: [String])
+    -> TextTable
+  {
+    let phase = analysis.phase.rawValue
+    let counts = [
+      ["samples"] + groups.map { "\($0.wakeupSamples)" },
+      ["intervals"] + groups.map { "\($0.intervals)" },
+      ["gaps"] + groups.map { $0.gaps.map { "\($0)" } ?? Format.noData },
+    ]
+    return TextTable(
+      title: "Wakeup latency (usec), \(phase) phase, \(repetitionText(groups))"
+        + pointSuffix(point),
+      header: ["percentile"] + groups.map(\.label),
+      rows: analysis.percentiles.indices.map { index in
+        [PercentileKey(analysis.percentiles[index]).label]
+          + groups.map { Format.micros($0.wakeup[index]) }
+      } + counts,
+      footnotes: noData + starvationNotes(groups)
+        + [
+          "samples, intervals, gaps: in the \(phase) phase, summed over the cells; gaps: "
+            + "intervals the snapshot thread slept through, starved (their samples are in "
+            + "the late interval)"
+            + (groups.contains { $0.gaps == nil } ? "; -: not recorded by this store." : ".")
+        ])
+  }
+
+  /// The interval of each wakeup latency percentile of the point, per mode.
+  private func wakeupIntervalTable(
+    _ groups: [GroupStats], point: [String: String], noData: [String]
+  ) -> TextTable {
+    TextTable(
+      title: "Interval of the wakeup latency (usec)\(pointSuffix(point))",
+      header: ["percentile"] + groups.map(\.label),
+      rows: analysis.percentiles.indices.map { index in
+        [PercentileKey(analysis.percentiles[index]).label]
+          + groups.map { group in
+            group.wakeup[index].map {
+              Format.range($0) + ($0.tooFewSamples ? Format.thinMark : "")
+            } ?? Format.noData
+          }
+      }, footnotes: noData + intervalNotes(groups))
+  }
+
+  /// The point's request latency percentiles per mode, with the sample counts under them.
+  private func requestLatencyTable(
+    _ groups: [GroupStats], point: [String: String], noData: [String]
+  ) -> TextTable {
+    TextTable(
+      title: "Request latency (usec), \(analysis.phase.rawValue) phase\(pointSuffix(point))",
+      header: ["percentile"] + groups.map(\.label),
+      rows: analysis.percentiles.indices.map { index in
+        [PercentileKey(analysis.percentiles[index]).label]
+          + groups.map { Format.micros($0.request[index]) }
+      } + [["samples"] + groups.map { "\($0.cells.reduce(0) { $0 + $1.requestSamples })" }],
+      footnotes: noData)
+  }
+
+  /// The point's requests per second and the measure host's steal per phase, per mode.
+  private func throughputTable(_ groups: [GroupStats], point: [String: String]) -> TextTable {
+    let phase = analysis.phase.rawValue
+    let stealSources = Set(groups.flatMap { $0.steal.map(\.source) }).subtracting([.none])
+    return TextTable(
+      title: "Throughput and steal\(pointSuffix(point))",
+      header: [""] + groups.map(\.label),
+      rows: [
+        ["rps"] + groups.map { $0.rps.map { Format.rate($0.value) } ?? "-" },
+        ["rps range"]
+          + groups.map { group in
+            group.rps.map { "\(Format.rate($0.low))-\(Format.rate($0.high))" } ?? "-"
+          },
+      ]
+        + PhaseSelection.summaryKeys.map { name in
+          ["steal " + name]
+            + groups.map { group in
+              group.steal.first { $0.phase == name }?.percent.map(Format.percent) ?? "-"
+            }
+        },
+      footnotes: [
+        "rps: median of each cell's mean over \(phase) intervals; rps range: "
+          + (groups.compactMap(\.rps).first.map {
+            Self.describeInterval($0, phase: phase).replacingOccurrences(
+              of: "the median", with: "the median rps")
+          } ?? "none.")
+          + " Steal: the measure "
+          + "host's mean steal % per phase, source: "
+          + (stealSources.isEmpty
+            ? "none (no steal accounting)"
+            : stealSources.map(Self.describe).sorted().joined(separator: "; ")) + "."
+      ])
+  }
+
+  /// With more than one point: one table per tail percentile (99th and up), the modes'
+  /// wakeup latency at each point.
+  private func sweepTables() -> [TextTable] {
+    guard analysis.points.count > 1 else { return [] }
+    let phase = analysis.phase.rawValue
+    let modes = analysis.modesWithData
+    return analysis.percentiles.indices.filter { analysis.percentiles[$0] >= 99 }.map { index in
+      let label = PercentileKey(analysis.percentiles[index]).label
+      return TextTable(
+        title: "Sweep: \(label) wakeup latency (usec), \(phase) phase",
+        header: ["point"] + modes.map(\.label),
+        rows: analysis.points.map { point in
+          [sweepLabel(point)]
+            + modes.map { mode in
+              Format.micros(analysis.group(mode.id, point)?.wakeup[index])
+            }
+        },
+        footnotes: [
+          "point: " + analysis.manifest.sweepKeys.joined(separator: " / ")
+            + ". -: no valid cell, or no wakeup sample in the phase."
+        ])
+    }
+  }
+
+  /// How long each mode took to apply, restore and evacuate; nil without timed events.
+  private func modeTimingTable() -> TextTable? {
+    guard !analysis.timings.isEmpty else { return nil }
+    return TextTable(
+      title: "Mode switch times (ms)",
+      header: ["mode", "action", "count", "median", "max"],
+      rows: analysis.timings.map {
+        [
+          $0.label, $0.kind.rawValue, "\($0.count)", Format.millis($0.medianMilliseconds),
+          Format.millis($0.maxMilliseconds),
+        ]
+      },
+      footnotes: [
+        "evacuated: from applying the mode until the avoided CPUs fall below 5 % busy."
+      ])
+  }
+
+  /// The experiment's published numbers beside ours, with a verdict per row; nil without an
+  /// `expect` section or a verdict.
+  private func expectedNumbersTable() -> TextTable? {
+    guard let expect = analysis.manifest.expect, !analysis.verdicts.isEmpty else { return nil }
+    return TextTable(
+      title:
+        "Expected numbers: \(expect.table), \(expect.phase.rawValue) phase, tolerance "
+        + Format.percent(expect.tolerance * 100),
+      header: ["mode", "pct", "theirs", "ours", "95%", "diff", "verdict"],
+      rows: analysis.verdicts.map { verdict in
+        [
+          verdict.label,
+          verdict.percentile.label,
+          Format.micros(verdict.published),
+          verdict.ours.map { Format.micros($0.value) } ?? "-",
+          verdict.ours.map(Format.range) ?? "-",
+          verdict.difference.map(Format.change) ?? "-",
+          verdict.ours == nil
+            ? "no data" : verdict.reproduced ? "reproduced" : "not reproduced",
+        ]
+      },
+      footnotes: [
+        "reproduced: our median is within the tolerance of the published value."
+      ])
+  }
+
+  /// The cells left out of every figure and why; nil when every cell counted.
+  private func excludedTable() -> TextTable? {
+    guard !analysis.excluded.isEmpty else { return nil }
+    return TextTable(
+      title: "Cells not averaged in",
+      header: ["cell", "status", "reason"],
+      rows: analysis.excluded.map {
+        [
+          $0.id, $0.status,
+          $0.reasons.isEmpty ? "-" : Self.distinct($0.reasons).joined(separator: "; "),
+        ]
+      }, isList: true)
   }
 
   /// "median of 3 repetitions" when every group with data has that many, else "median across

@@ -93,7 +93,7 @@ extension PVBench {
       let writer = ReportWriter(
         gnuplot: Gnuplot(path: gnuplot), plots: !noPlots)
       let target =
-        output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("report")
+        output.map { URL(fileURLWithPath: $0) } ?? RunLayout(folder).report
       let written: ReportOutput
       do {
         written = try writer.write(analysis, store: store, to: target)

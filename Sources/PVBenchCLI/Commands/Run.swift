@@ -86,7 +86,8 @@ extension PVBench {
 
     func run() async throws {
       let loaded = try loadExperimentOrExit(file)
-      // The experiment as written (its hash, experiment.json), and as it runs on the testbed.
+      // The experiment as written (its hash, the resolved copy in the run folder), and as it
+      // runs on the testbed.
       let planned = ExperimentPlan(loaded)
       let bed = try testbed.map { try loadTestbedOrExit(testbeds, named: $0, plan: planned) }
       let plan = bed.map { planned.on($0) } ?? planned
@@ -106,7 +107,8 @@ extension PVBench {
             printError(
               "pvbench run: \(resume) holds a run of a different experiment, plan or shard; "
                 + "resume with the file and options it was started with: "
-                + "pvbench run \(resume)/experiment.yaml\(Self.shardFlags(manifest)) "
+                + "pvbench run \(resume)/\(RunLayout.experimentFileName)"
+                + "\(Self.shardFlags(manifest)) "
                 + "--resume \(resume)")
             throw ExitStatus.invalidInput.exitCode
           }
@@ -140,9 +142,9 @@ extension PVBench {
             manifest.cellTestbeds = Dictionary(
               uniqueKeysWithValues: ownCells.map { ($0.id, bed.name) })
           }
-          try store.write(Data(loaded.text.utf8), named: "experiment.yaml")
-          try store.write(
-            try ResultsStore.prettyEncoder.encode(planned.experiment), named: "experiment.json")
+          try store.writeExperiment(
+            asGiven: Data(loaded.text.utf8),
+            resolved: try ResultsStore.prettyEncoder.encode(planned.experiment))
           try store.writeManifest(manifest)
         }
       } catch let error as StoreError {

@@ -11,7 +11,7 @@ extension RunAnalysis {
 
   /// Analyses a run: groups valid cells by (mode, point), estimates every figure.
   ///
-  /// Cells whose status is not `complete`, cell folders without `cell.json`, and
+  /// Cells whose status is not `complete`, cell folders without a summary, and
   /// planned cells without a folder are listed in `excluded`, never averaged in.
   public static func analyze(
     _ store: RunStore, options: AnalysisOptions = AnalysisOptions(),
@@ -26,7 +26,7 @@ extension RunAnalysis {
         excluded.append(
           ExcludedCell(
             id: cell.id, status: "unfinished",
-            reasons: ["no cell.json: the cell did not end (interrupted run?)"]))
+            reasons: ["no \(CellFiles.summaryName): the cell did not end (interrupted run?)"]))
         continue
       }
       if summary.status == .complete {
@@ -82,7 +82,7 @@ extension RunAnalysis {
               full, summary: cell.summary!, selections: phases, keepIntervals: keep,
               governorHost: governorModes.contains(cell.summary!.modeID)
                 ? .some(measureRecord) : nil,
-              folder: store.url.appendingPathComponent("cells").appendingPathComponent(cell.id))))
+              folder: store.layout.cell(cell.id).directory)))
       } catch {
         digests.set(index, .failure(error))
       }
@@ -100,7 +100,8 @@ extension RunAnalysis {
     }
     for (id, reason) in unreadable.sorted(by: { $0.key < $1.key }) {
       excluded.append(
-        ExcludedCell(id: id, status: "unreadable", reasons: ["intervals.jsonl: \(reason)"]))
+        ExcludedCell(
+          id: id, status: "unreadable", reasons: ["\(CellFiles.intervalsName): \(reason)"]))
     }
     let labels = Dictionary(
       manifest.modes.map { ($0.id, $0.label) }, uniquingKeysWith: { first, _ in first })

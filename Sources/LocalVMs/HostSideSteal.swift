@@ -13,7 +13,7 @@ package struct HostStealSample: Sendable, Equatable {
   package var intervalNanoseconds: UInt64
   /// Each vCPU thread's cumulative run and wait time at the end of the interval, in the
   /// order of the threads; nil for a thread that vanished. The run engine stores them
-  /// (`hostside.csv`) so the report can work out CPU received and steal per guest.
+  /// with the cell's results, so the report can work out CPU received and steal per guest.
   package var cumulative: [SchedStat?] = []
 }
 

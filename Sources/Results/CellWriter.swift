@@ -4,6 +4,8 @@ import Foundation
 /// interrupted cell keeps everything measured up to the interruption.
 package final class CellWriter: @unchecked Sendable {
   package let directory: URL
+  /// The names of the files in `directory`.
+  package let files: CellFiles
   private let lock = NSLock()
   /// Open until `replaceIntervals` closes it to write the final lines.
   private var intervals: FileHandle?
@@ -13,25 +15,23 @@ package final class CellWriter: @unchecked Sendable {
 
   package init(directory: URL) throws {
     self.directory = directory
-    func open(_ name: String, header: String? = nil) throws -> FileHandle {
-      let url = directory.appendingPathComponent(name)
+    let files = CellFiles(directory)
+    self.files = files
+    func open(_ url: URL, header: String? = nil) throws -> FileHandle {
       // A file that cannot be created is reported by the open just below.
-      _ = FileManager.default.createFile(atPath: url.path, contents: header.map { Data($0.utf8) })
+      _ = FileManager.default.createFile(
+        atPath: url.path, contents: header.map { Data(($0 + "\n").utf8) })
       guard let handle = try? FileHandle(forWritingTo: url) else {
         throw StoreError("cannot open \(url.path) for writing")
       }
       handle.seekToEndOfFile()
       return handle
     }
-    intervals = try open("intervals.jsonl")
-    events = try open("events.jsonl")
-    samples = try open(
-      "samples.csv", header: "time_ns,host,cpu,user,nice,system,idle,iowait,irq,softirq,steal\n")
-    hostSide = try open("hostside.csv", header: Self.hostSideHeader + "\n")
+    intervals = try open(files.intervals)
+    events = try open(files.events)
+    samples = try open(files.samples, header: CPUSampleRow.header)
+    hostSide = try open(files.hostSide, header: HostSideRow.header)
   }
-
-  /// The columns of `hostside.csv`: a qemu guest's vCPU threads seen from this machine.
-  package static let hostSideHeader = "time_ns,host,vcpu,run_ns,wait_ns"
 
   /// Encodes `record` as one JSON line and appends it under the lock.
   ///
@@ -39,9 +39,9 @@ package final class CellWriter: @unchecked Sendable {
   ///   (a NaN or infinite number has no JSON form) or the line cannot be written, so a
   ///   lost record is never silent.
   private func appendLine(
-    _ record: some Encodable, to handle: FileHandle?, file: String, what: String
+    _ record: some Encodable, to handle: FileHandle?, file: URL, what: String
   ) throws {
-    let path = directory.appendingPathComponent(file).path
+    let path = file.path
     let data: Data
     do {
       data = try ResultsStore.encoder.encode(record)
@@ -50,7 +50,7 @@ package final class CellWriter: @unchecked Sendable {
     }
     lock.lock()
     defer { lock.unlock() }
-    guard let handle = file == "intervals.jsonl" ? intervals : handle else {
+    guard let handle = file == files.intervals ? intervals : handle else {
       throw StoreError("cannot store \(what) in \(path): the file is already final")
     }
     do {
@@ -67,7 +67,7 @@ package final class CellWriter: @unchecked Sendable {
     return "'\(path)' has no JSON form (\(context.debugDescription))"
   }
 
-  /// Replaces `intervals.jsonl` atomically with `records`, one line each.
+  /// Replaces the intervals file atomically with `records`, one line each.
   ///
   /// The lines appended while the cell ran were written as each interval arrived, with
   /// the phase edges, samples and mode changes known then; at the end of the cell they are
@@ -82,54 +82,54 @@ package final class CellWriter: @unchecked Sendable {
     intervals?.synchronizeFile()
     intervals?.closeFile()
     intervals = nil
-    try ResultsStore.writeAtomically(text, to: directory.appendingPathComponent("intervals.jsonl"))
+    try ResultsStore.writeAtomically(text, to: files.intervals)
   }
 
-  /// The line `intervals.jsonl` holds for `record`.
+  /// The line the intervals file holds for `record`.
   /// - Throws: `StoreError` naming the interval and the key without a JSON form (a NaN).
   package func line(_ record: IntervalRecord) throws -> Data {
     do {
       return try ResultsStore.encoder.encode(record) + Data("\n".utf8)
     } catch {
       throw StoreError(
-        "cannot store interval \(record.index) in \(directory.appendingPathComponent("intervals.jsonl").path): \(Self.describe(error))"
+        "cannot store interval \(record.index) in \(files.intervals.path): \(Self.describe(error))"
       )
     }
   }
 
-  /// Appends one line to `intervals.jsonl`.
+  /// Appends one line to the intervals file.
   /// - Throws: `StoreError` when the record cannot be encoded or written.
   package func append(_ record: IntervalRecord) throws {
     try appendLine(
-      record, to: intervals, file: "intervals.jsonl", what: "interval \(record.index)")
+      record, to: intervals, file: files.intervals, what: "interval \(record.index)")
   }
 
-  /// Appends one line to `events.jsonl`.
+  /// Appends one line to the events file.
   /// - Throws: `StoreError` when the record cannot be encoded or written.
   package func append(_ record: EventRecord) throws {
     try appendLine(
-      record, to: events, file: "events.jsonl", what: "a \(record.kind.rawValue) event")
+      record, to: events, file: files.events, what: "a \(record.kind.rawValue) event")
   }
 
-  package func appendSample(_ line: String) {
+  /// Appends rows to `samples.csv`, in one write.
+  package func append(_ rows: [CPUSampleRow]) {
+    write(CSVRows.lines(rows), to: samples)
+  }
+
+  /// Appends rows to `hostside.csv`, in one write: one per vCPU thread, cumulative run
+  /// and wait ns.
+  package func append(_ rows: [HostSideRow]) {
+    write(CSVRows.lines(rows), to: hostSide)
+  }
+
+  private func write(_ text: String, to handle: FileHandle) {
+    guard !text.isEmpty else { return }
     lock.lock()
     defer { lock.unlock() }
-    samples.write(Data((line + "\n").utf8))
+    handle.write(Data(text.utf8))
   }
 
-  /// Appends lines to `hostside.csv`: one per vCPU thread, cumulative run and wait ns.
-  package func appendHostSide(_ lines: [String]) {
-    guard !lines.isEmpty else { return }
-    lock.lock()
-    defer { lock.unlock() }
-    hostSide.write(Data(lines.map { $0 + "\n" }.joined().utf8))
-  }
-
-  package func writeFile(_ name: String, _ data: Data) throws {
-    try ResultsStore.writeAtomically(data, to: directory.appendingPathComponent(name))
-  }
-
-  /// Writes `cell.json` last: after this the cell has ended.
+  /// Writes the cell's summary last: after this the cell has ended.
   package func finish(_ summary: CellSummary) throws {
     lock.lock()
     for handle in [intervals, events, samples, hostSide].compactMap({ $0 }) {
@@ -140,6 +140,6 @@ package final class CellWriter: @unchecked Sendable {
     lock.unlock()
     try ResultsStore.writeAtomically(
       try ResultsStore.prettyEncoder.encode(summary),
-      to: directory.appendingPathComponent("cell.json"))
+      to: files.summary)
   }
 }

@@ -9,7 +9,7 @@ public enum ResultsError: Error, Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .notARun(let path):
       return
-        "'\(path)' is not a run folder: it has no manifest.json. Pass a folder "
+        "'\(path)' is not a run folder: it has no \(RunLayout.manifestName). Pass a folder "
         + "results/<experiment>/<run-id> written by 'pvbench run'."
     case .unreadable(let path, let line, let reason):
       let place = line.map { "\(path):\($0)" } ?? path

@@ -20,7 +20,7 @@ extension ResultsStore {
       }
     }
     try? manager.createDirectory(
-      at: url.appendingPathComponent("cells"), withIntermediateDirectories: false)
+      at: RunLayout(url).cells, withIntermediateDirectories: false)
     return ResultsStore(runDirectory: url)
   }
 }

@@ -3,13 +3,15 @@ import Foundation
 /// The folder of one run: `results/<experiment>/<run-id>/` (docs/results-format.md).
 ///
 /// Every file is written to a temporary name and renamed into place, so a reader
-/// never sees half a file; a cell's `cell.json` is written last, and a cell whose
+/// never sees half a file; a cell's summary is written last, and a cell whose
 /// status is `complete` is never written again. A new run never reuses a folder.
 package struct ResultsStore: Sendable {
   package let runDirectory: URL
 
-  package var cellsDirectory: URL { runDirectory.appendingPathComponent("cells") }
-  package var manifestURL: URL { runDirectory.appendingPathComponent("manifest.json") }
+  /// Where each file of the run lives.
+  package var layout: RunLayout { RunLayout(runDirectory) }
+  package var cellsDirectory: URL { layout.cells }
+  package var manifestURL: URL { layout.manifest }
 
   /// Creates a new, empty run folder under `results/<experiment>/`.
   /// - Throws: `StoreError` when the folder cannot be created.
@@ -34,7 +36,7 @@ package struct ResultsStore: Sendable {
       let url = base.appendingPathComponent(name)
       if (try? manager.createDirectory(at: url, withIntermediateDirectories: false)) != nil {
         try? manager.createDirectory(
-          at: url.appendingPathComponent("cells"), withIntermediateDirectories: false)
+          at: RunLayout(url).cells, withIntermediateDirectories: false)
         return ResultsStore(runDirectory: url)
       }
     }
@@ -44,11 +46,10 @@ package struct ResultsStore: Sendable {
   /// Opens an existing run folder for `--resume`.
   package static func open(_ path: String) throws -> ResultsStore {
     let url = URL(fileURLWithPath: path)
-    guard FileManager.default.fileExists(atPath: url.appendingPathComponent("manifest.json").path)
-    else {
+    guard RunLayout(url).holdsRun else {
       throw StoreError(
-        "\(path) is not a pvbench run folder (it has no manifest.json); give the folder "
-          + "'pvbench run' printed")
+        "\(path) is not a pvbench run folder (it has no \(RunLayout.manifestName)); give the "
+          + "folder 'pvbench run' printed")
     }
     return ResultsStore(runDirectory: url)
   }
@@ -98,18 +99,22 @@ package struct ResultsStore: Sendable {
     }
   }
 
-  package func write(_ data: Data, named name: String) throws {
-    try Self.writeAtomically(data, to: runDirectory.appendingPathComponent(name))
+  /// Writes the experiment file as given and the experiment as resolved (JSON) beside
+  /// the manifest.
+  /// - Throws: `StoreError` when either cannot be written.
+  package func writeExperiment(asGiven text: Data, resolved: Data) throws {
+    try Self.writeAtomically(text, to: layout.experimentFile)
+    try Self.writeAtomically(resolved, to: layout.resolvedExperiment)
   }
 
   // MARK: Cells
 
-  package func cellDirectory(_ id: String) -> URL { cellsDirectory.appendingPathComponent(id) }
+  package func cellDirectory(_ id: String) -> URL { layout.cell(id).directory }
 
   /// The summary of a cell that ended, or nil when it never started or was cut short
   /// before its summary was written.
   package func summary(ofCell id: String) -> CellSummary? {
-    let url = cellDirectory(id).appendingPathComponent("cell.json")
+    let url = layout.cell(id).summary
     guard let data = try? Data(contentsOf: url) else { return nil }
     return try? JSONDecoder().decode(CellSummary.self, from: data)
   }
@@ -129,13 +134,12 @@ package struct ResultsStore: Sendable {
       if summary(ofCell: id)?.status == .complete {
         throw StoreError("cell \(id) is complete and is never rewritten")
       }
-      let attempts = runDirectory.appendingPathComponent("attempts")
-      try? manager.createDirectory(at: attempts, withIntermediateDirectories: true)
+      try? manager.createDirectory(at: layout.attempts, withIntermediateDirectories: true)
       var index = 1
-      while manager.fileExists(atPath: attempts.appendingPathComponent("\(id)-\(index)").path) {
+      while manager.fileExists(atPath: layout.attempt(of: id, index).path) {
         index += 1
       }
-      try manager.moveItem(at: directory, to: attempts.appendingPathComponent("\(id)-\(index)"))
+      try manager.moveItem(at: directory, to: layout.attempt(of: id, index))
     }
     try manager.createDirectory(at: directory, withIntermediateDirectories: true)
     return try CellWriter(directory: directory)

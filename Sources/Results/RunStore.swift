@@ -14,28 +14,15 @@ public struct RunStore: Sendable {
 
   /// Reads a run folder.
   ///
-  /// - Throws: `ResultsError.notARun` when `manifest.json` is missing;
+  /// - Throws: `ResultsError.notARun` when the manifest is missing;
   ///   `ResultsError.unreadable` when a file does not decode. A cell folder
-  ///   without `cell.json` is not an error: it is an unfinished cell.
+  ///   without a summary is not an error: it is an unfinished cell.
   /// - Parameter intervals: false to leave every cell's intervals on disk (the report
   ///   streams them through `intervals(of:)`, so its memory does not grow with the run).
   public static func load(from url: URL, intervals: Bool = true) throws -> RunStore {
-    let manifestURL = url.appendingPathComponent("manifest.json")
-    guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
-      throw ResultsError.notARun(path: url.path)
-    }
-    let decoder = JSONDecoder()
-    let manifest: RunManifest
-    do {
-      manifest = try decoder.decode(RunManifest.self, from: manifestData)
-    } catch {
-      throw ResultsError.unreadable(path: manifestURL.path, line: nil, reason: describe(error))
-    }
-    let cellsURL = url.appendingPathComponent("cells")
-    let found =
-      (try? FileManager.default.contentsOfDirectory(atPath: cellsURL.path))?.filter {
-        !$0.hasPrefix(".")
-      } ?? []
+    let layout = RunLayout(url)
+    let manifest = try readManifest(of: url)
+    let found = layout.cellIDs()
     let planned = manifest.plannedCells.filter { Set(found).contains($0) }
     let others = Set(found).subtracting(planned).sorted()
     // Cells are independent files: read them on every core, keep plan order.
@@ -46,8 +33,7 @@ public struct RunStore: Sendable {
         index,
         Result {
           try loadCell(
-            id: ids[index], folder: cellsURL.appendingPathComponent(ids[index]),
-            intervals: intervals)
+            id: ids[index], folder: layout.cell(ids[index]).directory, intervals: intervals)
         }
       )
     }
@@ -55,15 +41,32 @@ public struct RunStore: Sendable {
     return RunStore(url: url, manifest: manifest, cells: cells, intervalsLoaded: intervals)
   }
 
+  /// Reads the manifest of the run folder `url` alone (`pvbench watch` asks whether the
+  /// run has ended).
+  /// - Throws: `ResultsError.notARun` when the folder has no manifest;
+  ///   `ResultsError.unreadable` when it does not decode.
+  public static func readManifest(of url: URL) throws(ResultsError) -> RunManifest {
+    let manifestURL = RunLayout(url).manifest
+    guard let data = FileManager.default.contents(atPath: manifestURL.path) else {
+      throw ResultsError.notARun(path: url.path)
+    }
+    do {
+      return try JSONDecoder().decode(RunManifest.self, from: data)
+    } catch {
+      throw ResultsError.unreadable(path: manifestURL.path, line: nil, reason: describe(error))
+    }
+  }
+
+  /// Where each file of the run lives.
+  package var layout: RunLayout { RunLayout(url) }
+
   /// `cell` with its intervals: as held, or read from disk when the store was loaded
   /// without them.
   /// - Throws: `ResultsError.unreadable` when the file does not decode.
   public func withIntervals(_ cell: StoredCell) throws -> StoredCell {
     guard !intervalsLoaded else { return cell }
     var copy = cell
-    copy.intervals = try Self.readIntervals(
-      url: url.appendingPathComponent("cells").appendingPathComponent(cell.id)
-        .appendingPathComponent("intervals.jsonl"))
+    copy.intervals = try Self.readIntervals(url: layout.cell(cell.id).intervals)
     return copy
   }
 
@@ -71,8 +74,9 @@ public struct RunStore: Sendable {
     throws -> StoredCell
   {
     let decoder = JSONDecoder()
+    let files = CellFiles(folder)
     var summary: CellSummary?
-    let summaryURL = folder.appendingPathComponent("cell.json")
+    let summaryURL = files.summary
     if let data = FileManager.default.contents(atPath: summaryURL.path) {
       do {
         summary = try decoder.decode(CellSummary.self, from: data)
@@ -80,15 +84,12 @@ public struct RunStore: Sendable {
         throw ResultsError.unreadable(path: summaryURL.path, line: nil, reason: describe(error))
       }
     }
-    let intervals =
-      readIntervals
-      ? try Self.readIntervals(url: folder.appendingPathComponent("intervals.jsonl")) : []
-    let events = try readLines(
-      EventRecord.self, url: folder.appendingPathComponent("events.jsonl"))
+    let intervals = readIntervals ? try Self.readIntervals(url: files.intervals) : []
+    let events = try readLines(EventRecord.self, url: files.events)
     return StoredCell(id: id, summary: summary, intervals: intervals, events: events)
   }
 
-  /// Reads an `intervals.jsonl` (a missing file is empty): the fast parser, and
+  /// Reads an intervals file (a missing file is empty): the fast parser, and
   /// `readLines` when a line has another shape or the last one is torn (a cell still
   /// being written, or a crash mid-write).
   package static func readIntervals(url: URL) throws -> [IntervalRecord] {

@@ -1,6 +1,6 @@
 /// A percentile (0–100) and the three ways pvbench writes it.
 ///
-/// The results key (`"99.9"`) names a figure in `cell.json`, `expect:` tables and CSV;
+/// The results key (`"99.9"`) names a figure in a cell's summary, `expect:` tables and CSV;
 /// the label (`99.9th`) is schbench's row title; the name (`p99.9`) is used everywhere
 /// else. Every form keeps the digits the percentile has, up to four decimals, so 99.99
 /// never turns into `100.0` and 99.05 never into `p995`.

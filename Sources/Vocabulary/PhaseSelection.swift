@@ -14,7 +14,7 @@ public enum PhaseSelection: String, Codable, Sendable, CaseIterable {
     }
   }
 
-  /// The keys of per-phase figures (`cell.json` `phases`, steal per phase): every
+  /// The keys of per-phase figures (a cell summary's `phases`, steal per phase): every
   /// phase, then `all`.
   public static let summaryKeys: [String] = Phase.allCases.map(\.rawValue) + [all.rawValue]
 }

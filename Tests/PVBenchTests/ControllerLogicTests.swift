@@ -170,6 +170,31 @@ import Workloads
         """)
   }
 
+  /// Each `/proc/stat` sample is stored as one row per CPU in CPU order, then the host's
+  /// `all` row, at the time since the cell started; the rows read back as sent.
+  @Test func cpuSamplesAreStoredPerCPUThenAll() throws {
+    let (directory, recorder) = try Self.recorder(noiseHost: "lpar2")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let one = CPUTimes(
+      user: 1, nice: 2, system: 3, idle: 4, iowait: 5, irq: 6, softirq: 7, steal: 8)
+    let two = CPUTimes(user: 10, idle: 20, steal: 30)
+    recorder.handle(
+      .cpuSample(monotonicNanoseconds: 2_000_000_000, total: one + two, perCPU: [10: two, 2: one]),
+      from: "lpar2")
+    let samples = try String(
+      contentsOf: directory.appendingPathComponent("samples.csv"), encoding: .utf8)
+    #expect(
+      samples == """
+        time_ns,host,cpu,user,nice,system,idle,iowait,irq,softirq,steal
+        2000000000,lpar2,cpu2,1,2,3,4,5,6,7,8
+        2000000000,lpar2,cpu10,10,0,0,20,0,0,0,30
+        2000000000,lpar2,all,11,2,3,24,5,6,7,38
+
+        """)
+    let rows = try #require(CellFiles(directory).readCPUSamples()).rows
+    #expect(rows.map(\.cpu) == [.cpu(2), .cpu(10), .all])
+  }
+
   /// A snapshot thread that slept from 2 s to 5.2 s: its interval keeps its real span,
   /// is tagged by it (an edge at 4 s falls inside: transition), and its two missed
   /// intervals are gaps of that phase in `intervals.jsonl` and `cell.json`.

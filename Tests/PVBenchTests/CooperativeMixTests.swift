@@ -194,7 +194,7 @@ import Testing
       #expect(hosts == ["box", "noisy", "other"], "\(cell.id)")
       let hostSide = try String(
         contentsOf: folder.appendingPathComponent("hostside.csv"), encoding: .utf8)
-      #expect(hostSide == CellWriter.hostSideHeader + "\n")
+      #expect(hostSide == HostSideRow.header + "\n")
     }
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Results
 import Testing
+import Vocabulary
 
 @testable import Report
 
@@ -24,7 +25,10 @@ import Testing
   ///
   /// Windows that count: busy (1,2) and (2,3) — (0,1) starts within the settle time and
   /// (3,4) ends on the idle edge; idle (5,6) and (6,7) likewise.
-  static func run() throws -> URL {
+  ///
+  /// With `damaged`, each file also holds lines a crash or a damaged disk leaves: a torn
+  /// line, a line of another shape, and a row whose number does not parse.
+  static func run(damaged: Bool = false) throws -> URL {
     let modes = [
       ModeRecord(id: "out-of-box", kind: .outOfBox, label: "Out of Box"),
       ModeRecord(id: "cpuset", kind: .cpuset, label: "cpuset", hosts: ["lpar1", "lpar2"]),
@@ -63,6 +67,16 @@ import Testing
             "\(time),lpar1,\(vcpu),\(UInt64(ran[vcpu] * 1e9)),\(UInt64(wait[vcpu] * 1e9))\n"
         }
         samples += "\(time),lpar2,all,\(busyTicks),0,0,\(idleTicks),0,0,0,0\n"
+        if damaged && t == 2 {
+          hostSide += "\(time + second / 2),lpar1,0,99\nnot,a,row\n"
+          hostSide += "\(time + second / 2),lpar1,1,x,5\n"
+          samples += "\(time + second / 2),lpar2,all,7,0,0\n"
+          samples += "\(time + second / 2),lpar2,all,1,0,0,-1,0,0,0,0\n"
+        }
+      }
+      if damaged {
+        hostSide += "\(9 * second),lpar1,0,1"
+        samples += "\(9 * second),lpar2,all,1,2"
       }
       let folder = run.appendingPathComponent("cells/\(cell)")
       try hostSide.write(
@@ -94,6 +108,24 @@ import Testing
     #expect(abs((idleFigures.hosts["lpar1"]?.cpusReceived ?? 0) - 1.4) < 1e-6)
     #expect(abs((idleFigures.hosts["lpar1"]?.stealPercent ?? 0) - 10) < 1e-6)
     #expect(abs((idleFigures.hosts["lpar2"]?.busyPercent ?? 0) - 30) < 1e-9)
+  }
+
+  /// The report reads past lines it cannot parse, as it reads past a torn JSON line, and
+  /// the figures are those of the lines that parse.
+  @Test func damagedLinesAreLeftOutOfTheFigures() throws {
+    let clean = try Self.run()
+    defer { SyntheticStore.remove(clean) }
+    let damaged = try Self.run(damaged: true)
+    defer { SyntheticStore.remove(damaged) }
+    for phase in [PhaseSelection.busy, .idle, .all] {
+      let options = AnalysisOptions(phase: phase)
+      let expected = RunAnalysis.analyze(try RunStore.load(from: clean), options: options)
+      let got = RunAnalysis.analyze(try RunStore.load(from: damaged), options: options)
+      #expect(!got.guests.isEmpty)
+      #expect(
+        got.guests.sorted { $0.key.modeID < $1.key.modeID }
+          == expected.guests.sorted { $0.key.modeID < $1.key.modeID })
+    }
   }
 
   @Test func tableNamesEachHostAndWhatEachModeFolds() throws {

@@ -5,8 +5,9 @@ import Results
 import Vocabulary
 import Workloads
 
-/// Gathers what the hosts report during one cell, writes it to the cell's files as it
-/// arrives, and turns it into phase-tagged intervals and a summary at the end.
+/// Gathers what the hosts report during one cell and writes it to the cell's files as it
+/// arrives; at the end it turns it into phase-tagged intervals and a summary
+/// (`CellRecorder+Summary.swift`). The steal and busy shares come from `StealLedger`.
 package final class CellRecorder: @unchecked Sendable {
   package let cell: Cell
   package let writer: CellWriter
@@ -16,15 +17,15 @@ package final class CellRecorder: @unchecked Sendable {
   package let start: UInt64
   private var offsets: [String: ClockOffset]
   private let lock = NSLock()
+  /// Every host's CPU samples and host-side steal, for the intervals' shares.
+  let steal = StealLedger()
 
   package private(set) var intervals: [SchbenchInterval] = []
   /// Every interval so far merged, for the live p99.
   private var runningWakeup = LatencyHistogram()
   private var edges: [(time: UInt64, phase: Phase)] = []
-  private var phaseReports: [PhaseReport] = []
-  private var cpuSamples: [String: [(time: UInt64, total: CPUTimes)]] = [:]
-  /// Host-side steal samples of each qemu guest, by host name.
-  private var hostSteal: [String: [(time: UInt64, percent: Double)]] = [:]
+  /// The noise host's phase reports, read under the lock.
+  private(set) var phaseReports: [PhaseReport] = []
   /// Times (relative) at which the measure host's mode went on (true) or off (false).
   private var modeChanges: [(time: UInt64, applied: Bool)] = []
   package private(set) var reasons: [String] = []
@@ -56,7 +57,7 @@ package final class CellRecorder: @unchecked Sendable {
     return time > start ? time - start : 0
   }
 
-  private func locked<T>(_ body: () -> T) -> T {
+  func locked<T>(_ body: () -> T) -> T {
     lock.lock()
     defer { lock.unlock() }
     return body()
@@ -104,17 +105,21 @@ package final class CellRecorder: @unchecked Sendable {
             / 1e6))
     case .cpuSample(let time, let total, let perCPU):
       let relativeTime = relative(host: host, time)
-      locked { cpuSamples[host, default: []].append((relativeTime, total)) }
-      for (cpu, times) in perCPU.sorted(by: { $0.key < $1.key }) {
-        writer.appendSample(Self.csv(relativeTime, host, "cpu\(cpu)", times))
+      steal.addCPUSample(host: host, time: relativeTime, total: total)
+      let rows = perCPU.sorted(by: { $0.key < $1.key }).map { cpu, times in
+        CPUSampleRow(time: relativeTime, host: host, cpu: .cpu(cpu), times)
       }
-      writer.appendSample(Self.csv(relativeTime, host, "all", total))
+      writer.append(rows + [CPUSampleRow(time: relativeTime, host: host, cpu: .all, total)])
     case .hostSteal(let time, let percent, let vcpus):
       let relativeTime = time > start ? time - start : 0
-      locked { hostSteal[host, default: []].append((relativeTime, percent)) }
-      writer.appendHostSide(
+      steal.addHostSteal(host: host, time: relativeTime, percent: percent)
+      writer.append(
         vcpus.enumerated().compactMap { vcpu, stat in
-          stat.map { "\(relativeTime),\(host),\(vcpu),\($0.runNanoseconds),\($0.waitNanoseconds)" }
+          stat.map {
+            HostSideRow(
+              timeNanoseconds: relativeTime, host: host, vcpu: vcpu,
+              runNanoseconds: $0.runNanoseconds, waitNanoseconds: $0.waitNanoseconds)
+          }
         })
     case .governor(let time, let detail, let avoided):
       // A controller time: no host offset applies.
@@ -133,11 +138,6 @@ package final class CellRecorder: @unchecked Sendable {
     default:
       break
     }
-  }
-
-  package static func csv(_ time: UInt64, _ host: String, _ cpu: String, _ t: CPUTimes) -> String {
-    "\(time),\(host),\(cpu),\(t.user),\(t.nice),\(t.system),\(t.idle),\(t.iowait),\(t.irq),"
-      + "\(t.softirq),\(t.steal)"
   }
 
   /// Records a mode change on `host` (the measure host when nil), with its timing;
@@ -187,7 +187,7 @@ package final class CellRecorder: @unchecked Sendable {
   package func invalidate(_ reason: String) { locked { reasons.append(reason) } }
   package func recordWorkers(_ workers: Int?) { locked { workersPerMessageThread = workers } }
 
-  /// Appends an event to the cell's `events.jsonl`; one that cannot be stored
+  /// Appends an event to the cell's events file; one that cannot be stored
   /// invalidates the cell rather than vanish from it.
   package func append(_ event: EventRecord) {
     do {
@@ -197,191 +197,28 @@ package final class CellRecorder: @unchecked Sendable {
     }
   }
 
-  // MARK: Results
-
-  /// Steal and busy % of `host` between two relative times, from its `/proc/stat` samples.
-  package func cpuShare(host: String, from: UInt64, to: UInt64) -> (steal: Double, busy: Double)? {
-    let samples = locked { cpuSamples[host] ?? [] }
-    guard let first = samples.last(where: { $0.time <= from }) ?? samples.first,
-      let last = samples.first(where: { $0.time >= to }) ?? samples.last,
-      last.time > first.time
-    else { return nil }
-    let delta = last.total.delta(since: first.total)
-    guard delta.total > 0 else { return nil }
-    return (delta.stealFraction * 100, delta.busyFraction * 100)
-  }
-
-  /// The measure host's host-side steal % between two relative times (only its own vCPU
-  /// threads: every guest's sampler reports to the same recorder).
-  package func hostStealPercent(from: UInt64, to: UInt64) -> Double? {
-    let values = locked {
-      (hostSteal[measureHost] ?? []).filter { $0.time > from && $0.time <= to }.map(\.percent)
-    }
-    guard !values.isEmpty else { return nil }
-    return values.reduce(0, +) / Double(values.count)
-  }
-
   package func modeApplied(at time: UInt64) -> Bool {
     locked { modeChanges.last(where: { $0.time <= time })?.applied ?? false }
   }
+
+  /// The phases the noise host's edges began, in order of arrival.
+  package func edgePhases() -> [Phase] { edgeList().map(\.phase) }
+
+  // MARK: Steal of the measure host
 
   /// The measure host's steal % over the last `window` nanoseconds: from its own
   /// /proc/stat when its kernel accounts steal, else from the host side (QEMU threads).
   package func recentStealPercent(window: UInt64) -> Double? {
     let end = now()
     let from = end > window ? end - window : 0
-    if guestReportsSteal(), let share = cpuShare(host: measureHost, from: from, to: end) {
+    if guestReportsSteal(), let share = steal.cpuShare(host: measureHost, from: from, to: end) {
       return share.steal
     }
-    return hostStealPercent(from: from, to: end)
+    return steal.hostStealPercent(host: measureHost, from: from, to: end)
   }
 
   /// Whether the measure host's kernel accounted any steal during the cell.
   package func guestReportsSteal() -> Bool {
-    let samples = locked { cpuSamples[measureHost] ?? [] }
-    guard let first = samples.first, let last = samples.last else { return false }
-    return last.total.steal > first.total.steal
+    steal.accountsSteal(host: measureHost)
   }
-
-  /// One interval as `intervals.jsonl` stores it, tagged with what is known now.
-  private func record(
-    index: Int, _ interval: SchbenchInterval, tagger: PhaseTagger, stealSource: StealSource
-  ) -> IntervalRecord {
-    let start = relative(host: measureHost, interval.startMonotonicNanoseconds)
-    let end = relative(host: measureHost, interval.endMonotonicNanoseconds)
-    let steal: Double? =
-      switch stealSource {
-      case .guest: cpuShare(host: measureHost, from: start, to: end)?.steal
-      case .host: hostStealPercent(from: start, to: end)
-      case .none: nil
-      }
-    return IntervalRecord(
-      index: index, startNanoseconds: start, endNanoseconds: end,
-      phase: tagger.phase(start: start, end: end), wakeup: SparseHistogram(interval.wakeup),
-      request: SparseHistogram(interval.request), rps: interval.rps, stealPercent: steal,
-      stealSource: stealSource,
-      noiseBusyPercent: noiseHost.flatMap { cpuShare(host: $0, from: start, to: end)?.busy },
-      modeApplied: modeApplied(at: start + (end - start) / 2), slot: interval.slot,
-      missedIntervals: interval.missedIntervals,
-      measureBusyPercent: cpuShare(host: measureHost, from: start, to: end)?.busy)
-  }
-
-  /// The steal source as far as the cell has got (the final one is chosen in `finish`).
-  private func provisionalStealSource() -> StealSource {
-    guestReportsSteal() ? .guest : locked { hostSteal[measureHost] == nil } ? .none : .host
-  }
-
-  /// Tags, stores and summarises the intervals; checks the validity gates.
-  package func finish(
-    status requested: CellStatus, settle: DurationValue, stealAccounting: Bool,
-    percentiles: [Double], busyGate: Double?
-  ) throws -> CellSummary {
-    let tagger = PhaseTagger(
-      edges: locked { edges }, settleNanoseconds: settle.nanoseconds)
-    let useGuestSteal = stealAccounting && guestReportsSteal()
-    let hasHostSteal = locked { hostSteal[measureHost] != nil }
-    let stealSource: StealSource = useGuestSteal ? .guest : hasHostSteal ? .host : .none
-    var records: [IntervalRecord] = []
-    for (index, interval) in locked({ intervals }).enumerated() {
-      let record = record(index: index, interval, tagger: tagger, stealSource: stealSource)
-      // An interval that cannot be stored (a NaN rps) invalidates the cell, and stays out
-      // of the summary so that cell.json describes what intervals.jsonl holds.
-      do {
-        _ = try writer.line(record)
-        records.append(record)
-      } catch {
-        invalidate("\(error); the cell's intervals are incomplete")
-      }
-    }
-    do { try writer.replaceIntervals(records) } catch {
-      invalidate("\(error); the cell's intervals are incomplete")
-    }
-
-    var reasons = locked { self.reasons }
-    for report in locked({ phaseReports }) where report.phase == .busy {
-      if let busyGate, report.busyFraction < busyGate {
-        reasons.append(
-          "\(noiseHost ?? "noise"): busy phase \(report.cycle) reached "
-            + "\(String(format: "%.0f", report.busyFraction * 100))% busy, under the "
-            + "\(String(format: "%.0f", busyGate * 100))% gate")
-      }
-    }
-    if records.isEmpty && requested == .complete {
-      reasons.append("\(measureHost): the workload reported no intervals")
-    }
-    var status = requested
-    if let failure = locked({ self.failure }) {
-      status = .failed
-      reasons.insert(failure, at: 0)
-    } else if status == .complete && !reasons.isEmpty {
-      status = .invalid
-    }
-
-    var phases: [String: PhaseSummary] = [:]
-    for phase in Phase.allCases {
-      phases[phase.rawValue] = Self.summarise(
-        records.filter { $0.phase == phase }, percentiles: percentiles)
-    }
-    phases[PhaseSelection.all.rawValue] = Self.summarise(records, percentiles: percentiles)
-    let summary = CellSummary(
-      id: cell.id, modeID: cell.modeID,
-      point: Dictionary(uniqueKeysWithValues: cell.point.map { ($0.key, $0.value) }),
-      repetition: cell.repetition, status: status, reasons: reasons,
-      startedAt: Timestamps.iso(Timestamps.wall(ofMonotonic: start)),
-      endedAt: Timestamps.iso(Date()), phases: phases, stealSource: stealSource,
-      settleMilliseconds: Int(settle.nanoseconds / 1_000_000),
-      workersPerMessageThread: locked { workersPerMessageThread })
-    try writer.finish(summary)
-    return summary
-  }
-
-  package static func summarise(_ records: [IntervalRecord], percentiles: [Double]) -> PhaseSummary
-  {
-    let wakeup = SparseHistogram.merged(records.map(\.wakeup))
-    let request = SparseHistogram.merged(records.map(\.request))
-    func table(_ histogram: SparseHistogram) -> [String: Double] {
-      guard histogram.total > 0 else { return [:] }
-      var result: [String: Double] = [:]
-      for percentile in percentiles {
-        result[PercentileKey(percentile).key] =
-          Double(histogram.value(atPercentile: percentile)) / 1000
-      }
-      return result
-    }
-    let steal = records.compactMap(\.stealPercent)
-    let busy = records.compactMap(\.noiseBusyPercent)
-    return PhaseSummary(
-      intervals: records.count, gaps: records.reduce(0) { $0 + ($1.missedIntervals ?? 0) },
-      wakeupSamples: wakeup.total,
-      wakeupPercentilesMicroseconds: table(wakeup), requestPercentilesMicroseconds: table(request),
-      averageRPS: records.isEmpty ? 0 : records.map(\.rps).reduce(0, +) / Double(records.count),
-      stealPercent: steal.isEmpty ? nil : steal.reduce(0, +) / Double(steal.count),
-      noiseBusyPercent: busy.isEmpty ? nil : busy.reduce(0, +) / Double(busy.count))
-  }
-}
-
-package enum Timestamps {
-  /// The wall-clock moment of a controller monotonic time.
-  package static func wall(ofMonotonic time: UInt64) -> Date {
-    let now = monotonicNow()
-    return Date().addingTimeInterval(-Double(Int64(now) - Int64(time)) / 1e9)
-  }
-
-  package static func iso(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
-  }
-}
-
-extension SparseHistogram {
-  /// The results format's form of a workload's histogram: its non-empty buckets.
-  init(_ histogram: LatencyHistogram) {
-    self.init(pairs: histogram.buckets)
-  }
-}
-
-extension CellRecorder {
-  /// The phases the noise host's edges began, in order of arrival.
-  package func edgePhases() -> [Phase] { edgeList().map(\.phase) }
 }

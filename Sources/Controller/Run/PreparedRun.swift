@@ -7,7 +7,7 @@ import Results
 package struct PreparedRun: Sendable {
   /// What `pvbench run` was asked to do.
   package struct Request: Sendable {
-    /// The plan of the experiment file as written (its hash, `experiment.json`).
+    /// The plan of the experiment file as written (its hash, the resolved copy in the run folder).
     package var planned: ExperimentPlan
     /// The testbed whose addresses replace the file's, if any.
     package var testbed: Testbed?
@@ -53,8 +53,8 @@ package struct PreparedRun: Sendable {
   package var plan: ExperimentPlan { request.plan }
 
   /// Checks the shard, then opens the run folder to resume and checks that it holds this
-  /// plan, or creates a new run folder and writes `experiment.yaml`, `experiment.json` and
-  /// `manifest.json` into it.
+  /// plan, or creates a new run folder and writes the experiment as given and
+  /// resolved and the manifest into it (`RunLayout`).
   ///
   /// - Throws: `RunSetupError` when the shard holds no whole group or the folder to resume
   ///   holds another experiment, plan, shard or testbed (nothing is written);
@@ -90,9 +90,9 @@ package struct PreparedRun: Sendable {
     if let bed {
       manifest.cellTestbeds = Dictionary(uniqueKeysWithValues: ownCells.map { ($0.id, bed.name) })
     }
-    try store.write(Data(request.planned.loaded.text.utf8), named: "experiment.yaml")
-    try store.write(
-      try ResultsStore.prettyEncoder.encode(request.planned.experiment), named: "experiment.json")
+    try store.writeExperiment(
+      asGiven: Data(request.planned.loaded.text.utf8),
+      resolved: try ResultsStore.prettyEncoder.encode(request.planned.experiment))
     try store.writeManifest(manifest)
     return PreparedRun(
       request: request, store: store, manifest: manifest, ownCells: ownCells,
@@ -158,7 +158,7 @@ package struct PreparedRun: Sendable {
       throw RunSetupError(
         "\(resume) holds a run of a different experiment, plan or shard; "
           + "resume with the file and options it was started with: "
-          + "pvbench run \(resume)/experiment.yaml\(shardFlags(manifest)) "
+          + "pvbench run \(resume)/\(RunLayout.experimentFileName)\(shardFlags(manifest)) "
           + "--resume \(resume)")
     }
     if manifest.shard?.testbed != request.testbed?.name {

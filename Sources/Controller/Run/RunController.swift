@@ -150,7 +150,7 @@ package final class RunController: @unchecked Sendable {
       .map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
     progress.note("rebooting the guests (boot \(boot)) for \(point)")
     await closeAll()
-    let consoles = store.runDirectory.appendingPathComponent("boot-\(boot - 1)").path
+    let consoles = store.layout.bootFolder(boot - 1).path
     try? FileManager.default.createDirectory(
       atPath: consoles, withIntermediateDirectories: true)
     connector.shutdown(consoleFolder: consoles)

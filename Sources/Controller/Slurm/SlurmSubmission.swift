@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import Results
 
 /// How each shard's job is tied to its testbed, so two shards never share one.
 package enum TestbedBinding: String, Sendable, Codable, CaseIterable {
@@ -47,9 +48,9 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
   /// than the experiment file's own section.
   package var testbedsFile: Bool
 
-  package static let fileName = "submission.json"
+  package static let fileName = RunLayout.submissionName
 
-  package var experimentCopy: String { folder + "/slurm/experiment.yaml" }
+  package var experimentCopy: String { folder + "/slurm/" + RunLayout.experimentFileName }
   package var testbedsCopy: String { folder + "/slurm/testbeds.yaml" }
 
   /// Shards dealt to testbeds in turn.
@@ -105,7 +106,7 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
       "shard=\"$SLURM_ARRAY_TASK_ID\"",
       "folder=\(Self.quoted(folder + "/shards"))/\"$shard\"",
       "# A requeued or restarted shard resumes its own folder.",
-      "if [ -f \"$folder/manifest.json\" ]; then where=(--resume \"$folder\"); "
+      "if [ -f \"$folder/\(RunLayout.manifestName)\" ]; then where=(--resume \"$folder\"); "
         + "else where=(--run-folder \"$folder\"); fi",
       "exec \(Self.quoted(pvbench)) run \(Self.quoted(experimentCopy)) "
         + "--shard \"$shard/\(shardCount)\" "
@@ -134,7 +135,7 @@ package struct SlurmSubmission: Sendable, Codable, Equatable {
       "runs=()",
       "for shard in $(seq 1 \(shardCount)); do",
       "  folder=\(Self.quoted(folder + "/shards"))/\"$shard\"",
-      "  if [ -f \"$folder/manifest.json\" ]; then runs+=(\"$folder\"); "
+      "  if [ -f \"$folder/\(RunLayout.manifestName)\" ]; then runs+=(\"$folder\"); "
         + "else echo \"shard $shard never started\" >&2; fi",
       "done",
       "if [ ${#runs[@]} -eq 0 ]; then echo 'no shard started; nothing to merge' >&2; exit 1; fi",

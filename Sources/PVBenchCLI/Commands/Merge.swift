@@ -13,7 +13,7 @@ extension PVBench {
         Each RUN_DIR is a run of 'pvbench run FILE --shard K/N'. The runs must come from \
         the same experiment (its resolved hash) and plan, and no cell may be in two of \
         them (exit code 2 otherwise). OUT becomes one run of the whole plan: 'pvbench \
-        report OUT' reports it, with each cell's testbed in manifest.json and \
+        report OUT' reports it, with each cell's testbed in \(RunLayout.manifestName) and \
         'report --by testbed' to compare the testbeds. Cells no shard finished are \
         listed on standard error with the command that resumes their shard; the merge \
         still succeeds. Prints OUT on standard output.
@@ -63,7 +63,8 @@ extension PVBench {
           let flags =
             (cell.shard.map { " --shard \($0)" } ?? "")
             + (cell.testbed.map { " --testbeds TESTBEDS.yaml --testbed \($0)" } ?? "")
-          printError("resume: pvbench run \(run)/experiment.yaml\(flags) --resume \(run)")
+          printError(
+            "resume: pvbench run \(run)/\(RunLayout.experimentFileName)\(flags) --resume \(run)")
         }
       }
       print(merge.store.runDirectory.path)

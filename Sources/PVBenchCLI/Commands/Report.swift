@@ -87,7 +87,7 @@ extension PVBench {
       let writer = ReportWriter(
         gnuplot: Gnuplot(path: gnuplot), plots: !noPlots)
       let target =
-        output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("report")
+        output.map { URL(fileURLWithPath: $0) } ?? RunLayout(folder).report
       let written = try writer.write(analysis, store: store, to: target)
       if let warning = written.warning { printError(warning) }
       for skipped in written.skippedPlots { printError("pvbench report: \(skipped)") }

@@ -86,7 +86,7 @@ extension PVBench {
 
     func run() async throws {
       let loaded = try loadExperiment(file)
-      // The experiment as written (its hash, experiment.json), and as it runs on the testbed.
+      // The experiment as written (its hash, the resolved copy), and as it runs on the testbed.
       let planned = ExperimentPlan(loaded)
       let bed = try testbed.map { try loadTestbed(testbeds, named: $0, plan: planned) }
       let progress = RunProgress(verbosity: quiet ? .quiet : verbose ? .verbose : .normal)

@@ -34,12 +34,9 @@ extension PVBench {
       guard let period = DurationValue(parsing: every), period.nanoseconds >= 100_000_000 else {
         throw ValidationError("'--every' must be a duration of at least 100ms, got '\(every)'.")
       }
-      guard
-        FileManager.default.fileExists(
-          atPath: URL(fileURLWithPath: runDirectory).appendingPathComponent("manifest.json").path)
-      else {
+      guard RunLayout(URL(fileURLWithPath: runDirectory)).holdsRun else {
         throw ValidationError(
-          "'\(runDirectory)' is not a run folder: it has no manifest.json.")
+          "'\(runDirectory)' is not a run folder: it has no \(RunLayout.manifestName).")
       }
     }
 
@@ -51,14 +48,15 @@ extension PVBench {
       var lastChange = Date()
       var lastSeen = Date.distantPast
       while true {
-        let cell = LiveView.currentCell(in: run)
-        let picture = cell.map(view.render) ?? "\(runDirectory): no cell has intervals yet\n"
+        let current = RunLayout(run).lastWrittenCell()
+        let picture =
+          current.map { view.render(cell: $0.files.directory) }
+          ?? "\(runDirectory): no cell has intervals yet\n"
         // Home and clear on a terminal, so each picture replaces the last.
         FileHandle.standardOutput.write(
           Data(((terminal ? "\u{1B}[H\u{1B}[2J" : "") + picture).utf8))
         if once || Self.ended(run) { return }
-        let changed = cell.flatMap { Self.modified($0.appendingPathComponent("intervals.jsonl")) }
-        if let changed, changed > lastSeen {
+        if let changed = current?.modified, changed > lastSeen {
           lastSeen = changed
           lastChange = Date()
         }
@@ -70,16 +68,9 @@ extension PVBench {
       }
     }
 
-    static func modified(_ file: URL) -> Date? {
-      (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date
-    }
-
     /// True once the run wrote its end time into the manifest.
     static func ended(_ run: URL) -> Bool {
-      guard let data = try? Data(contentsOf: run.appendingPathComponent("manifest.json")),
-        let manifest = try? JSONDecoder().decode(RunManifest.self, from: data)
-      else { return false }
-      return manifest.endedAt != nil
+      (try? RunStore.readManifest(of: run))?.endedAt != nil
     }
   }
 }

@@ -11,7 +11,7 @@ extension RunAnalysis {
 
   /// Analyses a run: groups valid cells by (mode, point), estimates every figure.
   ///
-  /// Cells whose status is not `complete`, cell folders without `cell.json`, and
+  /// Cells whose status is not `complete`, cell folders without a summary, and
   /// planned cells without a folder are listed in `excluded`, never averaged in.
   public static func analyze(
     _ store: RunStore, options: AnalysisOptions = AnalysisOptions(),
@@ -60,7 +60,7 @@ extension RunAnalysis {
   }
 
   /// Step 1: sorts the run's cells into the complete ones and the excluded ones (no
-  /// `cell.json`, a status other than `complete`, planned but never started).
+  /// a summary, a status other than `complete`, planned but never started).
   private static func sortCells(of store: RunStore) -> (
     valid: [StoredCell], excluded: [ExcludedCell]
   ) {
@@ -71,7 +71,7 @@ extension RunAnalysis {
         excluded.append(
           ExcludedCell(
             id: cell.id, status: "unfinished",
-            reasons: ["no cell.json: the cell did not end (interrupted run?)"]))
+            reasons: ["no \(CellFiles.summaryName): the cell did not end (interrupted run?)"]))
         continue
       }
       if summary.status == .complete {
@@ -144,7 +144,7 @@ extension RunAnalysis {
               full, summary: cell.summary!, selections: phases, keepIntervals: keep,
               governorHost: governorModes.contains(cell.summary!.modeID)
                 ? .some(measureRecord) : nil,
-              folder: store.url.appendingPathComponent("cells").appendingPathComponent(cell.id))))
+              folder: store.layout.cell(cell.id).directory)))
       } catch {
         digests.set(index, .failure(error))
       }
@@ -171,7 +171,8 @@ extension RunAnalysis {
       }
     }
     let excluded = unreadable.sorted(by: { $0.key < $1.key }).map { id, reason in
-      ExcludedCell(id: id, status: "unreadable", reasons: ["intervals.jsonl: \(reason)"])
+      ExcludedCell(
+        id: id, status: "unreadable", reasons: ["\(CellFiles.intervalsName): \(reason)"])
     }
     return (byKey, excluded)
   }

@@ -170,7 +170,7 @@ public struct ModeTimingSummary: Codable, Sendable, Equatable {
 /// A cell that is not averaged in, with why.
 public struct ExcludedCell: Codable, Sendable, Equatable {
   public var id: String
-  /// `invalid`, `failed`, `partial`, `unfinished` (no cell.json) or `missing` (planned, no folder).
+  /// `invalid`, `failed`, `partial`, `unfinished` (no summary) or `missing` (planned, no folder).
   public var status: String
   public var reasons: [String]
 }

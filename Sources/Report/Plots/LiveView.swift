@@ -19,19 +19,10 @@ public struct LiveView: Sendable {
     self.height = max(10, height)
   }
 
-  /// The cell whose `intervals.jsonl` changed last: the one running, or the last to end.
+  /// The folder of the cell whose intervals changed last: the one running, or the last
+  /// to end.
   public static func currentCell(in run: URL) -> URL? {
-    let cells = run.appendingPathComponent("cells")
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: cells.path)) ?? []
-    let dated: [(URL, Date)] = names.compactMap { name in
-      let file = cells.appendingPathComponent(name).appendingPathComponent("intervals.jsonl")
-      guard
-        let date = (try? FileManager.default.attributesOfItem(atPath: file.path))?[
-          .modificationDate] as? Date
-      else { return nil }
-      return (cells.appendingPathComponent(name), date)
-    }
-    return dated.max { $0.1 < $1.1 }?.0
+    RunLayout(run).lastWrittenCell()?.files.directory
   }
 
   /// One row per interval: seconds since the cell started, p99 wakeup (µs; none when the
@@ -69,8 +60,7 @@ public struct LiveView: Sendable {
 
   /// The picture of the cell in `cell`, or a sentence saying why there is none.
   public func render(cell: URL) -> String {
-    let intervals =
-      (try? RunStore.readIntervals(url: cell.appendingPathComponent("intervals.jsonl"))) ?? []
+    let intervals = (try? RunStore.readIntervals(url: CellFiles(cell).intervals)) ?? []
     let title = "\(cell.lastPathComponent): \(intervals.count) intervals"
     let rows = Self.rows(intervals)
     guard rows.count >= 2 else { return "\(title) (waiting for two intervals to draw)\n" }

@@ -87,18 +87,18 @@ package struct RunMerge: Sendable {
             cellTestbeds[id] = testbed
           }
         }
-        let attempts = input.store.runDirectory.appendingPathComponent("attempts")
+        let attempts = input.store.layout.attempts
         for name in (try? manager.contentsOfDirectory(atPath: attempts.path)) ?? [] {
-          let target = store.runDirectory.appendingPathComponent("attempts")
+          let target = store.layout.attempts
           try manager.createDirectory(at: target, withIntermediateDirectories: true)
           try manager.copyItem(
             at: attempts.appendingPathComponent(name), to: target.appendingPathComponent(name))
         }
         // The shard's own manifest and guest console logs, for the record.
-        let record = store.runDirectory.appendingPathComponent("merged-from/\(number + 1)")
+        let record = store.layout.mergedFrom(number + 1)
         try manager.createDirectory(at: record, withIntermediateDirectories: true)
         for name in try manager.contentsOfDirectory(atPath: input.store.runDirectory.path)
-        where name == "manifest.json" || name.hasSuffix(".log") {
+        where name == RunLayout.manifestName || RunLayout.isConsoleLog(name) {
           try manager.copyItem(
             at: input.store.runDirectory.appendingPathComponent(name),
             to: record.appendingPathComponent(name))
@@ -119,7 +119,7 @@ package struct RunMerge: Sendable {
             hosts: shardHosts))
       }
       let first = inputs[0]
-      for name in ["experiment.yaml", "experiment.json"] {
+      for name in [RunLayout.experimentFileName, RunLayout.resolvedExperimentName] {
         let source = first.store.runDirectory.appendingPathComponent(name)
         if manager.fileExists(atPath: source.path) {
           try manager.copyItem(at: source, to: store.runDirectory.appendingPathComponent(name))
@@ -229,10 +229,9 @@ package struct RunMerge: Sendable {
   /// prepared, which holds its scripts and the shards' folders).
   static func prepare(_ output: URL) throws(MergeError) -> ResultsStore {
     let manager = FileManager.default
-    let cells = output.appendingPathComponent("cells")
-    if manager.fileExists(atPath: output.appendingPathComponent("manifest.json").path)
-      || !((try? manager.contentsOfDirectory(atPath: cells.path)) ?? []).isEmpty
-    {
+    let layout = RunLayout(output)
+    let cells = layout.cells
+    if layout.holdsRun || !layout.cellIDs().isEmpty {
       throw MergeError(
         .input,
         "\(output.path) already holds a run; merge into a new folder (or remove the old merge)")

@@ -259,7 +259,8 @@ static jv *parse_value(reader *r) {
       r->p++;
       jv *value = parse_value(r);
       if (!value) { free(key); goto bad; }
-      jv_set(result, key, value);
+      if (jv_get(result, key)) jv_free(value); /* a repeated key: the first one counts, as in JSONDecoder */
+      else jv_set(result, key, value);
       free(key);
       skip_space(r);
       if (r->p < r->end && *r->p == ',') { r->p++; continue; }

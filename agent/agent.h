@@ -247,6 +247,8 @@ jv *fail(agent_error *err, const char *code, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 void emit_line(const char *line);
 void emit_event(const char *name, jv *fields); /* takes fields */
+/* Runs `fn(arg)` once the current request's reply is out (monitors start after it). */
+void after_reply(void (*fn)(void *), void *arg);
 int serve(int read_fd, int write_fd);          /* returns when done */
 char *finish(void); /* stops everything, restores; NULL or what did not read back */
 

@@ -37,7 +37,7 @@ static monitor *take(monitor **slot) {
 static bool stop_monitor(monitor *m) {
   if (!m) return false;
   m->stop = true;
-  pthread_join(m->thread, NULL);
+  if (m->running) pthread_join(m->thread, NULL);
   free(m);
   return true;
 }
@@ -78,6 +78,16 @@ static void *sample_loop(void *arg) {
   return NULL;
 }
 
+/* Starts the sampler unless it was stopped in between (a signal's restore). */
+static void start_sampler(void *arg) {
+  pthread_mutex_lock(&lock);
+  if (sampler == arg) {
+    pthread_create(&sampler->thread, NULL, sample_loop, sampler);
+    sampler->running = true;
+  }
+  pthread_mutex_unlock(&lock);
+}
+
 jv *sample_start(const jv *params, agent_error *err) {
   int64_t interval = 1000;
   jv_int_of(jv_get(params, "interval_ms"), &interval);
@@ -88,8 +98,8 @@ jv *sample_start(const jv *params, agent_error *err) {
   m->interval_ns = (uint64_t)interval * 1000000u;
   pthread_mutex_lock(&lock);
   sampler = m;
-  pthread_create(&m->thread, NULL, sample_loop, m);
   pthread_mutex_unlock(&lock);
+  after_reply(start_sampler, m); /* the reply comes before the first samples event */
   jv *fields = jv_arr();
   const char *names[] = {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
   for (int i = 0; i < 8; i++) jv_push(fields, jv_str(names[i]));
@@ -163,6 +173,7 @@ jv *kmsg_watch(const jv *params, agent_error *err) {
   pthread_mutex_unlock(&lock);
   stop_monitor(old);
   pthread_create(&m->thread, NULL, kmsg_loop, m);
+  m->running = true;
   return jv_set(jv_obj(), "path", jv_str(path));
 }
 

@@ -14,6 +14,13 @@
 #include <unistd.h>
 
 static int in_fd = 0, out_fd = 1;
+static void (*pending_fn)(void *);
+static void *pending_arg;
+
+void after_reply(void (*fn)(void *), void *arg) {
+  pending_fn = fn;
+  pending_arg = arg;
+}
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool out_closed, handshake_done, stop_requested;
 
@@ -325,6 +332,10 @@ int serve(int read_fd, int write_fd) {
     free(line);
     emit_line(answer);
     free(answer);
+    if (pending_fn) {
+      pending_fn(pending_arg);
+      pending_fn = NULL;
+    }
     if (stop_requested) {
       close_write();
       return 0;

@@ -127,7 +127,7 @@ static void print_block(const char *label, const char *unit, int runtime, const 
           runtime, (unsigned long long)t->total);
   uint64_t sum = 0, previous = 0;
   int next = 0;
-  for (int bucket = 0; bucket < TABLE_BUCKETS && next < 5 && t->total > 0; bucket++) {
+  for (int bucket = 0; bucket < TABLE_BUCKETS && next < 5; bucket++) {
     sum += t->counts[bucket];
     while (next < 5 && (double)sum >= computed[next] / 100 * (double)t->total) {
       for (int s = 0; s < shown_count; s++) {

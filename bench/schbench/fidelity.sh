@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Upstream schbench against `pvbench workload schbench`, interleaved, side by side.
+# Upstream schbench, `pvbench workload schbench` (the Swift workload) and the portable
+# agent's workload (agent/schbench.c), interleaved, side by side.
 #
 #   bench/schbench/fidelity.sh SCHBENCH_BINARY [PVBENCH_BINARY]
 #
 # SCHBENCH_BINARY: upstream schbench built outside this repository (masoncl/schbench).
 # PVBENCH_BINARY:  default .build/release/pvbench (swift build -c release).
-# Environment: REPS (default 5, runs of each tool per config), RUNTIME (default 7 s, -r; 4 configs x 2 tools x REPS runs, about 9 min).
+# The portable workload is built here from bench/schbench/portable-driver.c with
+# agent/schbench.c and agent/hdr.c (gcc -O2 -falign-loops=64; PORTABLE=BINARY uses another).
+# Environment: REPS (default 5, runs of each tool per config), RUNTIME (default 7 s, -r; 4
+# configs x 3 tools x REPS runs, about 13 min).
 #
-# For each config the two tools run one after the other, REPS times, alternating which goes
+# For each config the three tools run one after the other, REPS times, rotating which goes
 # first. The figures are medians over the REPS runs: wakeup p50/p99, request p50/p99 (µs, the
-# final table) and `average rps`; the ratio is pvbench / schbench. In `-R` mode the wakeup p99
+# final table) and `average rps`; the ratios are pvbench / schbench and portable / schbench.
+# In `-R` mode the wakeup p99
 # is shown as the range over the runs, because schbench's own varies by orders of magnitude.
 # `cpu µs/request` is the process's user+system CPU time (/usr/bin/time) over its requests
 # (average rps × runtime): the cost of a request, which other load on the machine hardly
@@ -27,6 +32,12 @@ OUT=bench/out/schbench-fidelity
 mkdir -p "$OUT"
 [ -x "$SCHBENCH" ] || { echo "fidelity.sh: '$SCHBENCH' is not an executable" >&2; exit 2; }
 [ -x "$PVBENCH" ] || { echo "fidelity.sh: '$PVBENCH' is missing; run swift build -c release" >&2; exit 2; }
+PORTABLE=${PORTABLE:-}
+if [ -z "$PORTABLE" ]; then
+  PORTABLE=$OUT/portable-schbench
+  gcc -O2 -falign-loops=64 -pthread -Iagent -o "$PORTABLE" bench/schbench/portable-driver.c \
+    agent/schbench.c agent/hdr.c
+fi
 
 HOG_PID=""
 stop_hog() {
@@ -76,11 +87,13 @@ run_config() {
   shift
   local flags=("$@")
   for rep in $(seq 1 "$REPS"); do
-    local order=(s p)
-    [ $((rep % 2)) -eq 0 ] && order=(p s)
+    local order=(s p c)
+    [ $((rep % 3)) -eq 2 ] && order=(p c s)
+    [ $((rep % 3)) -eq 0 ] && order=(c s p)
     for tool in "${order[@]}"; do
       local command=("$SCHBENCH")
       [ "$tool" = p ] && command=("$PVBENCH" workload schbench)
+      [ "$tool" = c ] && command=("$PORTABLE")
       $TIME -f "%U %S" -o "$OUT/$name.$tool.$rep.cpu" \
         "${command[@]}" "${flags[@]}" -r "$RUNTIME" -i "$RUNTIME" \
         2>"$OUT/$name.$tool.$rep.txt" >/dev/null
@@ -91,28 +104,32 @@ run_config() {
 report_config() {
   local name=$1 paced=$2
   printf '\n%s (%s runs each, -r %s)\n' "$name" "$REPS" "$RUNTIME"
-  printf '  %-16s %12s %12s %8s\n' figure schbench pvbench ratio
+  printf '  %-16s %12s %12s %12s %8s %8s\n' figure schbench pvbench portable "p/s" "c/s"
   local labels=("wakeup p50 µs" "wakeup p99 µs" "request p50 µs" "request p99 µs" "average rps"
     "cpu µs/request")
   for column in 1 2 3 4 5 6; do
     local label=${labels[$((column - 1))]}
     if [ "$paced" = yes ] && [ "$column" = 2 ]; then
-      local sr pr
+      local sr pr cr
       sr=$(for f in "$OUT/$name".s.*.txt; do figures "$f"; done | awk -v c=$column '{ print $c }' | range)
       pr=$(for f in "$OUT/$name".p.*.txt; do figures "$f"; done | awk -v c=$column '{ print $c }' | range)
-      printf '  %-16s %12s %12s %8s\n' "$label" "$sr" "$pr" "(range)"
+      cr=$(for f in "$OUT/$name".c.*.txt; do figures "$f"; done | awk -v c=$column '{ print $c }' | range)
+      printf '  %-16s %12s %12s %12s %8s\n' "$label" "$sr" "$pr" "$cr" "(range)"
       continue
     fi
-    local s p
+    local s p c
     s=$(for f in "$OUT/$name".s.*.txt; do figures "$f"; done | awk -v c=$column '{ print $c }' | median)
     p=$(for f in "$OUT/$name".p.*.txt; do figures "$f"; done | awk -v c=$column '{ print $c }' | median)
-    printf '  %-16s %12s %12s %8s\n' "$label" "$s" "$p" \
-      "$(awk -v s="$s" -v p="$p" 'BEGIN { if (s > 0) printf "%.2f", p / s; else print "-" }')"
+    c=$(for f in "$OUT/$name".c.*.txt; do figures "$f"; done | awk -v c=$column '{ print $c }' | median)
+    printf '  %-16s %12s %12s %12s %8s %8s\n' "$label" "$s" "$p" "$c" \
+      "$(awk -v s="$s" -v p="$p" 'BEGIN { if (s > 0) printf "%.2f", p / s; else print "-" }')" \
+      "$(awk -v s="$s" -v p="$c" 'BEGIN { if (s > 0) printf "%.2f", p / s; else print "-" }')"
   done
 }
 
 echo "schbench: $SCHBENCH"
 echo "pvbench:  $PVBENCH ($("$PVBENCH" --version 2>/dev/null || echo unknown version))"
+echo "portable: $PORTABLE"
 echo "machine:  $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg) at start"
 
 run_config m1-t2 -m 1 -t 2

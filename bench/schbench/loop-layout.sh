@@ -5,9 +5,10 @@
 #
 # SCHBENCH_COMMIT names the upstream commit when SCHBENCH_SOURCE_DIR is not a git checkout.
 # Builds upstream schbench (masoncl/schbench, outside this repository) twice with gcc: as
-# its Makefile does (-Wall -O2 -g -W) and the same plus -falign-loops=64. For those two and
-# pvbench it prints the inner loop's address range (the loop around the `imul` with a memory
-# operand in do_some_math / pvb_matrix_multiply) and whether it straddles a 64-byte line.
+# its Makefile does (-Wall -O2 -g -W) and the same plus -falign-loops=64, and the portable
+# agent's workload (bench/schbench/portable-driver.c with agent/schbench.c, gcc -O2). For
+# those three and pvbench it prints the inner loop's address range (the loop around the `imul` with a memory
+# operand in do_some_math / pvb_matrix_multiply / matrix_multiply) and whether it straddles a 64-byte line.
 # Then it runs `-m 1 -t 1 -s 0 -r 5` of each, REPS times interleaved (default 5), and prints
 # the CPU time per request: every thread's run time from /proc/PID/task/*/schedstat at 4.9 s,
 # over `average rps` x 4.9. Medians, and the ratios to pvbench.
@@ -23,6 +24,9 @@ mkdir -p "$OUT"
 FLAGS="-Wall -O2 -g -W -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64"
 gcc $FLAGS -o "$OUT/schbench-default" "$SRC/schbench.c" -lpthread -lm
 gcc $FLAGS -falign-loops=64 -o "$OUT/schbench-align64" "$SRC/schbench.c" -lpthread -lm
+# No -falign-loops here: agent/schbench.c aligns its multiply's loops itself.
+gcc -O2 -pthread -Iagent -o "$OUT/portable-schbench" bench/schbench/portable-driver.c \
+  agent/schbench.c agent/hdr.c
 echo "gcc: $(gcc --version | head -1); schbench commit: ${SCHBENCH_COMMIT:-$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 
@@ -53,6 +57,7 @@ for i, (a, op, args) in enumerate(lines):
 echo "schbench (Makefile flags):     $(loop "$OUT/schbench-default" do_some_math)"
 echo "schbench (-falign-loops=64):   $(loop "$OUT/schbench-align64" do_some_math)"
 echo "pvbench (pvb_matrix_multiply): $(loop "$PVBENCH" pvb_matrix_multiply)"
+echo "portable (matrix_multiply):    $(loop "$OUT/portable-schbench" matrix_multiply)"
 
 # cost NAME CMD...: prints µs of CPU per request for one run
 cost() {
@@ -73,6 +78,7 @@ for rep in $(seq 1 "$REPS"); do
   echo "default $(cost default "$OUT/schbench-default")" >> "$OUT/costs"
   echo "align64 $(cost align64 "$OUT/schbench-align64")" >> "$OUT/costs"
   echo "pvbench $(cost pvbench "$PVBENCH" workload schbench)" >> "$OUT/costs"
+  echo "portable $(cost portable "$OUT/portable-schbench")" >> "$OUT/costs"
 done
 python3 - "$OUT/costs" <<'PY'
 import statistics, sys
@@ -82,7 +88,7 @@ for line in open(sys.argv[1]):
     runs.setdefault(name, []).append(float(value))
 pv = statistics.median(runs["pvbench"])
 print(f"cpu us/request, median of {len(runs['pvbench'])} (all runs):")
-for name, label in [("default", "schbench (Makefile flags)"), ("align64", "schbench -falign-loops=64"), ("pvbench", "pvbench")]:
+for name, label in [("default", "schbench (Makefile flags)"), ("align64", "schbench -falign-loops=64"), ("pvbench", "pvbench"), ("portable", "portable agent")]:
     values = runs[name]
     print(f"  {label:28} {statistics.median(values):6.0f}  ratio pvbench/this {pv / statistics.median(values):.2f}  ({', '.join(f'{v:.0f}' for v in values)})")
 PY

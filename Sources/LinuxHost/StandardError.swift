@@ -2,8 +2,10 @@
   import Glibc
 #endif
 
-/// Writes one line to standard error, unbuffered.
-package func printError(_ line: String) {
+/// Writes one line to standard error, unbuffered: progress, notes, warnings and the
+/// schbench layout (which upstream prints there). Failures are typed errors, printed by
+/// the command line's one error mapping (`CommandFailure`).
+package func printToStandardError(_ line: String) {
   var text = line
   if !text.hasSuffix("\n") { text += "\n" }
   let bytes = Array(text.utf8)

@@ -48,7 +48,7 @@ public struct PVBench: AsyncParsableCommand {
       guard let failure = CommandFailure.mapping(error, command: name) else {
         exit(withError: error)
       }
-      if !failure.description.isEmpty { printError(failure.description) }
+      if !failure.description.isEmpty { printToStandardError(failure.description) }
       Glibc.exit(failure.status.rawValue)
     }
   }

@@ -31,7 +31,7 @@ package final class RunProgress: @unchecked Sendable {
   }
 
   private func write(_ text: String) {
-    printError(text)
+    printToStandardError(text)
   }
 
   private func stamp() -> String {

@@ -81,9 +81,9 @@ extension PVBench {
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
         source.setEventHandler {
           if let problem = server.finish() {
-            printError("pvbench agent: signal \(number) received; \(problem)")
+            printToStandardError("pvbench agent: signal \(number) received; \(problem)")
           } else {
-            printError(
+            printToStandardError(
               "pvbench agent: signal \(number) received; the host is restored and read back.")
           }
           Glibc.exit(ExitStatus.interrupted.rawValue)

@@ -40,14 +40,14 @@ extension PVBench {
       for shard in merge.manifest.merged ?? [] {
         let name = shard.shard.map { "shard \($0)" } ?? "run \(shard.runID)"
         let on = shard.testbed.map { " on \($0)" } ?? ""
-        printError(
+        printToStandardError(
           "\(name)\(on): \(shard.completeCells) of \(shard.plannedCells) cells complete "
             + "(\(shard.path))")
       }
       if merge.missing.isEmpty {
-        printError("merged: all \(planned) cells of the plan are complete")
+        printToStandardError("merged: all \(planned) cells of the plan are complete")
       } else {
-        printError(
+        printToStandardError(
           "merged: \(merge.missing.count) of \(planned) cells are missing or did not complete:")
         for cell in merge.missing {
           let state = cell.state
@@ -55,7 +55,7 @@ extension PVBench {
             cell.run.map { run in
               "shard \(cell.shard ?? "?")" + (cell.testbed.map { " on \($0)" } ?? "") + " (\(run))"
             } ?? "in none of the runs given"
-          printError("  \(cell.id)  \(state), \(from)")
+          printToStandardError("  \(cell.id)  \(state), \(from)")
         }
         var resumed: Set<String> = []
         for cell in merge.missing {
@@ -63,7 +63,7 @@ extension PVBench {
           let flags =
             (cell.shard.map { " --shard \($0)" } ?? "")
             + (cell.testbed.map { " --testbeds TESTBEDS.yaml --testbed \($0)" } ?? "")
-          printError(
+          printToStandardError(
             "resume: pvbench run \(run)/\(RunLayout.experimentFileName)\(flags) --resume \(run)")
         }
       }

@@ -61,7 +61,7 @@ extension PVBench {
 /// - Throws: `SpecError` with every problem in the file (exit code 2).
 func loadExperiment(_ path: String) throws -> LoadedExperiment {
   let loaded = try ExperimentLoader.load(path: path) { HostPaths(root: $0).presentCPUs() }
-  for warning in loaded.warnings { printError(warning.description) }
+  for warning in loaded.warnings { printToStandardError(warning.description) }
   return loaded
 }
 

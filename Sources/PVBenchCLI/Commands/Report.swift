@@ -89,8 +89,8 @@ extension PVBench {
       let target =
         output.map { URL(fileURLWithPath: $0) } ?? RunLayout(folder).report
       let written = try writer.write(analysis, store: store, to: target)
-      if let warning = written.warning { printError(warning) }
-      for skipped in written.skippedPlots { printError("pvbench report: \(skipped)") }
+      if let warning = written.warning { printToStandardError(warning) }
+      for skipped in written.skippedPlots { printToStandardError("pvbench report: \(skipped)") }
       let renderer = ReportRenderer(analysis)
       switch format {
       case .text: print(renderer.text(), terminator: "")
@@ -143,7 +143,7 @@ extension PVBench.Report {
     case .markdown: print("\n" + table.markdown(), terminator: "")
     case .text: print("\n" + table.text(), terminator: "")
     default:
-      printError("pvbench report: the testbed table is in \(target.path)/testbeds.txt")
+      printToStandardError("pvbench report: the testbed table is in \(target.path)/testbeds.txt")
     }
   }
 }

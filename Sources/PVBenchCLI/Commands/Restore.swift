@@ -31,7 +31,7 @@ extension PVBench {
     func run() async throws {
       let paths = HostPaths(root: root)
       if let journal, !paths.exists(journal) {
-        printError(
+        printToStandardError(
           "pvbench restore: no journal at '\(paths.resolve(journal))'; nothing to restore.")
         return
       }

@@ -71,7 +71,7 @@ extension PVBench {
         }.joined(separator: "  ")
         print(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
       }
-      for note in notes { printError("pvbench status: \(note)") }
+      for note in notes { printToStandardError("pvbench status: \(note)") }
     }
 
     /// The complete cells of the run stored in `folder` against its planned ones; nil when

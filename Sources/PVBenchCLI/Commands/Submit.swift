@@ -112,13 +112,13 @@ extension PVBench {
             submission.shards[index].jobID = id
           }
           try save(submission)
-          printError("testbed \(testbed): job array \(id)")
+          printToStandardError("testbed \(testbed): job array \(id)")
         }
         let dependency = submission.usedTestbeds.compactMap { arrayIDs[$0] }.joined(separator: ":")
         submission.mergeJobID = try SlurmJobs.submit(
           script: submission.mergeScriptPath, extra: ["--dependency=afterany:\(dependency)"])
         try save(submission)
-        printError(
+        printToStandardError(
           "merge and report: job \(submission.mergeJobID!) after \(dependency); follow it with: "
             + "pvbench status \(folder.path)")
       } catch let error as SlurmError {

@@ -119,7 +119,7 @@ extension PVBench.VM {
         case "tcg": accelerator = .tcg
         default:
           let verdict = AcceleratorProbe(kernel: kernel).verdict()
-          if verdict.accelerator == .tcg { printError("notice: \(verdict.reason)") }
+          if verdict.accelerator == .tcg { printToStandardError("notice: \(verdict.reason)") }
           accelerator = verdict.accelerator
         }
         let configuration = QEMUGuestConfiguration(

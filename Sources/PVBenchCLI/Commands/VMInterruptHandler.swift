@@ -28,7 +28,8 @@ package enum VMInterruptHandler {
       source.setEventHandler {
         interrupted.store(true, ordering: .releasing)
         QEMUGuestRegistry.shared.terminateAll()
-        printError("pvbench vm: interrupted; every guest was stopped and its files removed.")
+        printToStandardError(
+          "pvbench vm: interrupted; every guest was stopped and its files removed.")
         exit(ExitStatus.interrupted.rawValue)
       }
       source.resume()

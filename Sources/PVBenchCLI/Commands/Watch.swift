@@ -61,7 +61,8 @@ extension PVBench {
           lastChange = Date()
         }
         if Date().timeIntervalSince(lastChange) > 600 {
-          printError("pvbench watch: nothing changed in \(runDirectory) for ten minutes; stopping.")
+          printToStandardError(
+            "pvbench watch: nothing changed in \(runDirectory) for ten minutes; stopping.")
           return
         }
         try await Task.sleep(for: period)

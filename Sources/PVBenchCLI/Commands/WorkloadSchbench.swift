@@ -64,7 +64,7 @@ extension PVBench.Workload {
       let commandLine = ["pvbench", "workload", "schbench"] + flags
       let run = try SchbenchRun(options: options, commandLine: commandLine)
       if options.workersPerMessageThread == nil {
-        printError("setting worker threads to \(run.workersPerMessageThread)")
+        printToStandardError("setting worker threads to \(run.workersPerMessageThread)")
       }
       let signals = WorkloadSignals { run.stop() }
       defer { signals.cancel() }
@@ -72,9 +72,9 @@ extension PVBench.Workload {
         try run.start(
           streamInterval: .seconds(options.intervalSeconds), onInterval: { _ in },
           onProgress: { result, elapsed in
-            printError(SchbenchReport.progress(result, elapsedSeconds: elapsed))
+            printToStandardError(SchbenchReport.progress(result, elapsedSeconds: elapsed))
           },
-          onNotice: { printError($0) })
+          onNotice: { printToStandardError($0) })
       } catch {
         throw CommandFailure(.runtimeFailure, "pvbench workload schbench: \(error)")
       }
@@ -82,7 +82,7 @@ extension PVBench.Workload {
       let runtime =
         signals.interrupted
         ? Int(result.runtimeSeconds.rounded()) : options.runtimeSeconds
-      printError(SchbenchReport.final(result, runtimeSeconds: runtime))
+      printToStandardError(SchbenchReport.final(result, runtimeSeconds: runtime))
       if let path = options.jsonPath {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

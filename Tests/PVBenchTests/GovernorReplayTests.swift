@@ -1,4 +1,8 @@
+import AgentTestDoubles
 import Controller
+import Experiments
+import Foundation
+import HostAgent
 import LinuxHost
 import Testing
 import Vocabulary
@@ -356,5 +360,146 @@ import Vocabulary
     #expect(
       Self.refusal(1000, 500, 500)?.description
         == "low_threshold 500 is not below high_threshold 500")
+  }
+}
+
+/// The governor's keys in an experiment file: the driver's parameters, mapped exactly and
+/// refused where it refuses them, each error at its key.
+@Suite struct GovernorKeysTests {
+  static func errors(_ modeLine: String) -> [String] { decode(modeLine).errors }
+
+  static func decode(_ modeLine: String) -> (modes: [ModeSpec], errors: [String]) {
+    let text = """
+      name: t
+      hosts:
+        vm1: { qemu: { vcpus: 4, memory: 256M }, entitled: 1 }
+      measure:
+        host: vm1
+        schbench: { workers: 2, runtime: 10s }
+      modes:
+        \(modeLine)
+      trigger: static
+
+      """
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "pvbench-governor-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("exp.yaml").path
+    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    do {
+      return (try ExperimentLoader.load(path: path) { _ in CPUSet(0...3) }.experiment.modes, [])
+    } catch {
+      return (
+        [],
+        error.diagnostics.map {
+          var diagnostic = $0
+          diagnostic.file = "exp.yaml"
+          return diagnostic.description
+        }
+      )
+    }
+  }
+
+  @Test func theDefaultsAreTheDriversAndThePolicyIsStealGovernor() throws {
+    let mode = try #require(Self.decode("- governor").modes.first)
+    #expect(mode.governorPolicy == .stealGovernor && mode.governorAction == .cpuset)
+    #expect(try mode.stealGovernorParameters() == .driverDefaults)
+    #expect(
+      Self.errors("- governor: { policy: steal-governor, interval: 100ms, high: 99.99%, low: 0% }")
+        == [])
+  }
+
+  @Test func outOfRangeValuesAreRefusedAtTheirKey() {
+    #expect(
+      Self.errors("- governor: { interval: 99ms }") == [
+        "exp.yaml:8:27: error: modes[0].governor.interval: must be between 100ms and 100s "
+          + "(the driver refuses interval_ms outside 100–100000), got '99ms'"
+      ])
+    #expect(
+      Self.errors("- governor: { interval: 101s }") == [
+        "exp.yaml:8:27: error: modes[0].governor.interval: must be between 100ms and 100s "
+          + "(the driver refuses interval_ms outside 100–100000), got '101s'"
+      ])
+    #expect(
+      Self.errors("- governor: { high: 100% }") == [
+        "exp.yaml:8:23: error: modes[0].governor.high: must be below 100% (the driver refuses "
+          + "high_threshold 10000 or above), got '100%'"
+      ])
+    #expect(
+      Self.errors("- governor: { high: 5%, low: 5% }") == [
+        "exp.yaml:8:32: error: modes[0].governor.low: 'low' (5%) must be below 'high' (5%): "
+          + "the driver refuses to load with low_threshold 500 not below high_threshold 500"
+      ])
+  }
+
+  @Test func valuesTheDriverCannotHoldExactlyAreRefused() {
+    #expect(
+      Self.errors("- governor: { interval: 1500us }") == [
+        "exp.yaml:8:27: error: modes[0].governor.interval: the driver's interval_ms counts "
+          + "whole milliseconds, got '1500us'"
+      ])
+    #expect(
+      Self.errors("- governor: { low: 0.005% }") == [
+        "exp.yaml:8:22: error: modes[0].governor.low: the driver's low_threshold counts "
+          + "hundredths of a percent (0.01%), got '0.005%'"
+      ])
+    #expect(
+      Self.errors("- governor: { policy: pvbench }") == [
+        "exp.yaml:8:25: error: modes[0].governor.policy: expected one of 'steal-governor', got 'pvbench'"
+      ])
+  }
+}
+
+/// The fake kernel loads `steal_governor` as the driver published in tip does.
+@Suite struct FakeStealGovernorLoadTests {
+  static func load(_ parameters: [(String, String)]) throws -> (Int32?, FakeHostTree) {
+    let tree = try FakeHostTree(cores: 2, threadsPerCore: 2, stealGovernorModule: true)
+    let kernel = FakeKernelSysfsWriter(paths: tree.paths)
+    do {
+      try kernel.loadModule(StealGovernor.moduleName, parameters: parameters)
+      return (nil, tree)
+    } catch { return (error.errno, tree) }
+  }
+
+  static func errno(_ parameters: [(String, String)]) throws -> Int32? {
+    let (code, tree) = try load(parameters)
+    tree.remove()
+    return code
+  }
+
+  @Test func theSettersAndTheLoadRefuseAsTheDriverDoes() throws {
+    // param_set_interval_ms, param_set_high_threshold, steal_governor_init.
+    #expect(try Self.errno([("interval_ms", "99")]) == EINVAL)
+    #expect(try Self.errno([("interval_ms", "100001")]) == EINVAL)
+    #expect(try Self.errno([("interval_ms", "100"), ("high_threshold", "9999")]) == nil)
+    #expect(try Self.errno([("high_threshold", "10000")]) == EINVAL)
+    #expect(try Self.errno([("low_threshold", "500")]) == EINVAL)
+    #expect(try Self.errno([("high_threshold", "150")]) == EINVAL)
+    // kstrtouint with base 0: hexadecimal and octal, a sign refused, 2^32 out of range.
+    #expect(try Self.errno([("interval_ms", "0x3e8")]) == nil)
+    #expect(try Self.errno([("interval_ms", "01750")]) == nil)
+    #expect(try Self.errno([("interval_ms", "-1000")]) == EINVAL)
+    #expect(try Self.errno([("low_threshold", "1e2")]) == EINVAL)
+    #expect(try Self.errno([("low_threshold", "4294967296")]) == ERANGE)
+    // In order: a refused value fails the load even when a later one would pass.
+    #expect(try Self.errno([("interval_ms", "50"), ("interval_ms", "500")]) == EINVAL)
+    // A parameter the module does not have is ignored.
+    #expect(try Self.errno([("sampling", "5")]) == nil)
+  }
+
+  @Test func loadedTheParametersReadBackReadOnlyWithTheDefaults() throws {
+    let (code, tree) = try Self.load([("high_threshold", "0x2bc")])
+    defer { tree.remove() }
+    #expect(code == nil)
+    let directory = "/sys/module/steal_governor/parameters"
+    #expect(tree.read("\(directory)/interval_ms") == "1000\n")
+    #expect(tree.read("\(directory)/high_threshold") == "700\n")
+    #expect(tree.read("\(directory)/low_threshold") == "200\n")
+    #expect(!tree.paths.exists("\(directory)/sampling"))
+    let attributes = try FileManager.default.attributesOfItem(
+      atPath: tree.paths.resolve("\(directory)/low_threshold"))
+    #expect((attributes[.posixPermissions] as? Int) == 0o444)
+    #expect(tree.read(HostPaths.preferred) == "0-3\n")
   }
 }

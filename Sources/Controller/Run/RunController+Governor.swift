@@ -36,11 +36,12 @@ extension RunController {
     // never restores in between (the first fold applies the mode; unfolding the last core
     // leaves it applied with no CPU avoided).
     action.incremental = true
-    // Each fold's evacuation goes on the timeline, given at most one interval (at least 1 s)
-    // so the loop keeps its pace.
+    // Each fold's evacuation goes on the timeline, given half an interval (at least two
+    // 200 ms windows): the driver's step takes no time, and the loop keeps its pace.
     action.measureEvacuation = true
-    action.evacuationTimeoutMilliseconds = max(1000, parameters.intervalMilliseconds)
+    action.evacuationTimeoutMilliseconds = max(400, parameters.intervalMilliseconds / 2)
     let interval = UInt64(parameters.intervalMilliseconds) * 1_000_000
+    var wake = monotonicNow()
 
     var state: GovernorState?
     // The CPUs the mode avoids now. Through hotplug they are offline, so the guest's online
@@ -49,8 +50,9 @@ extension RunController {
     var avoided = CPUSet([Int]())
     while !stop.isStopped {
       // The driver stores its first reading at load and runs one interval later; until the
-      // first samples come, wait in short slices.
-      let wake = monotonicNow() + (state == nil ? 100_000_000 : interval)
+      // first samples come, wait in short slices. The wakes keep a fixed cadence, so the
+      // time a step's apply took is not added to the interval.
+      wake = max(wake + (state == nil ? 100_000_000 : interval), monotonicNow())
       while !stop.isStopped && monotonicNow() < wake {
         try? await Task.sleep(for: .milliseconds(20))
       }

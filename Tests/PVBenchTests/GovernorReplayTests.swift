@@ -503,3 +503,40 @@ import Vocabulary
     #expect(tree.read(HostPaths.preferred) == "0-3\n")
   }
 }
+
+/// The governor's input, as the run's samples feed it.
+@Suite struct GovernorFeedTests {
+  /// Guest `/proc/stat`: the aggregate line's steal in USER_HZ ticks (10 ms), the online
+  /// CPUs from the per-CPU lines. Host side: the vCPU threads' run-queue wait summed (a
+  /// vanished thread counts nothing), with the guest's online CPUs.
+  @Test func samplesBecomeReadingsInNanoseconds() {
+    let feed = GovernorFeed(host: "vm1")
+    #expect(feed.reading(.guestProcStat) == nil)
+    let cpu = CPUTimes(user: 100, steal: 7)
+    feed.observe(
+      .cpuSample(
+        monotonicNanoseconds: 5_000, total: CPUTimes(user: 300, steal: 21),
+        perCPU: [0: cpu, 1: cpu, 3: cpu]),
+      from: "vm1")
+    // Another host's samples are not the governor's.
+    feed.observe(
+      .cpuSample(monotonicNanoseconds: 9, total: CPUTimes(steal: 999), perCPU: [0: cpu]),
+      from: "vm2")
+    let guest = feed.reading(.guestProcStat)
+    #expect(guest?.stealNanoseconds == 210_000_000)
+    #expect(guest?.timeNanoseconds == 5_000)
+    #expect(guest?.online == CPUSet([0, 1, 3]))
+    #expect(feed.reading(.hostSide) == nil)
+    feed.observe(
+      .hostSteal(
+        controllerNanoseconds: 8_000, percent: 12,
+        vcpus: [
+          SchedStat(runNanoseconds: 1, waitNanoseconds: 400, timeslices: 1), nil,
+          SchedStat(runNanoseconds: 1, waitNanoseconds: 600, timeslices: 1),
+        ]),
+      from: "vm1")
+    let host = feed.reading(.hostSide)
+    #expect(host?.stealNanoseconds == 1_000 && host?.timeNanoseconds == 8_000)
+    #expect(host?.online == CPUSet([0, 1, 3]))
+  }
+}

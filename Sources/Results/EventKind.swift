@@ -13,8 +13,11 @@ public enum EventKind: String, Codable, Sendable, CaseIterable {
   case modeRestore = "mode-restore"
   /// The avoided CPUs fell below 5 % busy; `milliseconds` since the mode was applied.
   case evacuated
-  /// A governor decision; `detail` says which.
+  /// A governor decision that moved CPUs; `detail` says which.
   case governor
+  /// A run of the governor's loop that moved nothing (a hold, a skip, a fold or unfold
+  /// with nothing left to move), and the governor's start with its input and parameters.
+  case governorStep = "governor-step"
   /// A warning line from a host's kernel log; it invalidates the cell.
   case kernelWarning = "kernel-warning"
   /// A host failed; `detail` says how.

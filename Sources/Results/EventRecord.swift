@@ -11,10 +11,12 @@ public struct EventRecord: Codable, Sendable, Equatable {
   /// For `governor`: the CPUs avoided after the decision, as a cpulist (`""` when none).
   /// Absent in stores written before the report read governor decisions.
   public var cpus: String?
+  /// For `governor` and `governor-step`: what the governor measured and did.
+  public var governor: GovernorStepRecord?
 
   public init(
     timeNanoseconds: UInt64, host: String, kind: EventKind, detail: String,
-    milliseconds: Double? = nil, cpus: String? = nil
+    milliseconds: Double? = nil, cpus: String? = nil, governor: GovernorStepRecord? = nil
   ) {
     self.timeNanoseconds = timeNanoseconds
     self.host = host
@@ -22,5 +24,6 @@ public struct EventRecord: Codable, Sendable, Equatable {
     self.detail = detail
     self.milliseconds = milliseconds
     self.cpus = cpus
+    self.governor = governor
   }
 }

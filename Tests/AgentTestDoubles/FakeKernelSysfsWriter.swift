@@ -6,6 +6,11 @@ import LinuxHost
   import Glibc
 #endif
 
+/// An errno as a failure value (`kstrtouint`'s).
+package struct KernelErrno: Error, Equatable {
+  package var code: Int32
+}
+
 /// Models the kernel's answers on a fake sysfs/procfs/cgroup tree (tests and `--root`).
 ///
 /// Only what pvbench relies on is modelled, each with the errno the kernel returns.
@@ -207,19 +212,9 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     if moduleLoaded(name) {
       throw KernelError(errno: EEXIST, path: "/sys/module/\(name)", action: "modprobe \(name)")
     }
-    // The steal_governor's parameter ranges (DESIGN §6): interval_ms 100–100000,
-    // thresholds (percent × 100) below 10000, high above low; anything else fails the load.
     if name == StealGovernor.moduleName {
-      let values = Dictionary(parameters, uniquingKeysWith: { $1 }).compactMapValues { Int($0) }
-      let interval = values["interval_ms"] ?? 1000
-      let high = values["high_threshold"] ?? 500
-      let low = values["low_threshold"] ?? 200
-      if !(100...100_000).contains(interval) || high >= 10_000 || low >= 10_000 || high <= low
-        || low < 0
-      {
-        throw KernelError(
-          errno: EINVAL, path: "/sys/module/\(name)/parameters", action: "modprobe \(name)")
-      }
+      try loadStealGovernor(parameters: parameters)
+      return
     }
     do {
       try FileManager.default.createDirectory(
@@ -234,6 +229,75 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     // The governor starts with every online CPU preferred; the file is read-only.
     try store(CPUSet.format(onlineCPUs()) + "\n", HostPaths.preferred)
     chmod(paths.resolve(HostPaths.preferred), 0o444)
+  }
+
+  /// Loads `steal_governor` as the driver published in tip does
+  /// (`drivers/virt/steal_governor.c` at 27d47ebce4d6490ce093031a48cc2d81bf9997a3).
+  ///
+  /// The parameters are set in the order given, each through its setter: every value is
+  /// parsed as `kstrtouint` with base 0 does (EINVAL for a non-number or a sign, ERANGE past
+  /// 2^32 − 1); `param_set_interval_ms` refuses outside 100–100000 and
+  /// `param_set_high_threshold` at 10000 or above (EINVAL); `low_threshold` is a plain
+  /// `uint`. A parameter the module does not have is ignored, as the module loader ignores
+  /// unknown parameters with a warning. Then `steal_governor_init` fails the load with
+  /// EINVAL when low is not below high. Loaded, the three parameters read back in decimal,
+  /// defaults included, read-only (0444).
+  private func loadStealGovernor(parameters: [(String, String)]) throws(KernelError) {
+    let name = StealGovernor.moduleName
+    func refuse(_ code: Int32) -> KernelError {
+      KernelError(errno: code, path: "/sys/module/\(name)/parameters", action: "modprobe \(name)")
+    }
+    var values: [String: UInt32] = [
+      "interval_ms": 1000, "high_threshold": 500, "low_threshold": 200,
+    ]
+    for (key, text) in parameters where values[key] != nil {
+      let value: UInt32
+      switch Self.kstrtouint(text) {
+      case .success(let parsed): value = parsed
+      case .failure(let error): throw refuse(error.code)
+      }
+      if key == "interval_ms" && !(100...100_000).contains(value) { throw refuse(EINVAL) }
+      if key == "high_threshold" && value >= 10_000 { throw refuse(EINVAL) }
+      values[key] = value
+    }
+    if values["low_threshold"]! >= values["high_threshold"]! { throw refuse(EINVAL) }
+    let directory = "/sys/module/\(name)/parameters"
+    do {
+      try FileManager.default.createDirectory(
+        atPath: paths.resolve(directory), withIntermediateDirectories: true)
+    } catch {
+      throw KernelError(errno: EIO, path: "/sys/module/\(name)", action: "modprobe \(name)")
+    }
+    for (key, value) in values {
+      try store("\(value)\n", "\(directory)/\(key)")
+      chmod(paths.resolve("\(directory)/\(key)"), 0o444)
+    }
+    // Every active (here: online) CPU starts preferred; the file is read-only.
+    try store(CPUSet.format(onlineCPUs()) + "\n", HostPaths.preferred)
+    chmod(paths.resolve(HostPaths.preferred), 0o444)
+  }
+
+  /// `kstrtouint(text, 0, …)`: an optional `+`, then hexadecimal after `0x`, octal after a
+  /// leading `0`, else decimal; one trailing newline allowed. The errno on failure.
+  package static func kstrtouint(_ text: String) -> Result<UInt32, KernelErrno> {
+    var digits = Substring(text)
+    if digits.hasSuffix("\n") { digits = digits.dropLast() }
+    if digits.hasPrefix("+") { digits = digits.dropFirst() }
+    var radix = 10
+    if digits.lowercased().hasPrefix("0x") {
+      radix = 16
+      digits = digits.dropFirst(2)
+    } else if digits.hasPrefix("0") && digits.count > 1 {
+      radix = 8
+      digits = digits.dropFirst()
+    }
+    guard !digits.isEmpty,
+      digits.allSatisfy({ $0.isHexDigit && Int(String($0), radix: 16)! < radix })
+    else { return .failure(KernelErrno(code: EINVAL)) }
+    guard let wide = UInt64(digits, radix: radix), let value = UInt32(exactly: wide) else {
+      return .failure(KernelErrno(code: ERANGE))
+    }
+    return .success(value)
   }
 
   package func unloadModule(_ name: String) throws(KernelError) {

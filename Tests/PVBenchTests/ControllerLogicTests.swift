@@ -44,23 +44,6 @@ import Workloads
     #expect(offset.controllerTime(ofHost: 5_000 + ahead) == 5_000)
     #expect(ClockOffset.estimate([]) == nil)
   }
-
-  @Test func governorFoldsAboveHighUnfoldsAtLowAndHoldsBetween() {
-    let policy = GovernorPolicy(highPercent: 5, lowPercent: 2, foldableCores: 2)
-    #expect(policy.next(folded: 0, stealPercent: 9) == 1)
-    #expect(policy.next(folded: 1, stealPercent: 9) == 2)
-    // Never beyond the non-entitled cores.
-    #expect(policy.next(folded: 2, stealPercent: 50) == 2)
-    // Between the thresholds it holds, so it does not oscillate.
-    #expect(policy.next(folded: 2, stealPercent: 3.5) == 2)
-    #expect(policy.next(folded: 2, stealPercent: 2) == 1)
-    #expect(policy.next(folded: 0, stealPercent: 0) == 0)
-    // Whole cores, highest-numbered first.
-    let cores = [[0, 4], [1, 5], [2, 6], [3, 7]]
-    #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 1) == [3, 7])
-    #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 2) == [2, 3, 6, 7])
-    #expect(GovernorPolicy.avoidedCPUs(cores: cores, folded: 0) == [])
-  }
 }
 
 @Suite struct CellRecorderStorageTests {

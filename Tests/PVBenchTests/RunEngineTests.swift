@@ -415,12 +415,22 @@ extension RunEngineTests {
     let wanted: [EventKind] = [.governor, .modeApply, .modeRestore]
     let steps: [EventRecord] = events.filter { wanted.contains($0.kind) }
     let governor: [String] = steps.filter { $0.kind == .governor }.map { $0.detail }
-    let decisions: [String] = governor.prefix(3).map { $0.components(separatedBy: ": ").last ?? "" }
-    let expectedDecisions: [String] = [
-      "fold to 1 folded cores (avoid 3)", "fold to 2 folded cores (avoid 2-3)",
-      "fold to 3 folded cores (avoid 1-3)",
-    ]
+    // The driver's rules: the fake /proc/stat adds about 100 steal ticks (1 s) a second on
+    // each of 4 CPUs, a ratio near 10000, far above 500: each interval folds the last
+    // preferred core, down to the first housekeeping core, 0.
+    let decisions: [String] = events.filter { $0.kind == .governor }.prefix(3).map {
+      "\($0.governor?.action ?? "?") \($0.governor?.moved ?? "?") -> \($0.governor?.preferred ?? "?")"
+    }
+    let expectedDecisions: [String] = ["fold 3 -> 0-2", "fold 2 -> 0-1", "fold 1 -> 0"]
     #expect(decisions == expectedDecisions, "\(governor)")
+    #expect(
+      events.filter { $0.kind == .governor }.prefix(3).allSatisfy {
+        ($0.governor?.ratio ?? 0) > 500
+      })
+    // The start names the input: the fake kernel accounts steal, so its own /proc/stat.
+    let start = events.first { $0.kind == .governorStep }
+    #expect(start?.governor?.action == "start", "\(String(describing: start))")
+    #expect(start?.governor?.input == "guest /proc/stat")
     let applies: [String] = steps.filter { $0.kind == .modeApply }.map { $0.detail }
     let expectedApplies: [String] = [
       "governor: avoids CPUs 3", "governor: avoids CPUs 2-3 (step: +2)",

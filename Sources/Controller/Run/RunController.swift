@@ -22,6 +22,8 @@ package final class RunController: @unchecked Sendable {
   var pumps: [String: Task<Void, Never>] = [:]
   let lock = NSLock()
   var recorder: CellRecorder?
+  /// The governor's readings of the measure host, while a governor cell runs.
+  var governorFeed: GovernorFeed?
   var stealAccounting: [String: Bool] = [:]
 
   /// A busy phase of the noise host below this fraction makes the cell invalid.
@@ -197,8 +199,9 @@ package final class RunController: @unchecked Sendable {
     let pump = Task { [weak self] in
       for await event in session.events {
         guard let self else { return }
-        let recorder = self.lock.withLock { self.recorder }
+        let (recorder, feed) = self.lock.withLock { (self.recorder, self.governorFeed) }
         recorder?.handle(event, from: name)
+        feed?.observe(event, from: name)
         if case .disconnected = event { self.dropSession(name) }
       }
     }

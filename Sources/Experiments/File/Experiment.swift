@@ -204,10 +204,13 @@ package struct ModeSpec: Sendable, Codable, Equatable {
   /// The CPUs the mode avoids (hotplug, paravirt, cpuset).
   package var cpus: CPUSelection?
   package var paravirtInterface: ParavirtInterface?
-  /// preferred and governor: sampling interval and steal thresholds.
+  /// preferred and governor: the steal_governor driver's `interval_ms`, `high_threshold`
+  /// and `low_threshold`, as the file writes them (whole ms, whole hundredths of a %).
   package var interval: DurationValue?
   package var high: Percentage?
   package var low: Percentage?
+  /// governor: the rules it decides by, and the mode it acts through.
+  package var governorPolicy: GovernorPolicyKind?
   package var governorAction: GovernorAction?
   /// The hosts the mode folds (`hosts:`), for the cooperative-mix experiments; nil for the
   /// measure host alone.
@@ -240,4 +243,22 @@ package struct ReportSpec: Sendable, Codable, Equatable {
   package var percentiles: [Double]
   /// The intervals the tables and `expect:` verdicts use; written `busy`, `idle` or `all`.
   package var phase: PhaseSelection
+}
+
+extension ModeSpec {
+  /// `interval`, `high` and `low` in the steal_governor driver's units (the decoder has
+  /// checked that they are whole and within its ranges); the driver's defaults where absent.
+  /// - Throws: the driver's refusal, for a mode built without the decoder's checks.
+  package func stealGovernorParameters() throws(StealGovernorParameterError)
+    -> StealGovernorParameters
+  {
+    let defaults = StealGovernorParameters.driverDefaults
+    let interval = interval.map { Int(clamping: $0.nanoseconds / 1_000_000) }
+    let high = high.map { Int(($0.percent * 100).rounded()) }
+    let low = low.map { Int(($0.percent * 100).rounded()) }
+    return try StealGovernorParameters(
+      intervalMilliseconds: interval ?? defaults.intervalMilliseconds,
+      highThreshold: high ?? defaults.highThreshold,
+      lowThreshold: low ?? defaults.lowThreshold)
+  }
 }

@@ -443,7 +443,8 @@ package struct ExperimentDecoder {
     case .hotplug, .cpuset: allowed = ["label", "cpus", "hosts"]
     case .paravirt: allowed = ["label", "cpus", "interface", "hosts"]
     case .preferred: allowed = ["label", "interval", "high", "low"]
-    case .governor: allowed = ["label", "signal", "interval", "high", "low", "step", "apply"]
+    case .governor:
+      allowed = ["label", "policy", "signal", "interval", "high", "low", "step", "apply"]
     }
     let map: MappingReader?
     if let options, !options.isNull {
@@ -470,15 +471,7 @@ package struct ExperimentDecoder {
         mode.hosts = hostReferences(node, hosts: hosts)
       }
     case .preferred, .governor:
-      mode.interval =
-        map?.optional("interval").map { $0.duration(atLeast: .init(nanoseconds: 10_000_000)) }
-        ?? .init(seconds: 1)
-      mode.high = map?.optional("high").map { $0.percentage() } ?? .init(percent: 5)
-      mode.low = map?.optional("low").map { $0.percentage() } ?? .init(percent: 2)
-      if let high = mode.high, let low = mode.low, low.percent >= high.percent {
-        (map?.optional("low") ?? item).error(
-          "'low' (\(low)) must be below 'high' (\(high)), or the governor would oscillate")
-      }
+      decodeStealGovernorParameters(&mode, map: map, item: item)
       if kind == .governor {
         if let signal = map?.optional("signal"), let text = signal.scalarText("'steal'"),
           text != "steal"
@@ -488,6 +481,8 @@ package struct ExperimentDecoder {
         if let step = map?.optional("step"), let text = step.scalarText("'core'"), text != "core" {
           step.error("the only step is 'core' (all SMT siblings at once), got '\(text)'")
         }
+        mode.governorPolicy =
+          map?.optional("policy").map { $0.choice(GovernorPolicyKind.self) } ?? .stealGovernor
         mode.governorAction =
           map?.optional("apply").map { $0.choice(GovernorAction.self) } ?? .cpuset
       }

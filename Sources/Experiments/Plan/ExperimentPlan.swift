@@ -229,9 +229,10 @@ package struct ExperimentPlan: Sendable {
         change = "every movable task moved into a cpuset without \(cpuWord) \(cpus)"
       case .governor:
         change =
-          "pvbench's governor: steal above \(mode.high!) folds a core, at or below "
-          + "\(mode.low!) unfolds one, every \(mode.interval!), through "
-          + "\(mode.governorAction!.rawValue), never below the entitled cores"
+          "pvbench's governor, the steal_governor driver's rules: steal above "
+          + "\(mode.high!) folds the last preferred core, at or below \(mode.low!) "
+          + "unfolds the first, every \(mode.interval!), through "
+          + "\(mode.governorAction!.rawValue), keeping the first housekeeping core"
         modeWhen = "the governor decides; running for the whole cell"
       }
       let folded = experiment.foldHosts(of: mode)
@@ -327,6 +328,7 @@ extension ModeSpec {
     if let interval { parts.append("interval=\(interval)") }
     if let high { parts.append("high=\(high)") }
     if let low { parts.append("low=\(low)") }
+    if let governorPolicy { parts.append("policy=\(governorPolicy.rawValue)") }
     if let governorAction { parts.append("apply=\(governorAction.rawValue)") }
     if id != kind.rawValue { parts.append("id=\(id)") }
     return parts.joined(separator: " ")

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PVA_PROTOCOL "1.0"
+#define PVA_PROTOCOL "1.1"
 #define PVA_PROTOCOL_MAJOR 1
 #define PVA_VERSION "0.1.0"
 

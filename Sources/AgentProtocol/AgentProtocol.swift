@@ -2,8 +2,10 @@
 package enum AgentProtocol {
   /// The protocol's major version: a controller with another major is refused.
   package static let major = 1
-  /// The protocol's minor version: additions only.
-  package static let minor = 0
+  /// The protocol's minor version: additions only. 1.1 names what was added since 1.0
+  /// (the hello event's `recovered`, the samples event's `total`, `mode.apply`'s
+  /// `incremental`, …; docs/agent-protocol.md, "Versions").
+  package static let minor = 1
   /// `major.minor` as sent in the hello event and the hello request.
   package static var version: String { "\(major).\(minor)" }
 
@@ -24,9 +26,9 @@ package enum AgentProtocol {
   }
 
   /// An event line: `fields` plus `"event": name`.
-  package static func event(_ name: String, _ fields: [String: JSON] = [:]) -> String {
+  package static func event(_ name: AgentEventName, _ fields: [String: JSON] = [:]) -> String {
     var members = fields
-    members["event"] = .string(name)
+    members["event"] = .string(name.rawValue)
     return JSON.object(members).serialized
   }
 }

@@ -16,7 +16,7 @@ package struct CPUSample: Sendable, Equatable {
   package var perCPU: [Int: CPUTimes]
 
   /// The event's name.
-  package static let eventName = "samples"
+  package static let eventName = AgentEventName.samples
 
   /// The order of the counters in every array of the event.
   package static let fieldNames: JSON = [
@@ -42,7 +42,7 @@ package struct CPUSample: Sendable, Equatable {
   /// A CPU whose array has fewer than 8 integers is left out. An agent older than the `total`
   /// member gets the sum of its per-CPU arrays instead, the best it can say.
   package init?(event json: JSON) {
-    guard json["event"]?.stringValue == Self.eventName,
+    guard json["event"]?.stringValue == Self.eventName.rawValue,
       let time = json["monotonic_ns"]?.intValue, time >= 0,
       let cpus = json["cpus"]?.objectValue
     else { return nil }

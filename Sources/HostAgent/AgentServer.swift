@@ -45,7 +45,8 @@ package final class AgentServer: @unchecked Sendable {
     self.monitors = MonitorSet(paths: paths)
   }
 
-  /// Adds or replaces the handler of `op` (for requests other modules wire in).
+  /// Adds or replaces the handler of `op` (for requests other modules wire in; a name
+  /// outside `AgentOp` extends the protocol only for tests).
   package func register(_ op: String, _ handler: @escaping Handler) {
     lock.lock()
     handlers[op] = handler
@@ -58,7 +59,7 @@ package final class AgentServer: @unchecked Sendable {
   ///   each with what it undid and whether every change read back as undone.
   package static func helloEvent(recovered: [JournalRestorer.JournalOutcome] = []) -> String {
     AgentProtocol.event(
-      "hello",
+      .hello,
       [
         "protocol": .string(AgentProtocol.version),
         "version": .string(PVBenchVersion.current),
@@ -75,7 +76,7 @@ package final class AgentServer: @unchecked Sendable {
   }
 
   /// Sends an event; a gone controller is noticed by the read loop, so errors are dropped.
-  package func emit(_ name: String, _ fields: [String: JSON]) {
+  package func emit(_ name: AgentEventName, _ fields: [String: JSON]) {
     try? channel.send(AgentProtocol.event(name, fields))
   }
 
@@ -160,7 +161,7 @@ package final class AgentServer: @unchecked Sendable {
         error: AgentError(
           code: .unknownOp, message: "Unknown op '\(op)'; this agent knows: \(known)."))
     }
-    if !ready && op != "hello" {
+    if !ready && op != AgentOp.hello.rawValue {
       return AgentProtocol.reply(
         id: id,
         error: AgentError(
@@ -194,7 +195,7 @@ package final class AgentServer: @unchecked Sendable {
 extension AgentServer {
   /// The built-in requests. Workload and stress requests are added with `register`.
   package static let standardHandlers: [String: Handler] = [
-    "hello": { server, params throws(AgentError) in
+    AgentOp.hello.rawValue: { server, params throws(AgentError) in
       guard let version = params["protocol"]?.stringValue,
         let major = AgentProtocol.majorOf(version)
       else {
@@ -220,30 +221,30 @@ extension AgentServer {
         "journal": .string(server.modes.journalPath),
       ]
     },
-    "ping": { _, _ throws(AgentError) in ["pong": true] },
-    "clock": { _, _ throws(AgentError) in
+    AgentOp.ping.rawValue: { _, _ throws(AgentError) in ["pong": true] },
+    AgentOp.clock.rawValue: { _, _ throws(AgentError) in
       [
         "monotonic_ns": .int(Int64(bitPattern: pvb_monotonic_ns())),
         "realtime_ns": .int(Int64(bitPattern: pvb_realtime_ns())),
       ]
     },
-    "facts": { server, _ throws(AgentError) in
+    AgentOp.facts.rawValue: { server, _ throws(AgentError) in
       HostFacts.read(paths: server.paths, kernel: server.kernel).json
     },
-    "mode.apply": { server, params throws(AgentError) in
+    AgentOp.modeApply.rawValue: { server, params throws(AgentError) in
       try server.modes.apply(params: params, monitors: server.monitors)
     },
-    "mode.verify": { server, _ throws(AgentError) in try server.modes.verify() },
-    "mode.restore": { server, _ throws(AgentError) in try server.modes.restore() },
-    "sample.start": { server, params throws(AgentError) in
+    AgentOp.modeVerify.rawValue: { server, _ throws(AgentError) in try server.modes.verify() },
+    AgentOp.modeRestore.rawValue: { server, _ throws(AgentError) in try server.modes.restore() },
+    AgentOp.sampleStart.rawValue: { server, params throws(AgentError) in
       try server.monitors.startSampling(
         params: params, emitLine: { try? server.channel.send($0) })
     },
-    "sample.stop": { server, _ throws(AgentError) in server.monitors.stopSampling() },
-    "kmsg.watch": { server, params throws(AgentError) in
+    AgentOp.sampleStop.rawValue: { server, _ throws(AgentError) in server.monitors.stopSampling() },
+    AgentOp.kmsgWatch.rawValue: { server, params throws(AgentError) in
       try server.monitors.watchKernelLog(params: params, emit: { server.emit($0, $1) })
     },
-    "shutdown": { server, _ throws(AgentError) in
+    AgentOp.shutdown.rawValue: { server, _ throws(AgentError) in
       server.workloads.stopAll()
       server.monitors.stopAll()
       let restored = try server.modes.restore()

@@ -17,7 +17,8 @@ package final class WorkloadHost: @unchecked Sendable {
   /// - Parameter onlineCPUs: the host's online CPUs (under the agent's root), from which
   ///   a `workersPerMessageThread` left out of the options is resolved, as schbench does.
   package func startSchbench(
-    params: JSON, onlineCPUs: Int, emit: @escaping @Sendable (String, [String: JSON]) -> Void
+    params: JSON, onlineCPUs: Int,
+    emit: @escaping @Sendable (AgentEventName, [String: JSON]) -> Void
   )
     throws(AgentError) -> JSON
   {
@@ -40,7 +41,7 @@ package final class WorkloadHost: @unchecked Sendable {
         options: options, commandLine: ["pvbench", "workload", "schbench"] + options.arguments,
         onlineCPUs: onlineCPUs)
       try run.start(streamInterval: .milliseconds(streamMilliseconds)) { interval in
-        emit("interval", ["interval": JSON.encode(interval)])
+        emit(.interval, ["interval": JSON.encode(interval)])
       }
     } catch {
       throw AgentError(code: .failed, message: "schbench did not start: \(error).")
@@ -57,7 +58,7 @@ package final class WorkloadHost: @unchecked Sendable {
           self.schbench = nil
           return true
         } ?? false
-      if ranOut { emit("workload-done", ["result": JSON.encode(result)]) }
+      if ranOut { emit(.workloadDone, ["result": JSON.encode(result)]) }
     }
     return [
       "started": true,
@@ -80,7 +81,9 @@ package final class WorkloadHost: @unchecked Sendable {
   }
 
   /// Starts the stress cycler; `edge` and `phase` events follow.
-  package func startStress(params: JSON, emit: @escaping @Sendable (String, [String: JSON]) -> Void)
+  package func startStress(
+    params: JSON, emit: @escaping @Sendable (AgentEventName, [String: JSON]) -> Void
+  )
     throws(AgentError) -> JSON
   {
     let options: StressOptions = try JSON.decode(params["options"], as: "options")
@@ -95,8 +98,8 @@ package final class WorkloadHost: @unchecked Sendable {
     do {
       cycler = try StressCycler(options: options)
       try cycler.start(
-        onEdge: { edge in emit("edge", ["edge": JSON.encode(edge)]) },
-        onPhase: { report in emit("phase", ["report": JSON.encode(report)]) })
+        onEdge: { edge in emit(.edge, ["edge": JSON.encode(edge)]) },
+        onPhase: { report in emit(.phase, ["report": JSON.encode(report)]) })
     } catch {
       throw AgentError(code: .failed, message: "the stress cycler did not start: \(error).")
     }
@@ -128,17 +131,18 @@ package final class WorkloadHost: @unchecked Sendable {
 extension AgentServer {
   /// `workload.start|stop` and `stress.start|stop` (docs/agent-protocol.md).
   package static let workloadHandlers: [String: Handler] = [
-    "workload.start": { server, params throws(AgentError) in
+    AgentOp.workloadStart.rawValue: { server, params throws(AgentError) in
       let online = server.paths.readTrimmed("\(HostPaths.cpuDirectory)/online")
         .flatMap(CPUSet.cpus(parsing:))
       return try server.workloads.startSchbench(
         params: params, onlineCPUs: online?.count ?? SchbenchOptions.onlineCPUCount,
         emit: { server.emit($0, $1) })
     },
-    "workload.stop": { server, _ throws(AgentError) in server.workloads.stopSchbench() },
-    "stress.start": { server, params throws(AgentError) in
+    AgentOp.workloadStop.rawValue: { server, _ throws(AgentError) in server.workloads.stopSchbench()
+    },
+    AgentOp.stressStart.rawValue: { server, params throws(AgentError) in
       try server.workloads.startStress(params: params, emit: { server.emit($0, $1) })
     },
-    "stress.stop": { server, _ throws(AgentError) in server.workloads.stopStress() },
+    AgentOp.stressStop.rawValue: { server, _ throws(AgentError) in server.workloads.stopStress() },
   ]
 }

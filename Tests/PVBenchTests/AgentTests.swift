@@ -37,11 +37,9 @@ import Workloads
     let unknown = try reply(agent, #"{"id":3,"op":"fly"}"#)
     #expect(unknown["id"] == 3)
     #expect(unknown["error"]?["code"] == "unknown-op")
-    let message = unknown["error"]?["message"]?.stringValue ?? ""
-    #expect(message.hasPrefix("Unknown op 'fly'; this agent knows: clock, facts, hello, "))
-    for op in ["kmsg.watch", "mode.apply", "mode.restore", "mode.verify", "ping", "shutdown"] {
-      #expect(message.contains(" \(op),") || message.hasSuffix(" \(op)."), "\(op)")
-    }
+    let known = AgentOp.allCases.map(\.rawValue).sorted().joined(separator: ", ")
+    #expect(
+      unknown["error"]?["message"] == .string("Unknown op 'fly'; this agent knows: \(known)."))
   }
 
   @Test func handshakeComesFirstAndRefusesAnotherMajor() throws {
@@ -71,12 +69,18 @@ import Workloads
     #expect(try JSON.parse(value.serialized) == value)
   }
 
-  @Test func localAgentReportsFactsOfItsRoot() async throws {
+  // The tests below talk to an agent over its protocol: they run for every agent
+  // (AgentUnderTest.all), as the conformance suite does.
+
+  @Test(arguments: AgentUnderTest.all)
+  func agentReportsFactsOfItsRoot(agent: AgentUnderTest) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 3, threadsPerCore: 2, entitledCapacity: 2)
     defer { tree.remove() }
-    let client = try await tree.connectAgent(host: "lpar1")
+    let client = try await agent.connect(tree, host: "lpar1")
     defer { client.close() }
     #expect(client.helloEvent["version"] == .string(PVBenchVersion.current))
+    #expect(client.helloEvent["protocol"] == .string(AgentProtocol.version))
     let facts = try #require(HostFacts(json: try await client.request("facts")))
     #expect(facts.kernelRelease == "6.18.0-pvtest")
     #expect(facts.online == [0, 1, 2, 3, 4, 5])
@@ -105,10 +109,12 @@ import Workloads
   /// `workersPerMessageThread` left out (as the controller sends it when the experiment
   /// leaves `workers` out): the agent resolves it from the online CPUs under its root — six
   /// here, whatever this machine has — shared by the two message threads, as schbench does.
-  @Test func workloadDefaultsResolveFromTheAgentsHost() async throws {
+  @Test(arguments: AgentUnderTest.all)
+  func workloadDefaultsResolveFromTheAgentsHost(agent: AgentUnderTest) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 3, threadsPerCore: 2)
     defer { tree.remove() }
-    let client = try await tree.connectAgent(host: "lpar1")
+    let client = try await agent.connect(tree, host: "lpar1")
     defer { client.close() }
     let options = SchbenchOptions(
       messageThreads: 2, runtimeSeconds: 1, intervalSeconds: 1, sleepMicroseconds: 0,
@@ -122,10 +128,12 @@ import Workloads
     _ = try await client.request("workload.stop")
   }
 
-  @Test func samplerAndKernelLogWatchEmitEvents() async throws {
+  @Test(arguments: AgentUnderTest.all)
+  func samplerAndKernelLogWatchEmitEvents(agent: AgentUnderTest) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 2, threadsPerCore: 1)
     defer { tree.remove() }
-    let client = try await tree.connectAgent()
+    let client = try await agent.connect(tree)
     defer { client.close() }
     _ = try await client.request("kmsg.watch")
     let started = try await client.request("sample.start", ["interval_ms": 50])
@@ -160,11 +168,13 @@ import Workloads
     #expect(warning == "WARNING: CPU: 1 PID: 9 at kernel/x.c:1")
   }
 
-  @Test func agentRestoresWhenItsControllerDisappears() async throws {
+  @Test(arguments: AgentUnderTest.all)
+  func agentRestoresWhenItsControllerDisappears(agent: AgentUnderTest) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree()
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await tree.connectAgent()
+    let client = try await agent.connect(tree)
     _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "4-7"])
     #expect(tree.read("/sys/devices/system/cpu/online") == "0-3\n")
     client.close()  // stdin EOF
@@ -172,11 +182,13 @@ import Workloads
     #expect(RestoreJournal.leftovers(paths: tree.paths).isEmpty)
   }
 
-  @Test func shutdownRestoresAndRepliesWhatItUndid() async throws {
+  @Test(arguments: AgentUnderTest.all)
+  func shutdownRestoresAndRepliesWhatItUndid(agent: AgentUnderTest) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree()
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await tree.connectAgent()
+    let client = try await agent.connect(tree)
     let applied = try await client.request(
       "mode.apply", ["mode": "paravirt", "cpus": "6-7", "evacuation": true])
     // The fake /proc/stat does not move: no avoided CPU is busy in the first window.
@@ -188,12 +200,13 @@ import Workloads
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }
 
-  @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
-  func agentRestoresOnSignals(signal: Int32) async throws {
+  @Test(arguments: AgentUnderTest.all, [SIGTERM, SIGINT, SIGHUP])
+  func agentRestoresOnSignals(agent: AgentUnderTest, signal: Int32) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cgroup: .v2)
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await tree.connectAgent()
+    let client = try await agent.connect(tree)
     defer { client.close() }
     _ = try await client.request("mode.apply", ["mode": "cpuset", "cpus": "6-7"])
     #expect(FakeHostTree.differences(tree.snapshot(), before) != [])

@@ -7,15 +7,19 @@ import Results
 import Testing
 
 /// Kills the agent with SIGKILL at every step of a mode change and shows that
-/// `pvbench restore` puts the fake tree back, and that a second restore has nothing to do.
+/// `pvbench restore` puts the fake tree back, and that a second restore has nothing to do;
+/// for every agent (AgentUnderTest.all), so the portable agent's journal is the Swift
+/// agent's format, line for line.
 @Suite(.serialized) struct JournalCrashTests {
   static let hotplugSteps = Array(1...8)  // 4 CPUs: journal + change each
   static let cpusetSteps = Array(1...12)  // subtree, mkdir, cpuset.cpus, 3 moves
 
-  func crashAndRestore(tree: FakeHostTree, step: Int, params: JSON) async throws {
+  func crashAndRestore(agent: AgentUnderTest, tree: FakeHostTree, step: Int, params: JSON)
+    async throws
+  {
     let before = tree.snapshot()
-    let client = try await tree.agentTransport(environment: ["PVBENCH_CRASH_AT_STEP": "\(step)"])
-      .connect()
+    let client = try await agent.connect(
+      tree, environment: ["PVBENCH_CRASH_AT_STEP": "\(step)"])
     defer { client.close() }
     await #expect(throws: HostError.self) { try await client.request("mode.apply", params) }
     let journals = RestoreJournal.leftovers(paths: tree.paths)
@@ -31,40 +35,53 @@ import Testing
     #expect(second.stdout == "nothing to restore\n")
   }
 
-  @Test(arguments: hotplugSteps)
-  func hotplug(step: Int) async throws {
+  @Test(arguments: AgentUnderTest.all, hotplugSteps)
+  func hotplug(agent: AgentUnderTest, step: Int) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
     defer { tree.remove() }
-    try await crashAndRestore(tree: tree, step: step, params: ["mode": "hotplug", "cpus": "4-7"])
+    try await crashAndRestore(
+      agent: agent, tree: tree, step: step, params: ["mode": "hotplug", "cpus": "4-7"])
   }
 
-  @Test(arguments: cpusetSteps)
-  func cpuset(step: Int) async throws {
+  @Test(arguments: AgentUnderTest.all, cpusetSteps)
+  func cpuset(agent: AgentUnderTest, step: Int) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: .v2)
     defer { tree.remove() }
     try tree.write("/sys/fs/cgroup/cgroup.subtree_control", "cpu memory\n")
-    try await crashAndRestore(tree: tree, step: step, params: ["mode": "cpuset", "cpus": "4-7"])
+    try await crashAndRestore(
+      agent: agent, tree: tree, step: step, params: ["mode": "cpuset", "cpus": "4-7"])
   }
 
-  @Test(arguments: [1, 2])
-  func paravirt(step: Int) async throws {
+  @Test(arguments: AgentUnderTest.all, [1, 2])
+  func paravirt(agent: AgentUnderTest, step: Int) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
     defer { tree.remove() }
-    try await crashAndRestore(tree: tree, step: step, params: ["mode": "paravirt", "cpus": "4-7"])
+    try await crashAndRestore(
+      agent: agent, tree: tree, step: step, params: ["mode": "paravirt", "cpus": "4-7"])
   }
 
-  @Test(arguments: [1, 2])
-  func preferred(step: Int) async throws {
+  @Test(arguments: AgentUnderTest.all, [1, 2])
+  func preferred(agent: AgentUnderTest, step: Int) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(stealGovernorModule: true)
     defer { tree.remove() }
-    try await crashAndRestore(tree: tree, step: step, params: ["mode": "preferred"])
+    try await crashAndRestore(
+      agent: agent, tree: tree, step: step, params: ["mode": "preferred"])
   }
 
-  @Test func restoreLeavesTheJournalOfARunningAgentAlone() async throws {
+  /// Native agents only: an agent under qemu-user shows the emulator's name in
+  /// /proc/PID/stat, so `pvbench restore` cannot tell that it runs (on a real ppc64le or
+  /// s390x host there is no emulator).
+  @Test(arguments: AgentUnderTest.native)
+  func restoreLeavesTheJournalOfARunningAgentAlone(agent: AgentUnderTest) async throws {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree()
     defer { tree.remove() }
     let before = tree.snapshot()
-    let client = try await tree.connectAgent()
+    let client = try await agent.connect(tree)
     _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "7"])
     let applied = tree.snapshot()
     let result = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])
@@ -75,12 +92,15 @@ import Testing
     #expect(FakeHostTree.differences(tree.snapshot(), before) == [])
   }
 
-  @Test func aNewAgentRestoresWhatAKilledAgentLeftAndSaysSoInItsHello() async throws {
+  @Test(arguments: AgentUnderTest.all)
+  func aNewAgentRestoresWhatAKilledAgentLeftAndSaysSoInItsHello(agent: AgentUnderTest)
+    async throws
+  {
+    guard agent.isAvailable() else { return }
     let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
     defer { tree.remove() }
     let before = tree.snapshot()
-    let transport = tree.agentTransport()
-    let first = try await transport.connect()
+    let first = try await agent.connect(tree)
     _ = try await first.request("mode.apply", ["mode": "hotplug", "cpus": "6-7"])
     #expect(tree.read("/sys/devices/system/cpu/online") == "0-5\n")
     let pid = Int32(first.helloEvent["pid"]?.intValue ?? 0)
@@ -95,7 +115,7 @@ import Testing
     let journal = "/run/pvbench/journal-\(pid).jsonl"
     #expect(RestoreJournal.leftovers(paths: tree.paths) == [journal])
 
-    let second = try await transport.connect()
+    let second = try await agent.connect(tree)
     defer { second.close() }
     let recovered = second.helloEvent["recovered"]?.arrayValue ?? []
     #expect(

@@ -10,7 +10,9 @@ import Workloads
 @Suite struct WorkloadDoneTests {
   final class Events: Sendable {
     let names = Mutex<[String]>([])
-    func emit(_ name: String, _ fields: [String: JSON]) { names.withLock { $0.append(name) } }
+    func emit(_ name: AgentEventName, _ fields: [String: JSON]) {
+      names.withLock { $0.append(name.rawValue) }
+    }
     var done: Int { names.withLock { $0.filter { $0 == "workload-done" }.count } }
   }
 

@@ -50,20 +50,20 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
 
   package static func event(from json: JSON) -> HostEvent? {
     switch json["event"]?.stringValue {
-    case "interval":
+    case AgentEventName.interval.rawValue:
       return decode(json["interval"], SchbenchInterval.self).map(HostEvent.interval)
-    case "workload-done":
+    case AgentEventName.workloadDone.rawValue:
       return .workloadDone
-    case "edge":
+    case AgentEventName.edge.rawValue:
       return decode(json["edge"], PhaseEdge.self).map(HostEvent.edge)
-    case "phase":
+    case AgentEventName.phase.rawValue:
       return decode(json["report"], PhaseReport.self).map(HostEvent.phase)
-    case CPUSample.eventName:
+    case CPUSample.eventName.rawValue:
       return CPUSample(event: json).map {
         .cpuSample(
           monotonicNanoseconds: $0.monotonicNanoseconds, total: $0.total, perCPU: $0.perCPU)
       }
-    case "kernel-warning":
+    case AgentEventName.kernelWarning.rawValue:
       return .kernelWarning(json["message"]?.stringValue ?? json.serialized)
     default:
       return nil
@@ -78,14 +78,14 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   // MARK: HostSession
 
   package func facts(role: String) async throws -> HostRecord {
-    let reply = try await client.request("facts")
+    let reply = try await client.request(.facts)
     guard let facts = HostFacts(json: reply) else {
       throw HostError(host: name, message: "the agent's facts reply could not be read.")
     }
     lock.withLock { hostFacts = facts }
     // Watch the kernel log for the validity gate; a host without /dev/kmsg access is
     // still usable, so a refusal here is not fatal.
-    _ = try? await client.request("kmsg.watch")
+    _ = try? await client.request(.kmsgWatch)
     return HostRecord(
       name: name, role: role, transport: transport, kernelRelease: facts.kernelRelease,
       kernelCmdline: facts.cmdline, cpusPresent: CPUSet.format(facts.present),
@@ -122,7 +122,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func monotonicNanoseconds() async throws -> UInt64 {
-    let reply = try await client.request("clock", timeout: .seconds(10))
+    let reply = try await client.request(.clock, timeout: .seconds(10))
     guard let value = reply["monotonic_ns"]?.intValue else {
       throw HostError(host: name, message: "the agent's clock reply has no monotonic_ns.")
     }
@@ -130,13 +130,13 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func apply(_ request: ModeRequest) async throws -> ModeChange {
-    let reply = try await client.request("mode.apply", request.params)
+    let reply = try await client.request(.modeApply, request.params)
     var timing = ModeChange(
       milliseconds: reply["apply_ms"]?.doubleValue ?? 0, verified: true,
       evacuationMilliseconds: reply["evacuation_ms"]?.doubleValue,
       detail: Self.applyDetail(reply))
     do {
-      _ = try await client.request("mode.verify")
+      _ = try await client.request(.modeVerify)
     } catch {
       timing.verified = false
       timing.detail = "\(error)"
@@ -145,12 +145,12 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   }
 
   package func restore() async throws -> ModeChange {
-    let reply = try await client.request("mode.restore")
+    let reply = try await client.request(.modeRestore)
     var timing = ModeChange(
       milliseconds: reply["restore_ms"]?.doubleValue ?? 0, verified: true,
       evacuationMilliseconds: nil, detail: "undid \(reply["undone"]?.intValue ?? 0) changes")
     do {
-      _ = try await client.request("mode.verify")
+      _ = try await client.request(.modeVerify)
     } catch {
       timing.verified = false
       timing.detail = "\(error)"
@@ -163,31 +163,31 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   {
     let milliseconds = streamInterval.wholeMilliseconds
     let reply = try await client.request(
-      "workload.start",
+      .workloadStart,
       ["options": JSON.encode(options), "stream_interval_ms": .int(milliseconds)])
     return reply["workers_per_message_thread"]?.intValue.map { Int($0) }
   }
 
-  package func stopSchbench() async throws { _ = try await client.request("workload.stop") }
+  package func stopSchbench() async throws { _ = try await client.request(.workloadStop) }
 
   package func startStress(_ options: StressOptions) async throws {
-    _ = try await client.request("stress.start", ["options": JSON.encode(options)])
+    _ = try await client.request(.stressStart, ["options": JSON.encode(options)])
   }
 
   package func stopStress() async throws {
-    _ = try await client.request("stress.stop", timeout: .seconds(30))
+    _ = try await client.request(.stressStop, timeout: .seconds(30))
   }
 
   package func startSampling(interval: Duration) async throws {
     let milliseconds = interval.wholeMilliseconds
-    _ = try await client.request("sample.start", ["interval_ms": .int(milliseconds)])
+    _ = try await client.request(.sampleStart, ["interval_ms": .int(milliseconds)])
   }
 
-  package func stopSampling() async throws { _ = try await client.request("sample.stop") }
+  package func stopSampling() async throws { _ = try await client.request(.sampleStop) }
 
   package func close() async {
     lock.withLock { closing = true }
-    _ = try? await client.request("shutdown", timeout: .seconds(60))
+    _ = try? await client.request(.shutdown, timeout: .seconds(60))
     client.close()
     await onClose()
   }

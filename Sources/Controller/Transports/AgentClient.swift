@@ -76,7 +76,7 @@ package final class AgentClient: @unchecked Sendable {
       )
     }
     return try await request(
-      "hello",
+      .hello,
       ["protocol": .string(AgentProtocol.version), "version": .string(PVBenchVersion.current)],
       timeout: timeout)
   }
@@ -86,6 +86,16 @@ package final class AgentClient: @unchecked Sendable {
   /// - Returns: the reply's `result`.
   /// - Throws: `HostError` carrying the agent's code and message for an error reply, or
   ///   saying the connection dropped or the reply did not come within `timeout`.
+  package func request(_ op: AgentOp, _ params: JSON = [:], timeout: Duration = .seconds(120))
+    async throws -> JSON
+  {
+    try await request(op.rawValue, params, timeout: timeout)
+  }
+
+  /// Sends a request by its op's name (one outside `AgentOp` tests the unknown-op reply).
+  ///
+  /// - Returns: the reply's `result`.
+  /// - Throws: as `request(_:_:timeout:)` with an `AgentOp`.
   package func request(_ op: String, _ params: JSON = [:], timeout: Duration = .seconds(120))
     async throws
     -> JSON
@@ -119,7 +129,7 @@ package final class AgentClient: @unchecked Sendable {
   @discardableResult
   package func shutdown(timeout: Duration = .seconds(120)) async throws -> JSON {
     defer { close() }
-    return try await request("shutdown", timeout: timeout)
+    return try await request(.shutdown, timeout: timeout)
   }
 
   /// Closes the connection: the agent sees end of file, restores and exits.
@@ -161,7 +171,7 @@ package final class AgentClient: @unchecked Sendable {
     while let line = channel.readLine() {
       guard let message = try? JSON.parse(line) else { continue }
       if let event = message["event"]?.stringValue {
-        if event == "hello" {
+        if event == AgentEventName.hello.rawValue {
           lock.lock()
           helloReceived = message
           let waiter = helloWaiter

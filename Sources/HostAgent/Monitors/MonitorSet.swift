@@ -77,7 +77,7 @@ package final class MonitorSet: @unchecked Sendable {
   /// Reads `/dev/kmsg` under the root (params `path` may name another file under the root,
   /// for tests). Lines with `WARNING:`, `Oops` or `BUG:` become events.
   package func watchKernelLog(
-    params: JSON, emit: @escaping @Sendable (String, [String: JSON]) -> Void
+    params: JSON, emit: @escaping @Sendable (AgentEventName, [String: JSON]) -> Void
   )
     throws(AgentError) -> JSON
   {
@@ -114,7 +114,7 @@ package final class MonitorSet: @unchecked Sendable {
             pending.removeSubrange(...newline)
             if let message = KernelLog.warning(in: line) {
               emit(
-                "kernel-warning",
+                .kernelWarning,
                 ["message": .string(message), "monotonic_ns": .int(Int64(pvb_monotonic_ns()))])
             }
           }

@@ -24,4 +24,19 @@ public struct SchbenchInterval: Codable, Sendable {
   public var rps: Double
   /// True while the `-w` warmup lasts (these samples are not in the totals).
   public var warmup: Bool
+
+  /// The keys on the agent protocol's wire and in the results files, spelled out so that
+  /// renaming a property cannot change them (docs/agent-protocol.md, "Keys and numbers").
+  enum CodingKeys: String, CodingKey {
+    case index = "index"
+    case slot = "slot"
+    case missedIntervals = "missedIntervals"
+    case startMonotonicNanoseconds = "startMonotonicNanoseconds"
+    case endMonotonicNanoseconds = "endMonotonicNanoseconds"
+    case wakeup = "wakeup"
+    case request = "request"
+    case requests = "requests"
+    case rps = "rps"
+    case warmup = "warmup"
+  }
 }

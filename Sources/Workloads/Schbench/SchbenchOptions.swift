@@ -120,6 +120,27 @@ public struct SchbenchOptions: Codable, Sendable, Equatable {
     if let splitPercent { list += ["--split", "\(splitPercent)"] }
     return list
   }
+
+  /// The keys on the agent protocol's wire and in the results files, spelled out so that
+  /// renaming a property cannot change them (docs/agent-protocol.md, "Keys and numbers").
+  enum CodingKeys: String, CodingKey {
+    case messageThreads = "messageThreads"
+    case workersPerMessageThread = "workersPerMessageThread"
+    case runtimeSeconds = "runtimeSeconds"
+    case warmupSeconds = "warmupSeconds"
+    case intervalSeconds = "intervalSeconds"
+    case zeroSeconds = "zeroSeconds"
+    case sleepMicroseconds = "sleepMicroseconds"
+    case operations = "operations"
+    case cacheFootprintKilobytes = "cacheFootprintKilobytes"
+    case locking = "locking"
+    case requestsPerSecond = "requestsPerSecond"
+    case messageCPUs = "messageCPUs"
+    case workerCPUs = "workerCPUs"
+    case jsonPath = "jsonPath"
+    case jobName = "jobName"
+    case splitPercent = "splitPercent"
+  }
 }
 
 extension SchbenchOptions {

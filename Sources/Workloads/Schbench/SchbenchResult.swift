@@ -36,4 +36,19 @@ public struct SchbenchResult: Codable, Sendable {
     self.runtimeSeconds = runtimeSeconds
     self.commandLine = commandLine
   }
+
+  /// The keys on the agent protocol's wire and in the results files, spelled out so that
+  /// renaming a property cannot change them (docs/agent-protocol.md, "Keys and numbers").
+  enum CodingKeys: String, CodingKey {
+    case wakeup = "wakeup"
+    case request = "request"
+    case rpsSamples = "rpsSamples"
+    case averageRPS = "averageRPS"
+    case currentRPS = "currentRPS"
+    case messageSchedDelayNanoseconds = "messageSchedDelayNanoseconds"
+    case workerSchedDelayNanoseconds = "workerSchedDelayNanoseconds"
+    case workersPerMessageThread = "workersPerMessageThread"
+    case runtimeSeconds = "runtimeSeconds"
+    case commandLine = "commandLine"
+  }
 }

@@ -49,6 +49,18 @@ public struct StressOptions: Codable, Sendable, Equatable {
     self.engine = engine
     self.stressNGControl = stressNGControl
   }
+
+  /// The keys on the agent protocol's wire and in the results files, spelled out so that
+  /// renaming a property cannot change them (docs/agent-protocol.md, "Keys and numbers").
+  enum CodingKeys: String, CodingKey {
+    case busyNanoseconds = "busyNanoseconds"
+    case idleNanoseconds = "idleNanoseconds"
+    case cycles = "cycles"
+    case durationNanoseconds = "durationNanoseconds"
+    case workers = "workers"
+    case engine = "engine"
+    case stressNGControl = "stressNGControl"
+  }
 }
 
 /// What the noise host does from an edge on: burn, rest, or stop cycling.
@@ -76,6 +88,16 @@ public struct PhaseEdge: Codable, Sendable, Equatable {
     monotonicNanoseconds > scheduledMonotonicNanoseconds
       ? monotonicNanoseconds - scheduledMonotonicNanoseconds : 0
   }
+
+  /// The keys on the agent protocol's wire and in the results files, spelled out so that
+  /// renaming a property cannot change them (docs/agent-protocol.md, "Keys and numbers").
+  enum CodingKeys: String, CodingKey {
+    case phase = "phase"
+    case cycle = "cycle"
+    case scheduledMonotonicNanoseconds = "scheduledMonotonicNanoseconds"
+    case monotonicNanoseconds = "monotonicNanoseconds"
+    case wallNanoseconds = "wallNanoseconds"
+  }
 }
 
 /// What one phase achieved.
@@ -98,4 +120,17 @@ public struct PhaseReport: Codable, Sendable, Equatable {
   public var workers: Int
   /// The engine that ran: `builtin` or `stress-ng`.
   public var engine: String
+
+  /// The keys on the agent protocol's wire and in the results files, spelled out so that
+  /// renaming a property cannot change them (docs/agent-protocol.md, "Keys and numbers").
+  enum CodingKeys: String, CodingKey {
+    case phase = "phase"
+    case cycle = "cycle"
+    case startMonotonicNanoseconds = "startMonotonicNanoseconds"
+    case endMonotonicNanoseconds = "endMonotonicNanoseconds"
+    case busyFraction = "busyFraction"
+    case burnerFraction = "burnerFraction"
+    case workers = "workers"
+    case engine = "engine"
+  }
 }

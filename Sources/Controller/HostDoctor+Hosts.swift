@@ -21,6 +21,7 @@ extension HostDoctor {
     let host: String
     let transportName: String
     let client: AgentClient
+    var agent: String?
     var master: SSHTransport?
     do {
       switch target {
@@ -37,10 +38,13 @@ extension HostDoctor {
         transportName = "ssh"
         let transport = SSHTransport(destination: destination, port: port)
         master = transport
-        client = try await transport.connect(host: host)
+        let connected = try await transport.connectAgent(host: host)
+        client = connected.client
+        agent = connected.agent.description
       case .local(let root, let name):
         host = name
         transportName = "local"
+        // This machine always runs the Swift agent: no choice to report.
         client = try await LocalTransport(agentArguments: ["--root", root]).connect(host: host)
       }
     } catch {
@@ -52,8 +56,9 @@ extension HostDoctor {
       }
       return (Findings(host: name, transport: transport, unreachable: "\(error)"), false)
     }
-    let findings = await examine(
+    var findings = await examine(
       client: client, host: host, transport: transportName, modes: modes)
+    findings.agent = agent
     client.close()
     master?.closeMaster()
     return (findings, true)
@@ -83,8 +88,9 @@ extension HostDoctor {
         continue
       }
       guard let agent = session as? AgentHostSession else { continue }
-      let findings = await examine(
+      var findings = await examine(
         client: agent.client, host: name, transport: host.transport.kind, modes: requests)
+      findings.agent = agent.agent
       await session.close()
       each(findings)
       fit = fit && findings.fit

@@ -14,6 +14,9 @@ package struct HostDoctor: Sendable {
     /// nil when reachable; otherwise why not.
     package var unreachable: String?
     package var agentVersion = ""
+    /// Which agent served the host and where it runs (`portable (C) ppc64le, copied to
+    /// .cache/pvbench/…`); nil when not known.
+    package var agent: String?
     package var facts: HostFacts?
     package var modes: [ModeSupport.Check] = []
 
@@ -36,6 +39,7 @@ package struct HostDoctor: Sendable {
         return lines.joined(separator: "\n")
       }
       row("reachable", "yes, pvbench \(agentVersion)")
+      if let agent { row("agent", agent) }
       if let facts {
         row("kernel", facts.kernelRelease)
         row(

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// Builds (or finds in the cache) the initramfs a pvbench guest boots.
 ///
@@ -29,6 +30,11 @@ package struct GuestImageBuilder: Sendable {
   /// Strip symbols from the pvbench binary and the libraries (`strip --strip-unneeded`, when
   /// binutils is installed): a smaller image boots sooner under TCG.
   package var strip: Bool
+  /// The guest's machine. For ppc64le, `binaryPath` is the portable agent and `busyboxPath`
+  /// Debian's ppc64el busybox-static (both static, so no `ldd`); busybox's applet links are
+  /// made by init, since the ppc64el busybox cannot list them here; no modules are needed
+  /// (the hvc console driver is built in).
+  package var architecture: GuestArchitecture = .x86_64
 
   /// Creates a builder.
   /// - Parameters:
@@ -105,7 +111,8 @@ package struct GuestImageBuilder: Sendable {
       writer.addDirectory(dir)
     }
     writer.addCharacterDevice("dev/console", major: 5, minor: 1, mode: 0o600)
-    let stripTool = strip ? VMShell.which("strip") : nil
+    let stripName = architecture == .ppc64le ? "powerpc64le-linux-gnu-strip" : "strip"
+    let stripTool = strip ? VMShell.which(stripName) : nil
     for input in plan.inputs {
       guard var data = FileManager.default.contents(atPath: input.hostPath) else {
         throw VMError("Cannot read '\(input.hostPath)' while building the guest image.")
@@ -175,19 +182,26 @@ package struct GuestImageBuilder: Sendable {
       Input(guestPath: "/bin/busybox", hostPath: resolved(busyboxPath), mode: 0o755),
       Input(guestPath: "/bin/pvbench", hostPath: resolved(binaryPath), mode: 0o755),
     ]
+    let foreign = architecture != .x86_64
     var libraries: [String] = []
-    for path in try Self.sharedLibraries(of: busyboxPath) + Self.sharedLibraries(of: binaryPath)
-    where !libraries.contains(path) {
+    let linked =
+      foreign
+      ? [] : try Self.sharedLibraries(of: busyboxPath) + Self.sharedLibraries(of: binaryPath)
+    for path in linked where !libraries.contains(path) {
       libraries.append(path)
     }
     for library in libraries {
       inputs.append(Input(guestPath: library, hostPath: resolved(library), mode: 0o755))
     }
-    let listing = try VMShell.run(busyboxPath, ["--list-full"])
-    let links = String(decoding: listing.stdout, as: UTF8.self)
-      .split(separator: "\n").map(String.init)
-      .filter { !$0.isEmpty && $0 != "bin/busybox" }
-    let modules = try channelModuleFiles()
+    var links: [String] = []
+    if !foreign {
+      let listing = try VMShell.run(busyboxPath, ["--list-full"])
+      links = String(decoding: listing.stdout, as: UTF8.self)
+        .split(separator: "\n").map(String.init)
+        .filter { !$0.isEmpty && $0 != "bin/busybox" }
+    }
+    let modules: (found: [ModuleFile], skipped: [String]) =
+      foreign ? (found: [], skipped: []) : try channelModuleFiles()
     for module in modules.found {
       inputs.append(
         Input(
@@ -198,8 +212,10 @@ package struct GuestImageBuilder: Sendable {
     var folders: [String] = []
     for folder in libraryFolders where !folders.contains(folder) { folders.append(folder) }
     let script = GuestInit.script(
-      modules: modules.found.map(\.name), libraryPath: folders.isEmpty ? ["/lib"] : folders)
+      modules: modules.found.map(\.name), libraryPath: folders.isEmpty ? ["/lib"] : folders,
+      installApplets: foreign)
     var key = "pvbench-image v\(Self.formatVersion) compress=\(compress) strip=\(strip)\n"
+    if foreign { key += "arch=\(architecture.rawValue)\n" }
     key += script + "\n"
     key += links.joined(separator: ",") + "\n"
     for input in inputs {

@@ -19,15 +19,23 @@ package enum GuestInit {
   /// (falling back to /dev/ttyS1 after 5 s, or at once when the kernel command line says
   /// `pvbench.channel=serial`), runs the agent there and powers off when it exits, so QEMU
   /// (started with -no-reboot) ends too.
+  /// With `pvbench.channel=hvc1` on the command line (a pseries guest, whose second
+  /// `spapr-vty` console is /dev/hvc1 with the kernel's built-in hvc driver) the agent runs
+  /// on /dev/hvc1 in raw mode, with no module and no search.
   /// - Parameters:
   ///   - modules: module names, loaded with insmod from `/lib/modules/pvbench/<name>.ko`.
   ///   - libraryPath: the folders of the copied shared libraries, for LD_LIBRARY_PATH.
-  package static func script(modules: [String], libraryPath: [String]) -> String {
+  ///   - installApplets: make busybox's applet links at boot (`--install -s`), for an image
+  ///     whose busybox cannot run on the build machine to list them.
+  package static func script(modules: [String], libraryPath: [String], installApplets: Bool = false)
+    -> String
+  {
     let moduleList = modules.joined(separator: " ")
     let ldPath = libraryPath.joined(separator: ":")
     return """
       #!/bin/busybox sh
       /bin/busybox mkdir -p /proc /sys /dev /tmp /run /root
+      \(installApplets ? "/bin/busybox --install -s /bin" : "")
       export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
       mount -t proc proc /proc
       mount -t sysfs sysfs /sys
@@ -65,6 +73,10 @@ package enum GuestInit {
       port=""
       i=0
       grep -qw pvbench.channel=serial /proc/cmdline && i=50
+      if grep -qw pvbench.channel=hvc1 /proc/cmdline; then
+        port=/dev/hvc1
+        stty -F $port raw -echo 2>/dev/null
+      fi
       while [ -z "$port" ] && [ $i -lt 50 ]; do
         for f in /sys/class/virtio-ports/*/name; do
           if [ -r "$f" ] && [ "$(cat "$f")" = "\(portName)" ]; then

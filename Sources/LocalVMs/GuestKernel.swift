@@ -15,8 +15,15 @@ package struct GuestKernel: Sendable, Equatable {
   /// The release comes from the bzImage header's version string, or else from the file name
   /// after `vmlinuz-`.
   /// - Throws: `VMError` when no readable kernel exists or the path is not readable.
+  /// - Parameters:
+  ///   - prefix: the image names' prefix: `vmlinuz-` (x86 bzImage) or `vmlinux-` (the ELF
+  ///     image a ppc64el kernel package installs).
+  ///   - missingHint: what to do when `auto` finds no kernel.
   package static func resolve(
-    _ choice: String, bootDirectory: String = "/boot", modulesRoot: String = "/lib/modules"
+    _ choice: String, bootDirectory: String = "/boot", modulesRoot: String = "/lib/modules",
+    prefix: String = "vmlinuz-",
+    missingHint: String =
+      "Install one ('apt-get install linux-image-cloud-amd64') or give a path with --kernel."
   ) throws -> GuestKernel {
     let fm = FileManager.default
     let path: String
@@ -24,13 +31,11 @@ package struct GuestKernel: Sendable, Equatable {
       let names = (try? fm.contentsOfDirectory(atPath: bootDirectory)) ?? []
       let candidates =
         names
-        .filter { $0.hasPrefix("vmlinuz-") }
+        .filter { $0.hasPrefix(prefix) }
         .filter { fm.isReadableFile(atPath: bootDirectory + "/" + $0) }
         .sorted { naturalLess($0, $1) }
       guard let newest = candidates.last else {
-        throw VMError(
-          "No readable kernel matches \(bootDirectory)/vmlinuz-*. Install one "
-            + "('apt-get install linux-image-cloud-amd64') or give a path with --kernel.")
+        throw VMError("No readable kernel matches \(bootDirectory)/\(prefix)*. " + missingHint)
       }
       path = bootDirectory + "/" + newest
     } else {
@@ -42,11 +47,11 @@ package struct GuestKernel: Sendable, Equatable {
       path = choice
     }
     let name = (path as NSString).lastPathComponent
-    let fromName = name.hasPrefix("vmlinuz-") ? String(name.dropFirst("vmlinuz-".count)) : nil
+    let fromName = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : nil
     guard let release = headerRelease(ofKernelAt: path) ?? fromName else {
       throw VMError(
         "Cannot tell the release of the kernel '\(path)': it has no bzImage version string "
-          + "and its name does not start with 'vmlinuz-'. Rename it vmlinuz-<release>.")
+          + "and its name does not start with '\(prefix)'. Rename it \(prefix)<release>.")
     }
     var isDirectory: ObjCBool = false
     let modules = modulesRoot + "/" + release

@@ -19,6 +19,8 @@ package struct GuestRequest: Sendable, Equatable {
   package var kernelArguments: String = ""
   /// `auto` or a bzImage path for this guest; nil for the `kernel` given to `boot`.
   package var kernel: String?
+  /// x86_64 (q35) or ppc64le (pseries under TCG, with the portable agent).
+  package var architecture: GuestArchitecture = .x86_64
 
   /// The guest's entitled vCPUs: its lowest-numbered whole cores, as many as it is
   /// entitled to (rounded up), with every SMT thread of each — the CPUs folding keeps.
@@ -35,8 +37,10 @@ package struct GuestRequest: Sendable, Equatable {
     capped: Bool = false,
     threadsPerCore: Int = 1,
     kernelArguments: String = "",
-    kernel: String? = nil
+    kernel: String? = nil,
+    architecture: GuestArchitecture = .x86_64
   ) {
+    self.architecture = architecture
     self.kernel = kernel
     self.kernelArguments = kernelArguments
     self.threadsPerCore = threadsPerCore
@@ -95,32 +99,41 @@ package final class LocalGuests: Sendable {
     binaryPath: String? = nil,
     cacheDirectory: String? = nil, timeout: Duration = .seconds(60)
   ) throws -> LocalGuests {
-    // One image per kernel: it carries that kernel's modules.
+    // One image per kernel (it carries that kernel's modules) and architecture.
     var booted: [String: (kernel: GuestKernel, image: GuestImage)] = [:]
     var cache = cacheDirectory ?? GuestImageBuilder.defaultCacheDirectory()
-    let choices = requests.isEmpty ? [kernel] : requests.map { $0.kernel ?? kernel }
-    for choice in choices where booted[choice] == nil {
-      let guestKernel = try GuestKernel.resolve(choice)
-      let builder = GuestImageBuilder(
-        kernel: guestKernel, binaryPath: binaryPath, cacheDirectory: cacheDirectory)
-      booted[choice] = (guestKernel, try builder.build())
+    let choices =
+      requests.isEmpty
+      ? [ImageChoice(kernel: kernel)] : requests.map { ImageChoice($0, default: kernel) }
+    for choice in choices where booted[choice.key] == nil {
+      let (guestKernel, builder) = try choice.builder(
+        binaryPath: binaryPath, cacheDirectory: cacheDirectory)
+      booted[choice.key] = (guestKernel, try builder.build())
       cache = builder.cacheDirectory
     }
-    let (guestKernel, image) = booted[choices[0]]!
+    // The accelerator probe boots an x86 kernel; pseries guests run under TCG regardless.
+    let x86Kernel = choices.first { $0.architecture == .x86_64 }.map { booted[$0.key]!.kernel }
+    let image = booted[choices[0].key]!.image
     let verdict =
       accelerator.map { AcceleratorProbe.Verdict(accelerator: $0, reason: "chosen", cached: true) }
-      ?? AcceleratorProbe(kernel: guestKernel, cacheDirectory: cache).verdict()
+      ?? x86Kernel.map { AcceleratorProbe(kernel: $0, cacheDirectory: cache).verdict() }
+      ?? AcceleratorProbe.Verdict(
+        accelerator: .tcg, reason: "pseries guests run under TCG on this machine", cached: true)
     let pool = HostPool(cpus: poolCPUs)
     var guests: [QEMUGuest] = []
     do {
       for request in requests {
-        let (requestKernel, requestImage) = booted[request.kernel ?? kernel]!
+        let (requestKernel, requestImage) = booted[ImageChoice(request, default: kernel).key]!
+        let pseries = request.architecture == .ppc64le
         let guest = try QEMUGuest.launch(
           QEMUGuestConfiguration(
             name: request.name, vcpus: request.vcpus, threadsPerCore: request.threadsPerCore,
             memoryMiB: request.memoryMiB,
             kernelPath: requestKernel.path, initrdPath: requestImage.path,
-            accelerator: verdict.accelerator, extraKernelArguments: request.kernelArguments))
+            accelerator: pseries ? .tcg : verdict.accelerator, channel: pseries ? .hvc : .virtio,
+            extraKernelArguments: request.kernelArguments,
+            qemu: pseries ? "qemu-system-ppc64" : "qemu-system-x86_64",
+            architecture: request.architecture))
         guests.append(guest)
         try pool.add(
           guest: request.name, pid: guest.pid, entitledCPUs: request.entitledCPUs,
@@ -128,7 +141,10 @@ package final class LocalGuests: Sendable {
       }
       var channels: [(fileDescriptor: Int32, hello: String)] = []
       for (guest, request) in zip(guests, requests) {
-        channels.append(try guest.waitForAgent(timeout: timeout))
+        // A pseries guest boots under TCG, emulating another instruction set: minutes on a
+        // loaded machine (docs/vm.md, "pseries guests").
+        let limit = request.architecture == .ppc64le ? max(timeout * 5, .seconds(300)) : timeout
+        channels.append(try guest.waitForAgent(timeout: limit))
         // vCPU threads made after `add` inherit the affinity; pin again to be sure.
         try pool.confine(pid: guest.pid)
         if poolModel == .entitled, request.entitledVCPUs < request.vcpus {

@@ -1,6 +1,7 @@
 import Foundation
 import LinuxHost
 import Synchronization
+import Vocabulary
 
 #if canImport(Glibc)
   import Glibc
@@ -58,9 +59,10 @@ package final class QEMUGuest: Sendable {
     _ configuration: QEMUGuestConfiguration, temporaryRoot: String = NSTemporaryDirectory()
   ) throws -> QEMUGuest {
     guard let qemu = VMShell.which(configuration.qemu) else {
+      let package = configuration.architecture == .ppc64le ? "qemu-system-ppc" : "qemu-system-x86"
       throw VMError(
         "QEMU ('\(configuration.qemu)') is not installed. Install it with "
-          + "'apt-get install qemu-system-x86'.")
+          + "'apt-get install \(package)'.")
     }
     let fm = FileManager.default
     let imageBytes =

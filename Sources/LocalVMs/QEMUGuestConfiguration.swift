@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// How QEMU runs guest code.
 package enum QEMUAccelerator: String, Sendable, Codable, CaseIterable {
@@ -14,6 +15,8 @@ package enum GuestChannelKind: String, Sendable, Codable, CaseIterable {
   case virtio
   /// The guest's second serial port, /dev/ttyS1 (no modules needed; slower).
   case serial
+  /// A pseries guest's second `spapr-vty` console, /dev/hvc1 (the hvc driver is built in).
+  case hvc
 }
 
 /// Everything needed to start one QEMU guest.
@@ -39,11 +42,14 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
   package var extraKernelArguments: String = ""
   /// The QEMU executable (a name looked up in PATH, or a path).
   package var qemu: String = "qemu-system-x86_64"
+  /// The machine emulated: q35 for x86_64, pseries (always TCG) for ppc64le.
+  package var architecture: GuestArchitecture = .x86_64
 
   /// The kernel command line: serial console, quiet, and no reboot on panic.
   package var kernelCommandLine: String {
-    var line = "console=ttyS0 quiet panic=-1 rdinit=/init"
+    var line = "console=\(architecture == .ppc64le ? "hvc0" : "ttyS0") quiet panic=-1 rdinit=/init"
     if channel == .serial { line += " pvbench.channel=serial" }
+    if channel == .hvc { line += " pvbench.channel=hvc1" }
     if !extraKernelArguments.isEmpty { line += " " + extraKernelArguments }
     return line
   }
@@ -56,6 +62,7 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
 
   /// QEMU's arguments (without the executable) for a guest whose files live in `directory`.
   package func arguments(directory: String) -> [String] {
+    if architecture == .ppc64le { return pseriesArguments(directory: directory) }
     var args = [
       "-name", "pvbench-\(name),debug-threads=on", "-nodefaults", "-nographic", "-no-reboot",
       "-machine", "q35", "-smp", smp, "-m", "\(memoryMiB)M",
@@ -82,10 +89,28 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
         "-device", "virtio-serial-pci,id=vser0",
         "-device", "virtserialport,bus=vser0.0,chardev=agent,name=\(GuestInit.portName)",
       ]
-    case .serial:
+    case .serial, .hvc:
       args += ["-serial", "chardev:agent"]
     }
     return args
+  }
+
+  /// QEMU's arguments for a pseries guest: TCG, the console on the first `spapr-vty`
+  /// (/dev/hvc0) and the agent's channel on a second one (/dev/hvc1), whatever `channel`
+  /// says. The spectre-mitigation capabilities QEMU asks for by default are ones TCG
+  /// cannot provide; they are turned off so QEMU does not warn about each at start.
+  func pseriesArguments(directory: String) -> [String] {
+    [
+      "-name", "pvbench-\(name),debug-threads=on", "-nodefaults", "-nographic", "-no-reboot",
+      "-machine", "pseries,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off",
+      "-smp", smp, "-m", "\(memoryMiB)M",
+      "-kernel", kernelPath, "-initrd", initrdPath, "-append", kernelCommandLine,
+      "-accel", "tcg",
+      "-chardev", "file,id=console,path=\(directory)/console.log",
+      "-device", "spapr-vty,chardev=console",
+      "-chardev", "socket,id=agent,path=\(directory)/agent.sock,server=on,wait=off",
+      "-device", "spapr-vty,chardev=agent",
+    ]
   }
 
   /// Memberwise.
@@ -99,8 +124,10 @@ package struct QEMUGuestConfiguration: Sendable, Equatable {
     accelerator: QEMUAccelerator,
     channel: GuestChannelKind = .virtio,
     extraKernelArguments: String = "",
-    qemu: String = "qemu-system-x86_64"
+    qemu: String = "qemu-system-x86_64",
+    architecture: GuestArchitecture = .x86_64
   ) {
+    self.architecture = architecture
     self.name = name
     self.vcpus = vcpus
     self.threadsPerCore = threadsPerCore

@@ -18,6 +18,9 @@ public struct HostRecord: Codable, Sendable, Equatable {
   /// Journals of dead agents that this host's agent replayed when it started (absent in
   /// manifests written before agents did that).
   public var recovered: [RecoveryRecord]?
+  /// The agent that served the host: `swift` or `portable (C) ARCH` (absent in manifests
+  /// written before pvbench chose agents by architecture).
+  public var agent: String?
   /// The testbed the host belongs to, in a shard run on a testbed and in a merged run
   /// (which lists each testbed's hosts); absent otherwise.
   public var testbed: String?
@@ -25,8 +28,10 @@ public struct HostRecord: Codable, Sendable, Equatable {
   public init(
     name: String, role: String, transport: String, kernelRelease: String, kernelCmdline: String,
     cpusPresent: String, cpusOnline: String, cores: Int, threadsPerCore: Int, entitled: Int?,
-    interfaces: [String], stealAccounting: Bool, recovered: [RecoveryRecord]? = nil
+    interfaces: [String], stealAccounting: Bool, recovered: [RecoveryRecord]? = nil,
+    agent: String? = nil
   ) {
+    self.agent = agent
     self.name = name
     self.role = role
     self.transport = transport

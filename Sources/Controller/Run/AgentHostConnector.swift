@@ -42,7 +42,8 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       if let root { transport.agentArguments = ["--root", root] }
       let client = try await transport.connect(host: host.name)
       return AgentHostSession(
-        name: host.name, client: client, transport: "local", entitled: host.entitled)
+        name: host.name, client: client, transport: "local", entitled: host.entitled,
+        agent: AgentKind.swift.description)
     case .ssh(let ssh):
       var transport = SSHTransport(
         destination: ssh.user.map { "\($0)@\(ssh.host)" } ?? ssh.host, port: ssh.port)
@@ -50,10 +51,10 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       transport.remotePvbench = ssh.pvbench
       transport.hostKey = host.name
       let ssh = transport
-      let client = try await ssh.connect(host: host.name)
+      let (client, agent) = try await ssh.connectAgent(host: host.name)
       return AgentHostSession(
         name: host.name, client: client, transport: "ssh", entitled: host.entitled,
-        onClose: { ssh.closeMaster() })
+        agent: agent.description, onClose: { ssh.closeMaster() })
     case .qemu:
       return try await connectGuest(host)
     }
@@ -87,7 +88,7 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
         name: host.name, vcpus: qemu.vcpus, memoryMiB: Int(qemu.memory.megabytes),
         entitledCPUs: host.entitlement ?? Double(qemu.vcpus), capped: qemu.capped,
         threadsPerCore: qemu.threadsPerCore, kernelArguments: qemu.append ?? "",
-        kernel: qemu.kernel)
+        kernel: qemu.kernel, architecture: qemu.architecture)
     }
     let poolCPUs: [Int32]
     switch experiment.pool?.hostCPUs ?? .all {
@@ -116,8 +117,11 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       channel: LineChannel(readFD: channel.fileDescriptor, writeFD: channel.fileDescriptor),
       diagnostics: { guest.consoleTail().joined(separator: "\n") }, hello: hello)
     _ = try await client.handshake(timeout: .seconds(30))
+    let kind: AgentKind =
+      guest.configuration.architecture == .ppc64le ? .portable(architecture: "ppc64le") : .swift
     let session = AgentHostSession(
-      name: host.name, client: client, transport: "qemu", entitled: host.entitled)
+      name: host.name, client: client, transport: "qemu", entitled: host.entitled,
+      agent: "\(kind), in the guest image")
     // Host-side steal: the run-queue wait of the guest's vCPU threads, once a second.
     let steal = HostSideSteal(pid: guest.pid, threads: guest.vcpuThreads())
     let task = Task { [weak session] in

@@ -11,6 +11,8 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
   package let client: AgentClient
   package let transport: String
   package let entitled: Int?
+  /// The agent serving the host: `swift` or `portable (C) ARCH`, with where it runs.
+  package let agent: String?
   package let events: AsyncStream<HostEvent>
   private let continuation: AsyncStream<HostEvent>.Continuation
   private let lock = NSLock()
@@ -23,8 +25,9 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
 
   package init(
     name: String, client: AgentClient, transport: String, entitled: Int?,
-    onClose: @escaping @Sendable () async -> Void = {}
+    agent: String? = nil, onClose: @escaping @Sendable () async -> Void = {}
   ) {
+    self.agent = agent
     self.name = name
     self.client = client
     self.transport = transport
@@ -92,7 +95,7 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
       cpusOnline: CPUSet.format(facts.online), cores: facts.cores.count,
       threadsPerCore: facts.threadsPerCore, entitled: entitledCores,
       interfaces: facts.interfaces, stealAccounting: facts.stealColumn,
-      recovered: Self.recovered(hello: client.helloEvent))
+      recovered: Self.recovered(hello: client.helloEvent), agent: agent)
   }
 
   /// What a `mode.apply` reply changed, for the timeline: the CPUs avoided, and for an

@@ -1,6 +1,7 @@
 import AgentProtocol
 import Foundation
 import LinuxHost
+import LocalVMs
 
 /// Runs an agent on a remote host through the OpenSSH client.
 ///
@@ -9,9 +10,10 @@ import LinuxHost
 /// `ssh` as given, so names from `~/.ssh/config` work. The remote runs the same pvbench
 /// version as the controller: when `~/.cache/pvbench/pvbench-VERSION --version` does not
 /// answer VERSION, the controller's own binary is streamed there over the ssh channel
-/// (`cat >` on the remote: no SFTP subsystem needed), after checking that the remote's
-/// `uname -m` is the machine the binary is built for. `remotePvbench` names a pvbench
-/// already on the remote instead (`hosts.NAME.ssh.pvbench: PATH`).
+/// (`cat >` on the remote: no SFTP subsystem needed). A remote whose `uname -m` is not the
+/// machine this binary is built for (ppc64le, s390x, …) gets the portable agent built for
+/// its architecture instead, copied the same way (`prepareAgent`). `remotePvbench` names
+/// a pvbench already on the remote instead (`hosts.NAME.ssh.pvbench: PATH`).
 package struct SSHTransport: Sendable {
   /// `host`, `user@host` or a `Host` name from the ssh config.
   package var destination: String
@@ -69,67 +71,161 @@ package struct SSHTransport: Sendable {
     )
   }
 
-  /// The pvbench the agent runs on the remote.
+  /// The pvbench the agent runs on the remote when it is the Swift one.
   package var agentBinary: String { remotePvbench ?? remoteBinary }
+
+  /// The agent a host got: which program, where it is on the remote, and whether this
+  /// connection copied it there.
+  package struct RemoteAgent: Sendable, Equatable, CustomStringConvertible {
+    package var kind: AgentKind
+    /// The path the remote shell runs (relative paths are under the remote home).
+    package var path: String
+    package var copied: Bool
+    /// True when it is the pvbench the experiment file gave (`hosts.NAME.ssh.pvbench`).
+    package var given = false
+
+    package init(kind: AgentKind, path: String, copied: Bool, given: Bool = false) {
+      self.kind = kind
+      self.path = path
+      self.copied = copied
+      self.given = given
+    }
+
+    /// `portable (C) ppc64le, copied to PATH`, `swift, already at PATH` or
+    /// `swift, given at PATH`.
+    package var description: String {
+      "\(kind), \(given ? "given at" : copied ? "copied to" : "already at") \(path)"
+    }
+  }
 
   /// Makes sure the remote has this pvbench version; streams it there when not.
   ///
-  /// - Returns: true when the binary was copied.
-  /// - Throws: `HostError` quoting ssh's stderr, or saying that the remote's architecture
-  ///   is not the binary's (and how to give a pvbench for it), or that the configured
-  ///   remote pvbench is not this version.
+  /// - Returns: true when a binary was copied.
+  /// - Throws: as `prepareAgent(host:)`.
   @discardableResult
   package func ensureBinary(host: String) throws -> Bool {
+    try prepareAgent(host: host).copied
+  }
+
+  /// Picks the agent by the remote's `uname -m` and copies it there when the remote lacks it.
+  ///
+  /// A host of the machine this pvbench is built for gets this pvbench (copied when
+  /// `pvbench-VERSION --version` there does not answer VERSION); any other host of an
+  /// architecture `scripts/build-agents` builds (ppc64le, s390x, aarch64, x86_64) gets the
+  /// portable agent for it (`PortableAgent.locate`), copied as
+  /// `pvbench-agent-ARCH-CONTENTHASH` so a second run finds it and copies nothing. A
+  /// `remotePvbench` is used as it is: the Swift pvbench of this version, or a portable
+  /// agent (which has no `--version`: its `--help` names it).
+  /// - Throws: `HostError` quoting ssh's stderr; or saying that no agent serves the
+  ///   remote's architecture, or that its portable agent is not built (naming
+  ///   `scripts/build-agents`), or that the configured remote pvbench is not this version.
+  package func prepareAgent(host: String) throws -> RemoteAgent {
+    let given = remotePvbench.map(SSHTransport.quote)
     let remote = SSHTransport.quote(agentBinary)
+    // The portable agent answers --version with a usage error; its --help's first line
+    // names it.
+    let identify =
+      given.map {
+        "{ \($0) --version || \($0) --help | grep -m1 '^USAGE: pvbench-agent'; } 2>/dev/null"
+      } ?? "\(remote) --version 2>/dev/null"
     let probe = ChildProcess.run(
-      "/usr/bin/ssh", sshArguments("uname -m; \(remote) --version 2>/dev/null || true"),
-      timeout: 60)
+      "/usr/bin/ssh", sshArguments("uname -m; \(identify) || true"), timeout: 60)
     if probe.status != 0 { throw fail(host, "reaching the host", probe) }
     let lines = probe.stdout.split(separator: "\n").map {
       $0.trimmingCharacters(in: .whitespaces)
     }
     let architecture = lines.first ?? ""
     let version = lines.dropFirst().first ?? ""
-    if version == PVBenchVersion.current { return false }
     let key = "hosts.\(hostKey ?? host).ssh.pvbench"
     if let remotePvbench {
+      if version == PVBenchVersion.current {
+        return RemoteAgent(kind: .swift, path: remotePvbench, copied: false, given: true)
+      }
+      if lines.dropFirst().contains(where: { $0.hasPrefix("USAGE: pvbench-agent") }) {
+        return RemoteAgent(
+          kind: .portable(architecture: architecture), path: remotePvbench, copied: false,
+          given: true)
+      }
       throw HostError(
         host: host,
         message:
           "the pvbench at \(remotePvbench) on the remote answers '\(version.isEmpty ? "nothing" : version)' to --version, not \(PVBenchVersion.current); install pvbench \(PVBenchVersion.current) there, or remove '\(key)' to have this one copied."
       )
     }
-    if let local = ELFArchitecture.of(localBinary), !architecture.isEmpty, architecture != local {
+    let swiftArchitecture = ELFArchitecture.of(localBinary)
+    guard
+      let kind = PortableAgent.choice(remote: architecture, swiftArchitecture: swiftArchitecture)
+    else {
       throw HostError(
         host: host,
         message:
-          "the host is \(architecture) (uname -m) but this pvbench is built for \(local), so it cannot run there; build pvbench \(PVBenchVersion.current) on a \(architecture) machine (swift build -c release --static-swift-stdlib), copy it to the host and give its path as '\(key): PATH' in the experiment file."
+          "the host is \(architecture.isEmpty ? "of an unknown machine" : architecture) (uname -m), and neither this pvbench (built for \(swiftArchitecture ?? "x86_64")) nor the portable agent (built for \(PortableAgent.architectures.joined(separator: ", "))) runs there; build the portable agent for it from agent/ and give its path on the host as '\(key): PATH' in the experiment file."
       )
     }
+    switch kind {
+    case .swift:
+      if version == PVBenchVersion.current {
+        return RemoteAgent(kind: .swift, path: remoteBinary, copied: false)
+      }
+      try copy(localBinary, to: remoteBinary, host: host, what: "pvbench")
+      return RemoteAgent(kind: .swift, path: remoteBinary, copied: true)
+    case .portable(let machine):
+      let local: String
+      let hash: String
+      do {
+        local = try PortableAgent.locate(architecture: machine, nextTo: localBinary)
+        hash = try PortableAgent.contentHash(of: local)
+      } catch {
+        throw HostError(
+          host: host,
+          message:
+            "the host is \(machine) (uname -m), which gets the portable agent: \(error) Or give a pvbench on the host as '\(key): PATH'."
+        )
+      }
+      let target = "\(remoteDirectory)/pvbench-agent-\(machine)-\(hash)"
+      let check = ChildProcess.run(
+        "/usr/bin/ssh", sshArguments("test -x \(SSHTransport.quote(target)) && echo present"),
+        timeout: 60)
+      if check.status == 0, check.stdout.contains("present") {
+        return RemoteAgent(kind: kind, path: target, copied: false)
+      }
+      try copy(local, to: target, host: host, what: "the portable agent")
+      return RemoteAgent(kind: kind, path: target, copied: true)
+    }
+  }
+
+  /// Streams `local` over the ssh channel into `target` on the remote.
+  private func copy(_ local: String, to target: String, host: String, what: String) throws {
     let binary: Data
     do {
-      binary = try Data(contentsOf: URL(fileURLWithPath: localBinary), options: .alwaysMapped)
+      binary = try Data(contentsOf: URL(fileURLWithPath: local), options: .alwaysMapped)
     } catch {
-      throw HostError(host: host, message: "cannot read \(localBinary) to copy it: \(error).")
+      throw HostError(host: host, message: "cannot read \(local) to copy it: \(error).")
     }
-    // Streamed over the ssh channel into a temporary name, then renamed, so a cut copy
-    // never passes for the binary.
-    let temporary = SSHTransport.quote("\(remoteBinary).tmp-\(getpid())")
+    // Into a temporary name, then renamed, so a cut copy never passes for the binary.
+    let temporary = SSHTransport.quote("\(target).tmp-\(getpid())")
     let install = ChildProcess.run(
       "/usr/bin/ssh",
       sshArguments(
-        "mkdir -p \(SSHTransport.quote(remoteDirectory)) && cat > \(temporary) && chmod 755 \(temporary) && mv -f \(temporary) \(SSHTransport.quote(remoteBinary))"
+        "mkdir -p \(SSHTransport.quote(remoteDirectory)) && cat > \(temporary) && chmod 755 \(temporary) && mv -f \(temporary) \(SSHTransport.quote(target))"
       ), input: binary, timeout: 300)
-    if install.status != 0 { throw fail(host, "copying pvbench over ssh", install) }
-    return true
+    if install.status != 0 { throw fail(host, "copying \(what) over ssh", install) }
   }
 
   /// Copies the binary when needed, starts `pvbench agent --stdio` remotely, and shakes hands.
   ///
   /// - Throws: `HostError` naming `host` and quoting ssh's stderr.
   package func connect(host: String, timeout: Duration = .seconds(60)) async throws -> AgentClient {
-    try ensureBinary(host: host)
-    let command = ([agentBinary, "agent", "--stdio"] + agentArguments).map(SSHTransport.quote)
+    try await connectAgent(host: host, timeout: timeout).client
+  }
+
+  /// As `connect`, and says which agent the host got.
+  package func connectAgent(host: String, timeout: Duration = .seconds(60)) async throws -> (
+    client: AgentClient, agent: RemoteAgent
+  ) {
+    let agent = try prepareAgent(host: host)
+    // The portable agent takes the same command line (`agent` is optional there).
+    let command = ([agent.path, "agent", "--stdio"] + agentArguments).map(SSHTransport.quote)
       .joined(separator: " ")
     let child: ChildProcess
     do {
@@ -138,7 +234,8 @@ package struct SSHTransport: Sendable {
       throw HostError(
         host: host, message: "cannot run /usr/bin/ssh: \(error.localizedDescription).")
     }
-    return try await AgentClient.connected(to: child, host: host, timeout: timeout)
+    let client = try await AgentClient.connected(to: child, host: host, timeout: timeout)
+    return (client, agent)
   }
 
   /// Asks the control master to exit (at the end of a run; otherwise it lingers 60 s).

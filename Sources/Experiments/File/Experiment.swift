@@ -113,10 +113,32 @@ package struct QEMUHostSpec: Sendable, Codable, Equatable {
   package var capped: Bool
   /// Words appended to the guest kernel's command line (`append:`); nil for none.
   package var append: String?
+  /// The machine the guest emulates (`arch:`): x86_64 (q35) or ppc64le (pseries, TCG).
+  package var architecture: GuestArchitecture = .x86_64
 
   /// What a guest boots with: a sweep point that changes it needs a reboot.
   package var bootKey: String {
-    "\(vcpus)x\(threadsPerCore)|\(memory.bytes)|\(capped)|\(kernel)|\(append ?? "")"
+    let key = "\(vcpus)x\(threadsPerCore)|\(memory.bytes)|\(capped)|\(kernel)|\(append ?? "")"
+    return architecture == .x86_64 ? key : key + "|\(architecture.rawValue)"
+  }
+}
+
+extension QEMUHostSpec {
+  private enum CodingKeys: String, CodingKey {
+    case vcpus, threadsPerCore, memory, kernel, capped, append, architecture
+  }
+
+  /// A resolved experiment stored before `arch:` existed ran x86_64 guests.
+  package init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    vcpus = try container.decode(Int.self, forKey: .vcpus)
+    threadsPerCore = try container.decode(Int.self, forKey: .threadsPerCore)
+    memory = try container.decode(ByteSize.self, forKey: .memory)
+    kernel = try container.decode(String.self, forKey: .kernel)
+    capped = try container.decode(Bool.self, forKey: .capped)
+    append = try container.decodeIfPresent(String.self, forKey: .append)
+    architecture =
+      try container.decodeIfPresent(GuestArchitecture.self, forKey: .architecture) ?? .x86_64
   }
 }
 

@@ -190,9 +190,10 @@ package struct ExperimentDecoder {
   package func decodeQEMU(_ reader: NodeReader) -> QEMUHostSpec? {
     guard
       let map = reader.mapping(allowed: [
-        "vcpus", "threads_per_core", "memory", "kernel", "append", "capped",
+        "vcpus", "threads_per_core", "memory", "kernel", "append", "capped", "arch",
       ])
     else { return nil }
+    let architecture = map.optional("arch").map { $0.choice(GuestArchitecture.self) } ?? .x86_64
     let vcpus = map.required("vcpus")?.int(in: 1...64)
     let threads = map.optional("threads_per_core").map { $0.int(in: 1...8) } ?? 1
     let memory = map.optional("memory").map { $0.size() } ?? ByteSize(bytes: 512 << 20)
@@ -213,10 +214,19 @@ package struct ExperimentDecoder {
       map.optional("threads_per_core")?.error(
         "\(vcpus) vCPUs do not split into cores of \(threads) threads")
     }
-    guard let vcpus, let threads, let memory, let kernel, let capped else { return nil }
+    // QEMU's TCG runs one thread per core on a pseries machine ("TCG cannot support more
+    // than 1 thread/core on a pseries machine"), and a pseries guest is always TCG here.
+    if architecture == .ppc64le, let threads, threads > 1 {
+      map.optional("threads_per_core")?.error(
+        "a ppc64le (pseries) guest runs under TCG, which gives it 1 thread per core, got \(threads)"
+      )
+    }
+    guard let vcpus, let threads, let memory, let kernel, let capped, let architecture else {
+      return nil
+    }
     return QEMUHostSpec(
       vcpus: vcpus, threadsPerCore: threads, memory: memory, kernel: kernel, capped: capped,
-      append: append)
+      append: append, architecture: architecture)
   }
 
   package func decodePool(_ reader: NodeReader) -> PoolSpec? {

@@ -21,8 +21,11 @@ final class SSHDFixture: @unchecked Sendable {
   let configFile: String
 
   /// Generates keys, writes the config, starts sshd and waits until it accepts connections.
-  /// - Parameter sftp: offer the SFTP subsystem (many lab hosts do not).
-  init(sftp: Bool = true) throws {
+  /// - Parameters:
+  ///   - sftp: offer the SFTP subsystem (many lab hosts do not).
+  ///   - environment: variables sshd sets in every session (`SetEnv`), e.g. a `PATH` whose
+  ///     first folder answers `uname -m` for another machine.
+  init(sftp: Bool = true, environment: [String: String] = [:]) throws {
     directory = NSTemporaryDirectory() + "pvbench-sshd-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     for key in ["host_key", "user_key"] {
@@ -45,6 +48,7 @@ final class SSHDFixture: @unchecked Sendable {
       PasswordAuthentication no
       KbdInteractiveAuthentication no
       \(sftp ? "Subsystem sftp internal-sftp" : "")
+      \(environment.isEmpty ? "" : "SetEnv " + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
       LogLevel ERROR
 
       """

@@ -410,44 +410,51 @@ import Vocabulary
         == [])
   }
 
-  @Test func outOfRangeValuesAreRefusedAtTheirKey() {
-    #expect(
-      Self.errors("- governor: { interval: 99ms }") == [
-        "exp.yaml:8:27: error: modes[0].governor.interval: must be between 100ms and 100s "
-          + "(the driver refuses interval_ms outside 100–100000), got '99ms'"
-      ])
-    #expect(
-      Self.errors("- governor: { interval: 101s }") == [
-        "exp.yaml:8:27: error: modes[0].governor.interval: must be between 100ms and 100s "
-          + "(the driver refuses interval_ms outside 100–100000), got '101s'"
-      ])
-    #expect(
-      Self.errors("- governor: { high: 100% }") == [
-        "exp.yaml:8:23: error: modes[0].governor.high: must be below 100% (the driver refuses "
-          + "high_threshold 10000 or above), got '100%'"
-      ])
-    #expect(
-      Self.errors("- governor: { high: 5%, low: 5% }") == [
-        "exp.yaml:8:32: error: modes[0].governor.low: 'low' (5%) must be below 'high' (5%): "
-          + "the driver refuses to load with low_threshold 500 not below high_threshold 500"
-      ])
-  }
+  /// Each mode line with the one error it must give, at its key's line and column.
+  static let refusals: [(modeLine: String, error: String)] = [
+    // Out of the driver's ranges (param_set_interval_ms, param_set_high_threshold,
+    // steal_governor_init).
+    (
+      "- governor: { interval: 99ms }",
+      "exp.yaml:8:27: error: modes[0].governor.interval: must be between 100ms and 100s "
+        + "(the driver refuses interval_ms outside 100–100000), got '99ms'"
+    ),
+    (
+      "- governor: { interval: 101s }",
+      "exp.yaml:8:27: error: modes[0].governor.interval: must be between 100ms and 100s "
+        + "(the driver refuses interval_ms outside 100–100000), got '101s'"
+    ),
+    (
+      "- governor: { high: 100% }",
+      "exp.yaml:8:23: error: modes[0].governor.high: must be below 100% (the driver refuses "
+        + "high_threshold 10000 or above), got '100%'"
+    ),
+    (
+      "- governor: { high: 5%, low: 5% }",
+      "exp.yaml:8:32: error: modes[0].governor.low: 'low' (5%) must be below 'high' (5%): "
+        + "the driver refuses to load with low_threshold 500 not below high_threshold 500"
+    ),
+    // Values the driver's unsigned integers cannot hold exactly.
+    (
+      "- governor: { interval: 1500us }",
+      "exp.yaml:8:27: error: modes[0].governor.interval: the driver's interval_ms counts "
+        + "whole milliseconds, got '1500us'"
+    ),
+    (
+      "- governor: { low: 0.005% }",
+      "exp.yaml:8:22: error: modes[0].governor.low: the driver's low_threshold counts "
+        + "hundredths of a percent (0.01%), got '0.005%'"
+    ),
+    (
+      "- governor: { policy: pvbench }",
+      "exp.yaml:8:25: error: modes[0].governor.policy: expected one of 'steal-governor', "
+        + "got 'pvbench'"
+    ),
+  ]
 
-  @Test func valuesTheDriverCannotHoldExactlyAreRefused() {
-    #expect(
-      Self.errors("- governor: { interval: 1500us }") == [
-        "exp.yaml:8:27: error: modes[0].governor.interval: the driver's interval_ms counts "
-          + "whole milliseconds, got '1500us'"
-      ])
-    #expect(
-      Self.errors("- governor: { low: 0.005% }") == [
-        "exp.yaml:8:22: error: modes[0].governor.low: the driver's low_threshold counts "
-          + "hundredths of a percent (0.01%), got '0.005%'"
-      ])
-    #expect(
-      Self.errors("- governor: { policy: pvbench }") == [
-        "exp.yaml:8:25: error: modes[0].governor.policy: expected one of 'steal-governor', got 'pvbench'"
-      ])
+  @Test(arguments: refusals)
+  func valuesTheDriverRefusesAreRefusedAtTheirKey(modeLine: String, error: String) {
+    #expect(Self.errors(modeLine) == [error])
   }
 }
 

@@ -290,7 +290,7 @@ extension PVBench {
         controllerKernel: paths.readTrimmed(
           "/proc/sys/kernel/osrelease") ?? "unknown",
         controllerCPUModel: paths.cpuModel() ?? "unknown", qemuVersion: qemuVersion,
-        poolModel: usesQEMU ? experiment.poolModel.rawValue : nil)
+        poolModel: usesQEMU ? experiment.poolModel.rawValue : nil, pool: PoolRecord(experiment))
     }
   }
 }

@@ -114,6 +114,8 @@ package final class CellWriter: @unchecked Sendable {
   package func appendSample(_ line: String) {
     lock.lock()
     defer { lock.unlock() }
+    // A sample that arrives after `finish` closed the files belongs to no cell.
+    guard intervals != nil else { return }
     samples.write(Data((line + "\n").utf8))
   }
 
@@ -122,6 +124,7 @@ package final class CellWriter: @unchecked Sendable {
     guard !lines.isEmpty else { return }
     lock.lock()
     defer { lock.unlock() }
+    guard intervals != nil else { return }
     hostSide.write(Data(lines.map { $0 + "\n" }.joined().utf8))
   }
 

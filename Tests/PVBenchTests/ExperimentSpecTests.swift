@@ -3,6 +3,7 @@ import Controller
 import Experiments
 import Foundation
 import LinuxHost
+import Report
 import Results
 import Testing
 import Vocabulary
@@ -469,5 +470,35 @@ private let valid = """
       open.knobs.first { $0.mode == "schbench" }?.change
         == "2 message threads × workers resolved on vm1 at run time "
         + "(its online CPUs ÷ 2, rounded up)")
+  }
+}
+
+@Suite struct PoolHeaderTests {
+  /// The report header gives what a reader needs to repeat the pool: model, window, host
+  /// CPUs, and per guest its entitlement, capped or weight, and its quota.
+  @Test func headerNamesTheModelWindowAndEachGuestsShare() {
+    let pool = PoolRecord(
+      model: "dispatch", windowMicroseconds: 5000, hostCPUs: 4,
+      guests: [
+        .init(name: "vm1", entitled: 1, capped: false, uncappedWeight: 200, dispatchCPUs: 2),
+        .init(name: "vm2", entitled: 0.5, capped: true, uncappedWeight: nil, dispatchCPUs: 0.5),
+      ])
+    #expect(
+      ReportRenderer.poolLines(pool) == [
+        "pool model: dispatch (vCPU threads get entitled x window of CPU time per window, as "
+          + "PowerVM's dispatcher); window 5ms; 4 host CPUs",
+        "pool guest vm1: entitled 1, uncapped weight 200, vCPU quota 10ms per 5ms",
+        "pool guest vm2: entitled 0.5, capped, vCPU quota 2.5ms per 5ms",
+      ])
+    let fair = PoolRecord(
+      model: "fair", windowMicroseconds: nil, hostCPUs: 1,
+      guests: [.init(name: "g", entitled: 1, capped: false, uncappedWeight: 128, dispatchCPUs: nil)]
+    )
+    #expect(
+      ReportRenderer.poolLines(fair) == [
+        "pool model: fair (one weight per guest, split over its runnable vCPUs; folding loses "
+          + "capacity); 1 host CPU",
+        "pool guest g: entitled 1, uncapped weight 128",
+      ])
   }
 }

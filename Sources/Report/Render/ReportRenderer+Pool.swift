@@ -5,7 +5,7 @@ import Vocabulary
 extension ReportRenderer {
   /// The header lines that say how the host pool dispatched the guests: the model with its
   /// window and host CPUs, then one line per guest with what a reader needs to repeat it.
-  static func poolLines(_ pool: PoolRecord) -> [String] {
+  package static func poolLines(_ pool: PoolRecord) -> [String] {
     var line = "pool model: " + (PoolModel(rawValue: pool.model)?.summary ?? pool.model)
     if let window = pool.windowMicroseconds {
       line += "; window \(Self.duration(microseconds: window))"

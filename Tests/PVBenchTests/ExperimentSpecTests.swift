@@ -500,5 +500,9 @@ private let valid = """
           + "capacity); 1 host CPU",
         "pool guest g: entitled 1, uncapped weight 128",
       ])
+    #expect(
+      ReportRenderer.poolLines(pool, sweepKeys: ["pool.window", "noise.stress.busy"]).first
+        == "pool model: dispatch (vCPU threads get entitled x window of CPU time per window, "
+        + "as PowerVM's dispatcher); window 5ms; 4 host CPUs; swept per point: pool.window")
   }
 }

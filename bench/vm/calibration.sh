@@ -43,7 +43,7 @@ if [ -z "$runs" ]; then
         echo "== $load, $model, run $r of $repeat" >&2
         run_dir=$("$bin" run --quiet "$work/$load-$model.yaml")
         "$bin" report --no-plots "$run_dir" >&2
-        runs="$runs $run_dir"
+        runs="$runs ${run_dir#"$PWD"/}"
       done
     done
   done

@@ -5,12 +5,18 @@ import Vocabulary
 extension ReportRenderer {
   /// The header lines that say how the host pool dispatched the guests: the model with its
   /// window and host CPUs, then one line per guest with what a reader needs to repeat it.
-  package static func poolLines(_ pool: PoolRecord) -> [String] {
+  /// - Parameter sweepKeys: the run's swept keys; a swept pool key is named, since the
+  ///   record holds the file's value and each point has its own.
+  package static func poolLines(_ pool: PoolRecord, sweepKeys: [String] = []) -> [String] {
     var line = "pool model: " + (PoolModel(rawValue: pool.model)?.summary ?? pool.model)
     if let window = pool.windowMicroseconds {
       line += "; window \(Self.duration(microseconds: window))"
     }
     line += "; \(pool.hostCPUs) host CPU\(pool.hostCPUs == 1 ? "" : "s")"
+    let swept = sweepKeys.filter { $0.hasPrefix("pool.") }
+    if !swept.isEmpty {
+      line += "; swept per point: " + swept.joined(separator: ", ")
+    }
     var lines = [line]
     for guest in pool.guests {
       var text = "pool guest \(guest.name): entitled \(Self.number(guest.entitled))"

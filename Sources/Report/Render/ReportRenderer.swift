@@ -46,7 +46,7 @@ public struct ReportRenderer: Sendable {
       }
       lines.append(line)
       if let pool = environment.pool {
-        lines += Self.poolLines(pool)
+        lines += Self.poolLines(pool, sweepKeys: manifest.sweepKeys)
       } else if let model = environment.poolModel {
         lines.append("pool model: " + (PoolModel(rawValue: model)?.summary ?? model))
       }

@@ -14,6 +14,12 @@ package enum CgroupCPUController: Sendable, Equatable {
     }
   }
 
+  /// Whether this is the v1 hierarchy.
+  package var isV1: Bool {
+    if case .v1 = self { return true }
+    return false
+  }
+
   /// Finds the cpu controller on this host from `/proc/self/mounts`.
   package static func detect() -> CgroupCPUController? {
     let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
@@ -52,7 +58,8 @@ package enum CgroupCPUController: Sendable, Equatable {
     }
   }
 
-  /// The bandwidth quota in microseconds per 100 ms period for `entitledCPUs` CPUs.
+  /// The bandwidth quota in microseconds per period (100 ms unless given) for
+  /// `entitledCPUs` CPUs; at least 1000, the smallest quota the kernel accepts.
   package static func quotaMicroseconds(entitledCPUs: Double, periodMicroseconds: Int = 100_000)
     -> Int
   {

@@ -13,6 +13,8 @@ package struct GuestRequest: Sendable, Equatable {
   package var entitledCPUs: Double
   /// Also limit the guest's bandwidth to its entitlement.
   package var capped: Bool = false
+  /// PowerVM's uncapped weight (0-255): its share of the pool's unclaimed capacity.
+  package var uncappedWeight: Int = 128
   /// SMT threads per core of the guest's topology (`-smp …,threads=T`).
   package var threadsPerCore: Int = 1
   /// Words appended to the guest kernel's command line (`qemu.append`).
@@ -35,6 +37,7 @@ package struct GuestRequest: Sendable, Equatable {
     memoryMiB: Int,
     entitledCPUs: Double,
     capped: Bool = false,
+    uncappedWeight: Int = 128,
     threadsPerCore: Int = 1,
     kernelArguments: String = "",
     kernel: String? = nil,
@@ -49,6 +52,7 @@ package struct GuestRequest: Sendable, Equatable {
     self.memoryMiB = memoryMiB
     self.entitledCPUs = entitledCPUs
     self.capped = capped
+    self.uncappedWeight = uncappedWeight
   }
 }
 
@@ -86,16 +90,18 @@ package final class LocalGuests: Sendable {
   ///   - kernel: `auto` or a bzImage path, for requests that name none; each kernel gets
   ///     its own image (`image` is the first guest's).
   ///   - poolCPUs: host CPUs the guests share (`HostPool.onlineCPUs()` for all).
-  ///   - poolModel: `entitled` demotes each guest's non-entitled vCPU threads into the
-  ///     child cgroup `spare` once its agent said hello (its vCPU threads exist by then);
-  ///     `fair` leaves one weight per guest.
+  ///   - poolSettings: the pool model and window, applied once every agent said hello (the
+  ///     vCPU threads exist by then): `dispatch` moves each guest's vCPU threads into its
+  ///     bandwidth-limited child cgroup `vcpus`, `entitled` demotes the non-entitled ones
+  ///     into the child `spare`, `fair` leaves one weight per guest.
   ///   - accelerator: nil to probe (cached per host boot), or a fixed choice.
   ///   - binaryPath: pvbench binary for the image (nil: the running one).
   ///   - timeout: boot-to-hello limit per guest.
   /// - Throws: `VMError` naming the guest that failed, with its console's last lines.
   package static func boot(
     _ requests: [GuestRequest], kernel: String = "auto", poolCPUs: [Int32],
-    poolModel: PoolModel = .entitled, accelerator: QEMUAccelerator? = nil,
+    poolSettings: HostPool.Settings = .init(model: .standard),
+    accelerator: QEMUAccelerator? = nil,
     binaryPath: String? = nil,
     cacheDirectory: String? = nil, timeout: Duration = .seconds(60)
   ) throws -> LocalGuests {
@@ -137,7 +143,7 @@ package final class LocalGuests: Sendable {
         guests.append(guest)
         try pool.add(
           guest: request.name, pid: guest.pid, entitledCPUs: request.entitledCPUs,
-          capped: request.capped)
+          capped: request.capped, uncappedWeight: request.uncappedWeight)
       }
       var channels: [(fileDescriptor: Int32, hello: String)] = []
       for (guest, request) in zip(guests, requests) {
@@ -147,10 +153,9 @@ package final class LocalGuests: Sendable {
         channels.append(try guest.waitForAgent(timeout: limit))
         // vCPU threads made after `add` inherit the affinity; pin again to be sure.
         try pool.confine(pid: guest.pid)
-        if poolModel == .entitled, request.entitledVCPUs < request.vcpus {
-          try demoteSpareVCPUs(of: guest, request: request, pool: pool)
-        }
+        try attachVCPUs(of: guest, request: request, pool: pool, model: poolSettings.model)
       }
+      try pool.configure(poolSettings)
       return LocalGuests(
         guests: guests, channels: channels, pool: pool, accelerator: verdict, image: image)
     } catch {
@@ -160,21 +165,26 @@ package final class LocalGuests: Sendable {
     }
   }
 
-  /// Moves the vCPU threads numbered from `request.entitledVCPUs` up into the guest's
-  /// `spare` cgroup. QEMU numbers its `CPU n/TCG` threads by CPU index, the order of the
-  /// guest's ACPI processor entries, which is the order Linux numbers its CPUs in.
-  /// - Throws: `VMError` when QEMU runs fewer vCPU threads than the guest has vCPUs (one
-  ///   TCG thread for all, when multi-threaded TCG is off): the model cannot tell them apart.
-  static func demoteSpareVCPUs(of guest: QEMUGuest, request: GuestRequest, pool: HostPool) throws {
+  /// Hands the guest's vCPU threads to the pool. QEMU numbers its `CPU n/TCG` threads by
+  /// CPU index, the order of the guest's ACPI processor entries, which is the order Linux
+  /// numbers its CPUs in, so the entitled ones are the lowest-numbered.
+  /// - Throws: `VMError` under `entitled` when QEMU runs fewer vCPU threads than the guest
+  ///   has vCPUs (one TCG thread for all, when multi-threaded TCG is off): the model cannot
+  ///   tell them apart. `dispatch` needs no such split: the quota covers whatever threads run.
+  static func attachVCPUs(
+    of guest: QEMUGuest, request: GuestRequest, pool: HostPool, model: PoolModel
+  ) throws {
     let threads = guest.vcpuThreads()
-    guard threads.map(\.index) == Array(0..<request.vcpus) else {
+    if model == .entitled, request.entitledVCPUs < request.vcpus,
+      threads.map(\.index) != Array(0..<request.vcpus)
+    {
       throw VMError(
         "Guest \(request.name): QEMU \(guest.pid) runs \(threads.count) vCPU threads for "
           + "\(request.vcpus) vCPUs, so 'pool.model: entitled' cannot give the non-entitled "
-          + "ones spare cycles only; use 'pool.model: fair'.")
+          + "ones spare cycles only; use 'pool.model: dispatch' or 'fair'.")
     }
-    try pool.demote(
-      guest: request.name, threads: threads.filter { $0.index >= request.entitledVCPUs })
+    try pool.attach(
+      guest: request.name, threads: threads, entitledVCPUs: request.entitledVCPUs)
   }
 
   /// Shuts every guest down (copying consoles into `consoleFolder` as `<name>.console.log`

@@ -126,6 +126,8 @@ package final class CellWriter: @unchecked Sendable {
     guard !text.isEmpty else { return }
     lock.lock()
     defer { lock.unlock() }
+    // A sample that arrives after `finish` closed the files belongs to no cell.
+    guard intervals != nil else { return }
     handle.write(Data(text.utf8))
   }
 

@@ -11,15 +11,21 @@ public struct EnvironmentRecord: Codable, Sendable, Equatable {
   /// first line of `qemu-system-x86_64 --version`.
   public var accelerator: String?
   public var qemuVersion: String?
-  /// qemu hosts only: how the host pool dispatched the guests' vCPUs (`entitled` or
-  /// `fair`, `pool.model`); nil in runs made before the model existed (they were `fair`).
+  /// qemu hosts only: how the host pool dispatched the guests' vCPUs (`dispatch`,
+  /// `entitled` or `fair`, `pool.model`); nil in runs made before the model existed (they
+  /// were `fair`).
   public var poolModel: String?
+  /// qemu hosts only: the pool's window and each guest's share; nil in runs made before
+  /// `pool.model: dispatch` existed.
+  public var pool: PoolRecord?
 
   public init(
     pvbenchCommit: String?, controllerKernel: String, controllerCPUModel: String,
-    accelerator: String? = nil, qemuVersion: String? = nil, poolModel: String? = nil
+    accelerator: String? = nil, qemuVersion: String? = nil, poolModel: String? = nil,
+    pool: PoolRecord? = nil
   ) {
     self.poolModel = poolModel
+    self.pool = pool
     self.pvbenchCommit = pvbenchCommit
     self.controllerKernel = controllerKernel
     self.controllerCPUModel = controllerCPUModel

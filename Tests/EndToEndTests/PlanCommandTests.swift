@@ -64,9 +64,9 @@ import Testing
     #expect(result.status == 0, "\(result.stderr)")
     #expect(
       result.stdout.contains(
-        "  vm1 (measure)  pool entitled: a host cgroup weight for 1 entitled core for vCPU 0; "
-          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only); "
-          + "for the whole run\n"))
+        "  vm1 (measure)  pool dispatch: its 2 vCPU threads share 1 x 10ms of CPU time per "
+          + "10ms window (CFS quota; uncapped weight 128 adds its share of pool capacity no "
+          + "entitlement claims); QEMU's other threads outside the quota; for the whole run\n"))
   }
 
   @Test func anUnknownPoolModelExitsTwoWithItsPosition() throws {
@@ -84,7 +84,7 @@ import Testing
     #expect(result.stdout.isEmpty)
     #expect(
       result.stderr == """
-        \(file):4:16: error: pool.model: expected one of 'entitled', 'fair', got 'powervm'
+        \(file):4:16: error: pool.model: expected one of 'dispatch', 'entitled', 'fair', got 'powervm'
 
         """)
   }

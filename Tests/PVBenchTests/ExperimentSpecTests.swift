@@ -3,6 +3,7 @@ import Controller
 import Experiments
 import Foundation
 import LinuxHost
+import Report
 import Results
 import Testing
 import Vocabulary
@@ -139,18 +140,69 @@ private let valid = """
       ])
   }
 
-  @Test func poolModelDefaultsToEntitledAndIsDecodedStrictly() throws {
-    #expect(try load(valid).experiment.poolModel == .entitled)
+  @Test func poolModelDefaultsToDispatchAndIsDecodedStrictly() throws {
+    let standard = try load(valid).experiment
+    #expect(standard.poolModel == .dispatch)
+    #expect(standard.poolWindow == DurationValue(nanoseconds: 10_000_000))
     let fair = try load(valid + "\npool: { model: fair }\n").experiment
     #expect(fair.pool == PoolSpec(hostCPUs: .all, model: .fair))
     #expect(fair.poolModel == .fair)
     #expect(
       errors(valid + "\npool: { model: fiar, host_cpus: all }\n") == [
-        "exp.yaml:14:16: error: pool.model: expected one of 'entitled', 'fair', got 'fiar' (did you mean 'fair'?)"
+        "exp.yaml:14:16: error: pool.model: expected one of 'dispatch', 'entitled', 'fair', got 'fiar' (did you mean 'fair'?)"
       ])
     #expect(
       errors(valid + "\npool: { modle: fair }\n") == [
         "exp.yaml:14:9: error: pool: unknown key 'modle' (did you mean 'model'?)"
+      ])
+  }
+
+  @Test func poolWindowIsADurationFromOneMillisecondToOneSecond() throws {
+    let five = try load(valid + "\npool: { window: 5ms }\n").experiment
+    #expect(five.pool == PoolSpec(hostCPUs: .all, model: .dispatch, window: .init(seconds: 0.005)))
+    #expect(try load(valid + "\npool: { window: 1s }\n").experiment.poolWindow == .init(seconds: 1))
+    #expect(
+      errors(valid + "\npool: { window: 500us }\n") == [
+        "exp.yaml:14:17: error: pool.window: must be at least 1ms, got '500us'"
+      ])
+    #expect(
+      errors(valid + "\npool: { window: 2s }\n") == [
+        "exp.yaml:14:17: error: pool.window: must be at most 1s (the longest CFS period), got '2s'"
+      ])
+    #expect(
+      errors(valid + "\npool: { window: 10 }\n") == [
+        "exp.yaml:14:17: error: pool.window: expected a duration such as '500ms', '10s' or '2m', got '10'"
+      ])
+    #expect(
+      errors(valid + "\npool: { window: 1.0005ms }\n") == [
+        "exp.yaml:14:17: error: pool.window: the CFS period is a whole number of microseconds, got '1000500ns'"
+      ])
+  }
+
+  @Test func uncappedWeightIsAnIntegerFrom0To255OnUncappedGuestsOnly() throws {
+    let text = valid.replacingOccurrences(
+      of: "vm2: { qemu: { vcpus: 2 }, entitled: 1 }",
+      with: "vm2: { qemu: { vcpus: 2 }, entitled: 1, uncapped_weight: 200 }")
+    let experiment = try load(text).experiment
+    #expect(experiment.host(named: "vm2")?.uncappedWeight == 200)
+    #expect(experiment.host(named: "vm1")?.effectiveUncappedWeight == 128)
+    func with(_ value: String) -> String {
+      valid.replacingOccurrences(
+        of: "vm2: { qemu: { vcpus: 2 }, entitled: 1 }",
+        with: "vm2: { qemu: { vcpus: 2\(value) }")
+    }
+    #expect(
+      errors(with(" }, entitled: 1, uncapped_weight: 256")) == [
+        "exp.yaml:4:60: error: hosts.vm2.uncapped_weight: must be at most 255, got '256'"
+      ])
+    #expect(
+      errors(with(" }, entitled: 1, uncapped_weight: 1.5")) == [
+        "exp.yaml:4:60: error: hosts.vm2.uncapped_weight: expected an integer, got '1.5'"
+      ])
+    #expect(
+      errors(with(", capped: true }, entitled: 1, uncapped_weight: 0")) == [
+        "exp.yaml:4:74: error: hosts.vm2.uncapped_weight: a capped guest takes no spare capacity, "
+          + "so it has no uncapped weight; remove 'capped: true' or this key"
       ])
   }
 
@@ -159,21 +211,32 @@ private let valid = """
     let json = Data(#"{"hostCPUs":"all"}"#.utf8)
     let pool = try JSONDecoder().decode(PoolSpec.self, from: json)
     #expect(pool.model == .fair)
+    #expect(pool.window == PoolSpec.defaultWindow)
     let again = try JSONDecoder().decode(
-      PoolSpec.self, from: JSONEncoder().encode(PoolSpec(hostCPUs: .all)))
-    #expect(again.model == .entitled)
+      PoolSpec.self,
+      from: JSONEncoder().encode(PoolSpec(hostCPUs: .all, window: .init(seconds: 0.02))))
+    #expect(again == PoolSpec(hostCPUs: .all, model: .dispatch, window: .init(seconds: 0.02)))
   }
 
   @Test func planNamesWhatThePoolDoesToEachGuest() throws {
-    let entitled = ExperimentPlan.poolKnobs(of: try load(valid).experiment)
+    let dispatch = ExperimentPlan.poolKnobs(of: try load(valid).experiment)
     #expect(
-      entitled.map { "\($0.host) (\($0.role)) \($0.mode): \($0.change); \($0.when)" } == [
-        "vm1 (measure) pool entitled: a host cgroup weight for 1 entitled core for vCPU 0; "
-          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only); "
-          + "for the whole run",
-        "vm2 (noise) pool entitled: a host cgroup weight for 1 entitled core for vCPU 0; "
-          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only); "
-          + "for the whole run",
+      dispatch.map { "\($0.host) (\($0.role)) \($0.mode): \($0.change); \($0.when)" } == [
+        "vm1 (measure) pool dispatch: its 2 vCPU threads share 1 x 10ms of CPU time per 10ms "
+          + "window (CFS quota; uncapped weight 128 adds its share of pool capacity no "
+          + "entitlement claims); QEMU's other threads outside the quota; for the whole run",
+        "vm2 (noise) pool dispatch: its 2 vCPU threads share 1 x 10ms of CPU time per 10ms "
+          + "window (CFS quota; uncapped weight 128 adds its share of pool capacity no "
+          + "entitlement claims); QEMU's other threads outside the quota; for the whole run",
+      ])
+    let entitled = ExperimentPlan.poolKnobs(
+      of: try load(valid + "\npool: { model: entitled }\n").experiment)
+    #expect(
+      entitled.map(\.change) == [
+        "a host cgroup weight for 1 entitled core for vCPU 0; "
+          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only)",
+        "a host cgroup weight for 1 entitled core for vCPU 0; "
+          + "vCPU 1 in a child cgroup of the smallest weight (spare cycles only)",
       ])
     let fair = ExperimentPlan.poolKnobs(
       of: try load(valid + "\npool: { model: fair }\n").experiment)
@@ -182,6 +245,42 @@ private let valid = """
         "a host cgroup weight for 1 entitled core, shared equally by its 2 vCPUs",
         "a host cgroup weight for 1 entitled core, shared equally by its 2 vCPUs",
       ])
+  }
+
+  /// The pool's model and window only rewrite cgroup files between cells: a sweep over
+  /// them keeps one boot; the uncapped weight is part of what guests boot with.
+  @Test func poolSweepsAreRebootFreeAndTheManifestRecordsThePool() throws {
+    let text =
+      valid + """
+
+        pool: { model: dispatch }
+        sweep:
+          pool.window: [5ms, 10ms, 20ms]
+          pool.model: [dispatch, fair]
+        """
+    let loaded = try load(text)
+    #expect(
+      loaded.points.map { "\($0.experiment.poolModel.rawValue) \($0.experiment.poolWindow)" }
+        == [
+          "dispatch 5ms", "fair 5ms", "dispatch 10ms", "fair 10ms", "dispatch 20ms", "fair 20ms",
+        ])
+    #expect(ExperimentPlan(loaded).guestBoots == 1)
+    let weights = try load(
+      valid + """
+
+        sweep:
+          hosts.vm1.uncapped_weight: [0, 255]
+        """)
+    #expect(ExperimentPlan(weights).guestBoots == 2)
+    let record = try #require(PoolRecord(loaded.points[0].experiment, onlineCPUs: [0, 1]))
+    #expect(
+      record
+        == PoolRecord(
+          model: "dispatch", windowMicroseconds: 5000, hostCPUs: 2,
+          guests: [
+            .init(name: "vm1", entitled: 1, capped: false, uncappedWeight: 128, dispatchCPUs: 1),
+            .init(name: "vm2", entitled: 1, capped: false, uncappedWeight: 128, dispatchCPUs: 1),
+          ]))
   }
 
   /// A sweep of what guests boot interleaves the kernels within each repetition and
@@ -371,5 +470,39 @@ private let valid = """
       open.knobs.first { $0.mode == "schbench" }?.change
         == "2 message threads × workers resolved on vm1 at run time "
         + "(its online CPUs ÷ 2, rounded up)")
+  }
+}
+
+@Suite struct PoolHeaderTests {
+  /// The report header gives what a reader needs to repeat the pool: model, window, host
+  /// CPUs, and per guest its entitlement, capped or weight, and its quota.
+  @Test func headerNamesTheModelWindowAndEachGuestsShare() {
+    let pool = PoolRecord(
+      model: "dispatch", windowMicroseconds: 5000, hostCPUs: 4,
+      guests: [
+        .init(name: "vm1", entitled: 1, capped: false, uncappedWeight: 200, dispatchCPUs: 2),
+        .init(name: "vm2", entitled: 0.5, capped: true, uncappedWeight: nil, dispatchCPUs: 0.5),
+      ])
+    #expect(
+      ReportRenderer.poolLines(pool) == [
+        "pool model: dispatch (vCPU threads get entitled x window of CPU time per window, as "
+          + "PowerVM's dispatcher); window 5ms; 4 host CPUs",
+        "pool guest vm1: entitled 1, uncapped weight 200, vCPU quota 10ms per 5ms",
+        "pool guest vm2: entitled 0.5, capped, vCPU quota 2.5ms per 5ms",
+      ])
+    let fair = PoolRecord(
+      model: "fair", windowMicroseconds: nil, hostCPUs: 1,
+      guests: [.init(name: "g", entitled: 1, capped: false, uncappedWeight: 128, dispatchCPUs: nil)]
+    )
+    #expect(
+      ReportRenderer.poolLines(fair) == [
+        "pool model: fair (one weight per guest, split over its runnable vCPUs; folding loses "
+          + "capacity); 1 host CPU",
+        "pool guest g: entitled 1, uncapped weight 128",
+      ])
+    #expect(
+      ReportRenderer.poolLines(pool, sweepKeys: ["pool.window", "noise.stress.busy"]).first
+        == "pool model: dispatch (vCPU threads get entitled x window of CPU time per window, "
+        + "as PowerVM's dispatcher); window 5ms; 4 host CPUs; swept per point: pool.window")
   }
 }

@@ -170,16 +170,18 @@ import Testing
     #expect(count(2, 4) == 2)
   }
 
-  /// A dead run's guest cgroup with its `spare` child, in the real v1 cpu hierarchy (empty
-  /// groups; no task is moved): the leftover cleaner removes both.
+  /// A dead run's guest cgroup with its `spare` and `vcpus` children, in the real v1 cpu
+  /// hierarchy (empty groups; no task is moved): the leftover cleaner removes all three.
   @Test(.enabled(if: getuid() == 0 && CgroupCPUController.detect() != nil))
-  func leftoverCleanerRemovesTheSpareChildToo() throws {
+  func leftoverCleanerRemovesTheChildCgroupsToo() throws {
     let controller = try #require(CgroupCPUController.detect())
     let folder = controller.root + "/pvbench-999999-leftover"
     #expect(mkdir(folder, 0o755) == 0)
     #expect(mkdir(folder + "/spare", 0o755) == 0)
+    #expect(mkdir(folder + "/vcpus", 0o755) == 0)
     defer {
       rmdir(folder + "/spare")
+      rmdir(folder + "/vcpus")
       rmdir(folder)
     }
     let removed = HostPool.removeLeftovers(controller: controller)
@@ -238,5 +240,135 @@ import Testing
     let after = try String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)
     #expect(!after.contains("pvbench-"))
     #expect(pool.guests.isEmpty)
+  }
+
+  /// The kill -9 path against a fake root: empty folders stand in for the groups of a dead
+  /// run (children `vcpus` and `spare`) and of this live process; only the dead one goes.
+  @Test func leftoverCleanerRemovesDeadRunsWithTheirChildrenUnderAnyRoot() throws {
+    let root = try VMTestSupport.temporaryFolder("cgleft")
+    defer { VMTestSupport.remove(root) }
+    let dead = root + "/pvbench-999999-vm1"
+    let alive = root + "/pvbench-\(getpid())-vm1"
+    for folder in [dead + "/vcpus", dead + "/spare", alive + "/vcpus", root + "/other"] {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+    #expect(HostPool.removeLeftovers(controller: .v1(root: root)) == [dead])
+    #expect(!FileManager.default.fileExists(atPath: dead))
+    #expect(FileManager.default.fileExists(atPath: alive + "/vcpus"))
+    #expect(FileManager.default.fileExists(atPath: root + "/other"))
+  }
+
+  @Test func dispatchSharesUnclaimedCapacityByUncappedWeight() {
+    func member(_ name: String, _ entitled: Double, capped: Bool = false, weight: Int = 128)
+      -> HostPool.Member
+    {
+      HostPool.Member(
+        guest: name, pid: 0, entitledCPUs: entitled, capped: capped, uncappedWeight: weight)
+    }
+    // 4 CPUs, 2.5 entitled: 1.5 unclaimed, split 2:1 between the uncapped guests.
+    let shares = HostPool.dispatchCPUs(
+      members: [
+        member("a", 1, weight: 200), member("b", 0.5, weight: 100), member("c", 1, capped: true),
+      ], poolCPUs: 4)
+    #expect(shares == ["a": 2, "b": 1, "c": 1])
+    // Weight 0 takes no spare; nothing unclaimed leaves every guest its entitlement.
+    #expect(
+      HostPool.dispatchCPUs(members: [member("a", 1, weight: 0), member("b", 0.5)], poolCPUs: 2)
+        == ["a": 1, "b": 1])
+    #expect(
+      HostPool.dispatchCPUs(members: [member("a", 1), member("b", 1)], poolCPUs: 2)
+        == ["a": 1, "b": 1])
+  }
+
+  /// `dispatch` under cgroup v1: the guest's weight, and its vCPU threads in `vcpus` with
+  /// period = window and quota = dispatch CPUs × window; QEMU's process stays in the guest
+  /// group. The pool has this machine's CPUs (2 or more): the lone uncapped guest, entitled
+  /// 1.5, also gets the unclaimed rest.
+  @Test func v1DispatchPutsVCPUThreadsInABandwidthChild() throws {
+    let root = try VMTestSupport.temporaryFolder("cg1dispatch")
+    defer { VMTestSupport.remove(root) }
+    let folder = root + "/pvbench-\(getpid())-g"
+    try makeCgroup(folder, files: ["cpu.shares", "cgroup.procs", "tasks"])
+    try makeCgroup(
+      folder + "/vcpus", files: ["cpu.cfs_period_us", "cpu.cfs_quota_us", "tasks"])
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v1(root: root))
+    try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1.5)
+    try pool.attach(guest: "g", threads: [VCPUThread(index: 0, tid: 4242)], entitledVCPUs: 2)
+    try pool.configure(.init(model: .dispatch, windowMicroseconds: 20_000))
+    let member = try #require(pool.guests.first)
+    #expect(member.vcpuCgroup == folder + "/vcpus")
+    let cpus = HostPool.onlineCPUs().count
+    #expect(member.dispatchCPUs == Double(cpus))
+    #expect(member.dispatchQuotaMicroseconds == cpus * 20_000)
+    #expect(member.dispatchPeriodMicroseconds == 20_000)
+    #expect(try read(folder + "/cpu.shares") == "\(cpus * 1024)")
+    #expect(try read(folder + "/cgroup.procs") == "\(getpid())")
+    #expect(try read(folder + "/vcpus/cpu.cfs_period_us") == "20000")
+    #expect(try read(folder + "/vcpus/cpu.cfs_quota_us") == "\(cpus * 20_000)")
+    #expect(try read(folder + "/vcpus/tasks") == "4242")
+    #expect(pool.settings == .init(model: .dispatch, windowMicroseconds: 20_000))
+    // Another model moves the thread back to the guest's group first.
+    try pool.configure(.init(model: .fair))
+    #expect(try read(folder + "/tasks") == "4242")
+    #expect(pool.guests.first?.vcpuCgroup == nil)
+  }
+
+  /// `dispatch` under cgroup v2: `vcpus` is a threaded child with `cpu.max`.
+  @Test func v2DispatchWritesCpuMaxInAThreadedChild() throws {
+    let root = try VMTestSupport.temporaryFolder("cg2dispatch")
+    defer { VMTestSupport.remove(root) }
+    let folder = root + "/pvbench-\(getpid())-g"
+    try makeCgroup(root, files: ["cgroup.subtree_control", "cgroup.procs"])
+    try makeCgroup(folder, files: ["cpu.weight", "cgroup.procs", "cgroup.subtree_control"])
+    try makeCgroup(folder + "/vcpus", files: ["cgroup.type", "cgroup.threads", "cpu.max"])
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v2(root: root))
+    // Weight 0: no share of the unclaimed capacity, the entitlement alone.
+    try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1, uncappedWeight: 0)
+    try pool.attach(guest: "g", threads: [VCPUThread(index: 1, tid: 77)], entitledVCPUs: 1)
+    try pool.configure(.init(model: .dispatch))
+    #expect(try read(folder + "/cpu.weight") == "100")
+    #expect(try read(folder + "/cgroup.subtree_control") == "+cpu")
+    #expect(try read(folder + "/vcpus/cgroup.type") == "threaded")
+    #expect(try read(folder + "/vcpus/cpu.max") == "10000 10000")
+    #expect(try read(folder + "/vcpus/cgroup.threads") == "77")
+  }
+
+  /// Real v1 cgroups around a `sleep` child standing in for a vCPU thread: `dispatch`, a
+  /// window change, another model and back, then `close()` leaves nothing behind.
+  @Test(.enabled(if: getuid() == 0 && CgroupCPUController.detect().map(\.isV1) == true))
+  func dispatchReconfiguresAndClosesRealCgroups() throws {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    child.arguments = ["30"]
+    try child.run()
+    defer {
+      kill(child.processIdentifier, SIGKILL)
+      child.waitUntilExit()
+    }
+    let pid = child.processIdentifier
+    let controller = try #require(CgroupCPUController.detect())
+    let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: controller)
+    try pool.add(guest: "d1", pid: pid, entitledCPUs: 0.5, uncappedWeight: 0)
+    try pool.attach(guest: "d1", threads: [VCPUThread(index: 0, tid: pid)], entitledVCPUs: 1)
+    let folder = controller.root + "/pvbench-\(getpid())-d1"
+    func cgroup() throws -> String {
+      try read("/proc/\(pid)/cgroup").split(separator: "\n")
+        .first { $0.contains(":cpu:") || $0.contains(":cpu,") }.map(String.init) ?? ""
+    }
+    try pool.configure(.init(model: .dispatch, windowMicroseconds: 10_000))
+    #expect(try cgroup().hasSuffix("/pvbench-\(getpid())-d1/vcpus"))
+    #expect(try read(folder + "/vcpus/cpu.cfs_period_us") == "10000\n")
+    #expect(try read(folder + "/vcpus/cpu.cfs_quota_us") == "5000\n")
+    try pool.configure(.init(model: .dispatch, windowMicroseconds: 5000))
+    #expect(try read(folder + "/vcpus/cpu.cfs_period_us") == "5000\n")
+    #expect(try read(folder + "/vcpus/cpu.cfs_quota_us") == "2500\n")
+    try pool.configure(.init(model: .fair))
+    #expect(try cgroup().hasSuffix("/pvbench-\(getpid())-d1"))
+    #expect(!FileManager.default.fileExists(atPath: folder + "/vcpus"))
+    try pool.configure(.init(model: .dispatch))
+    #expect(FileManager.default.fileExists(atPath: folder + "/vcpus"))
+    pool.close()
+    #expect(!FileManager.default.fileExists(atPath: folder))
+    #expect(!(try cgroup().contains("pvbench-")))
   }
 }

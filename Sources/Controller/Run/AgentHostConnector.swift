@@ -87,8 +87,9 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
       return GuestRequest(
         name: host.name, vcpus: qemu.vcpus, memoryMiB: Int(qemu.memory.megabytes),
         entitledCPUs: host.entitlement ?? Double(qemu.vcpus), capped: qemu.capped,
-        threadsPerCore: qemu.threadsPerCore, kernelArguments: qemu.append ?? "",
-        kernel: qemu.kernel, architecture: qemu.architecture)
+        uncappedWeight: host.effectiveUncappedWeight, threadsPerCore: qemu.threadsPerCore,
+        kernelArguments: qemu.append ?? "", kernel: qemu.kernel,
+        architecture: qemu.architecture)
     }
     let poolCPUs: [Int32]
     switch experiment.pool?.hostCPUs ?? .all {
@@ -96,13 +97,29 @@ package final class AgentHostConnector: HostConnector, @unchecked Sendable {
     default: poolCPUs = HostPool.onlineCPUs()
     }
     let booted = try LocalGuests.boot(
-      requests, poolCPUs: poolCPUs,
-      poolModel: experiment.poolModel, binaryPath: executable)
+      requests, poolCPUs: poolCPUs, poolSettings: Self.poolSettings(experiment),
+      binaryPath: executable)
     lock.withLock {
       guests = booted
       bootedKey = experiment.guestBootKey
     }
     return booted
+  }
+
+  /// The pool model and window `experiment` (or a sweep point) asks for.
+  static func poolSettings(_ experiment: Experiment) -> HostPool.Settings {
+    HostPool.Settings(
+      model: experiment.poolModel,
+      windowMicroseconds: Int(experiment.poolWindow.nanoseconds / 1000))
+  }
+
+  package func configurePool(for experiment: Experiment) throws -> String? {
+    guard let pool = lock.withLock({ guests?.pool }) else { return nil }
+    let settings = Self.poolSettings(experiment)
+    guard pool.settings != settings else { return nil }
+    try pool.configure(settings)
+    return "pool \(settings.model.rawValue)"
+      + (settings.model == .dispatch ? ", window \(experiment.poolWindow)" : "")
   }
 
   private func connectGuest(_ host: HostSpec) async throws -> any HostSession {

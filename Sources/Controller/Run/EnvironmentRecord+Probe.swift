@@ -16,7 +16,7 @@ extension EnvironmentRecord {
       controllerKernel: paths.readTrimmed("/proc/sys/kernel/osrelease") ?? "unknown",
       controllerCPUModel: paths.cpuModel() ?? "unknown",
       qemuVersion: usesQEMU ? Self.qemuVersion() : nil,
-      poolModel: usesQEMU ? experiment.poolModel.rawValue : nil)
+      poolModel: usesQEMU ? experiment.poolModel.rawValue : nil, pool: PoolRecord(experiment))
   }
 
   /// The first line of `qemu-system-x86_64 --version`; nil when QEMU is missing or fails.

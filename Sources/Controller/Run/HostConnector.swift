@@ -14,6 +14,10 @@ package protocol HostConnector: Sendable {
   func boot(as experiment: Experiment)
   /// Shuts guests down (their consoles copied into `consoleFolder`) and removes the pool.
   func shutdown(consoleFolder: String?)
+  /// Rewrites the host pool's cgroup files for `experiment`'s `pool.model` and
+  /// `pool.window` (a sweep point) without rebooting the guests.
+  /// - Returns: what changed, for the progress log; nil when nothing did.
+  func configurePool(for experiment: Experiment) throws -> String?
 }
 
 extension HostConnector {
@@ -21,4 +25,5 @@ extension HostConnector {
   package func guestsNeedReboot(for experiment: Experiment) -> Bool { false }
   package func boot(as experiment: Experiment) {}
   package func shutdown(consoleFolder: String?) {}
+  package func configurePool(for experiment: Experiment) throws -> String? { nil }
 }

@@ -73,6 +73,10 @@ package final class RunController: @unchecked Sendable {
         try await rebootGuests(for: cell, boot: boots, manifest: &manifest)
         try store.writeManifest(manifest)
       }
+      // The pool's model and window change cgroup files only: no reboot.
+      if let change = try connector.configurePool(for: pointExperiment(cell)) {
+        progress.note("host pool set to \(change)")
+      }
       progress.startCell(
         cell, number: index + 1, of: cellsToRun.count,
         secondsAfter: cellsToRun[(index + 1)...].reduce(0) { $0 + $1.estimatedSeconds },

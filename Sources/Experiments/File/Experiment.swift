@@ -27,15 +27,21 @@ package struct Experiment: Sendable, Codable, Equatable {
 
   package func host(named name: String) -> HostSpec? { hosts.first { $0.name == name } }
 
-  /// How the pool dispatches qemu guests' vCPUs: `pool.model`, `entitled` when not given.
-  package var poolModel: PoolModel { pool?.model ?? .entitled }
+  /// How the pool dispatches qemu guests' vCPUs: `pool.model`, `dispatch` when not given.
+  package var poolModel: PoolModel { pool?.model ?? .standard }
+
+  /// The dispatch window of the pool: `pool.window`, 10 ms when not given.
+  package var poolWindow: DurationValue { pool?.window ?? PoolSpec.defaultWindow }
 
   /// What each qemu guest boots with (shape, kernel, command line, pool weight), by host
   /// name: two sweep points with different keys need the guests rebooted between them.
   package var guestBootKey: String {
     hosts.compactMap { host -> String? in
       guard case .qemu(let qemu) = host.transport else { return nil }
+      // The uncapped weight only changes cgroup files, but `configurePool` reapplies the
+      // model and window alone, so a sweep over the weight boots again.
       return "\(host.name)=\(qemu.bootKey)|entitled \(host.entitlement.map { "\($0)" } ?? "-")"
+        + "|weight \(host.effectiveUncappedWeight)"
     }.joined(separator: ";")
   }
 
@@ -71,6 +77,12 @@ package struct HostSpec: Sendable, Codable, Equatable {
   /// The entitlement as the file gives it when it is a fraction (PowerVM processing units,
   /// e.g. 0.5); nil for whole cores. A qemu guest's pool weight follows it.
   package var entitledUnits: Double?
+  /// PowerVM's uncapped weight, 0-255 (`uncapped_weight`): a qemu guest's share of the
+  /// pool capacity no entitlement claims under `pool.model: dispatch`; nil for 128.
+  package var uncappedWeight: Int?
+
+  /// The uncapped weight given, else PowerVM's default 128.
+  package var effectiveUncappedWeight: Int { uncappedWeight ?? 128 }
 
   /// Processing units the host is guaranteed: the fraction given, else the whole cores.
   package var entitlement: Double? { entitledUnits ?? entitled.map(Double.init) }
@@ -147,19 +159,33 @@ package struct PoolSpec: Sendable, Codable, Equatable {
   package var hostCPUs: CPUSelection
   /// How the pool dispatches the guests' vCPUs.
   package var model: PoolModel
+  /// `dispatch`: the window in which each guest gets its entitlement (`pool.window`).
+  package var window: DurationValue
 
-  package init(hostCPUs: CPUSelection, model: PoolModel = .entitled) {
+  /// PowerVM's dispatch window.
+  package static let defaultWindow = DurationValue(nanoseconds: 10_000_000)
+  /// The shortest and longest window the kernel's CFS period accepts.
+  package static let windowRange =
+    DurationValue(nanoseconds: 1_000_000)...DurationValue(nanoseconds: 1_000_000_000)
+
+  package init(
+    hostCPUs: CPUSelection, model: PoolModel = .standard, window: DurationValue = defaultWindow
+  ) {
     self.hostCPUs = hostCPUs
     self.model = model
+    self.window = window
   }
 
-  private enum CodingKeys: String, CodingKey { case hostCPUs, model }
+  private enum CodingKeys: String, CodingKey { case hostCPUs, model, window }
 
-  /// A resolved experiment stored before `model` existed ran every guest with one weight.
+  /// A resolved experiment stored before `model` existed ran every guest with one weight;
+  /// one stored before `window` existed had no window to name.
   package init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     hostCPUs = try container.decode(CPUSelection.self, forKey: .hostCPUs)
     model = try container.decodeIfPresent(PoolModel.self, forKey: .model) ?? .fair
+    window =
+      try container.decodeIfPresent(DurationValue.self, forKey: .window) ?? Self.defaultWindow
   }
 }
 

@@ -119,7 +119,9 @@ package struct ExperimentDecoder {
   }
 
   package func decodeHost(name: String, _ reader: NodeReader) -> HostSpec? {
-    guard let map = reader.mapping(allowed: ["local", "ssh", "qemu", "entitled"]) else {
+    guard
+      let map = reader.mapping(allowed: ["local", "ssh", "qemu", "entitled", "uncapped_weight"])
+    else {
       return nil
     }
     let kinds = ["local", "ssh", "qemu"].filter(map.has)
@@ -156,7 +158,23 @@ package struct ExperimentDecoder {
         entitledUnits = units
       }
     }
+    // PowerVM's uncapped weight: an integer 0-255; only the local pool reads it.
+    let weightReader = map.optional("uncapped_weight")
+    let uncappedWeight = weightReader?.int(in: 0...255)
     guard let transport else { return nil }
+    if let weightReader, uncappedWeight != nil {
+      if case .qemu(let qemu) = transport {
+        if qemu.capped {
+          weightReader.error(
+            "a capped guest takes no spare capacity, so it has no uncapped weight; "
+              + "remove 'capped: true' or this key")
+        }
+      } else {
+        weightReader.error(
+          "only qemu guests share the local pool; the hypervisor of a \(transport.kind) host "
+            + "sets its uncapped weight")
+      }
+    }
     if let entitled, case .qemu(let qemu) = transport {
       let cores = qemu.vcpus / qemu.threadsPerCore
       if entitled > cores {
@@ -172,7 +190,8 @@ package struct ExperimentDecoder {
       }
     }
     return HostSpec(
-      name: name, transport: transport, entitled: entitled, entitledUnits: entitledUnits)
+      name: name, transport: transport, entitled: entitled, entitledUnits: entitledUnits,
+      uncappedWeight: uncappedWeight)
   }
 
   package func decodeSSH(_ reader: NodeReader) -> SSHHostSpec? {
@@ -230,9 +249,22 @@ package struct ExperimentDecoder {
   }
 
   package func decodePool(_ reader: NodeReader) -> PoolSpec? {
-    guard let map = reader.mapping(allowed: ["host_cpus", "model"]) else { return nil }
-    var model: PoolModel? = .entitled
+    guard let map = reader.mapping(allowed: ["host_cpus", "model", "window"]) else { return nil }
+    var model: PoolModel? = .standard
     if let node = map.optional("model") { model = node.choice(PoolModel.self) }
+    var window: DurationValue? = PoolSpec.defaultWindow
+    if let node = map.optional("window") {
+      window = node.duration(atLeast: PoolSpec.windowRange.lowerBound)
+      if let value = window {
+        if value > PoolSpec.windowRange.upperBound {
+          node.error("must be at most 1s (the longest CFS period), got '\(value)'")
+          window = nil
+        } else if value.nanoseconds % 1000 != 0 {
+          node.error("the CFS period is a whole number of microseconds, got '\(value)'")
+          window = nil
+        }
+      }
+    }
     var cpus: CPUSelection? = .all
     if let cpusReader = map.optional("host_cpus") {
       cpus = cpusReader.cpuSelection()
@@ -250,8 +282,8 @@ package struct ExperimentDecoder {
       case .all?, nil: break
       }
     }
-    guard let cpus, let model else { return nil }
-    return PoolSpec(hostCPUs: cpus, model: model)
+    guard let cpus, let model, let window else { return nil }
+    return PoolSpec(hostCPUs: cpus, model: model, window: window)
   }
 
   package func checkPool(_ pool: PoolSpec?, hosts: [HostSpec], map: MappingReader) {

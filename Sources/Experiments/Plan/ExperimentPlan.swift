@@ -282,6 +282,18 @@ package struct ExperimentPlan: Sendable {
         + (entitledCores == 1 ? "" : "s")
       let change: String
       switch experiment.poolModel {
+      case .dispatch:
+        let entitlement = host.entitlement ?? Double(entitledCores)
+        let shown =
+          entitlement == entitlement.rounded() ? "\(Int(entitlement))" : "\(entitlement)"
+        change =
+          "its \(qemu.vcpus) vCPU threads share \(shown) x \(experiment.poolWindow) of "
+          + "CPU time per \(experiment.poolWindow) window (CFS quota"
+          + (qemu.capped
+            ? ", capped)"
+            : "; uncapped weight \(host.effectiveUncappedWeight) adds its share of pool "
+              + "capacity no entitlement claims)")
+          + "; QEMU's other threads outside the quota"
       case .fair:
         change = "\(weight), shared equally by its \(qemu.vcpus) vCPUs"
       case .entitled where entitledVCPUs < qemu.vcpus:

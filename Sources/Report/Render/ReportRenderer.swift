@@ -45,7 +45,9 @@ public struct ReportRenderer: Sendable {
           + (environment.accelerator ?? "accelerator unknown")
       }
       lines.append(line)
-      if let model = environment.poolModel {
+      if let pool = environment.pool {
+        lines += Self.poolLines(pool, sweepKeys: manifest.sweepKeys)
+      } else if let model = environment.poolModel {
         lines.append("pool model: " + (PoolModel(rawValue: model)?.summary ?? model))
       }
     }

@@ -1,0 +1,49 @@
+import Foundation
+import Results
+import Vocabulary
+
+extension ReportRenderer {
+  /// The header lines that say how the host pool dispatched the guests: the model with its
+  /// window and host CPUs, then one line per guest with what a reader needs to repeat it.
+  /// - Parameter sweepKeys: the run's swept keys; a swept pool key is named, since the
+  ///   record holds the file's value and each point has its own.
+  package static func poolLines(_ pool: PoolRecord, sweepKeys: [String] = []) -> [String] {
+    var line = "pool model: " + (PoolModel(rawValue: pool.model)?.summary ?? pool.model)
+    if let window = pool.windowMicroseconds {
+      line += "; window \(Self.duration(microseconds: window))"
+    }
+    line += "; \(pool.hostCPUs) host CPU\(pool.hostCPUs == 1 ? "" : "s")"
+    let swept = sweepKeys.filter { $0.hasPrefix("pool.") }
+    if !swept.isEmpty {
+      line += "; swept per point: " + swept.joined(separator: ", ")
+    }
+    var lines = [line]
+    for guest in pool.guests {
+      var text = "pool guest \(guest.name): entitled \(Self.number(guest.entitled))"
+      text +=
+        guest.capped
+        ? ", capped" : ", uncapped weight \(guest.uncappedWeight.map(String.init) ?? "-")"
+      if let cpus = guest.dispatchCPUs, let window = pool.windowMicroseconds {
+        let quota = Int((cpus * Double(window)).rounded())
+        text +=
+          ", vCPU quota \(Self.duration(microseconds: quota)) per "
+          + "\(Self.duration(microseconds: window))"
+      }
+      lines.append(text)
+    }
+    return lines
+  }
+
+  /// 10000 → `10ms`, 1500 → `1.5ms`, 1000000 → `1s`.
+  private static func duration(microseconds: Int) -> String {
+    if microseconds % 1_000_000 == 0 { return "\(microseconds / 1_000_000)s" }
+    if microseconds % 1000 == 0 { return "\(microseconds / 1000)ms" }
+    if microseconds >= 1000 { return number(Double(microseconds) / 1000) + "ms" }
+    return "\(microseconds)us"
+  }
+
+  /// 1 → `1`, 0.66 → `0.66`.
+  private static func number(_ value: Double) -> String {
+    value == value.rounded() ? "\(Int(value))" : String(format: "%.3g", value)
+  }
+}

@@ -228,7 +228,7 @@ struct VMLocalGuestsTests {
         GuestRequest(name: "lpar1", vcpus: 2, memoryMiB: 128, entitledCPUs: 1),
         GuestRequest(name: "lpar2", vcpus: 1, memoryMiB: 128, entitledCPUs: 0.5, capped: true),
       ],
-      poolCPUs: HostPool.onlineCPUs(), accelerator: .tcg,
+      poolCPUs: HostPool.onlineCPUs(), poolSettings: .init(model: .entitled), accelerator: .tcg,
       binaryPath: try VMTestSupport.fakeAgent(in: folder), cacheDirectory: folder + "/cache",
       timeout: .seconds(120))
     #expect(guests.channels.map(\.hello).allSatisfy { $0.contains(#""event":"hello""#) })
@@ -237,7 +237,7 @@ struct VMLocalGuestsTests {
     #expect(members.map(\.weight) == [1024, 512])
     let cgroups = members.compactMap(\.cgroup)
     #expect(cgroups.count == 2)
-    // pool.model entitled (the default): lpar1's vCPU 1 runs on spare cycles only, in the
+    // pool.model entitled (asked for here; the default is dispatch, VMHostPoolTests): lpar1's vCPU 1 runs on spare cycles only, in the
     // real `spare` child of its cgroup; lpar2 has no non-entitled vCPU.
     let spare = try #require(members[0].spareCgroup)
     #expect(spare == cgroups[0] + "/spare")

@@ -50,7 +50,7 @@ static jv *times_json(const cpu_times *t) {
 
 static void *sample_loop(void *arg) {
   monitor *m = arg;
-  uint64_t next = now_monotonic_ns();
+  uint64_t next = pvb_monotonic_ns();
   while (!m->stop) {
     proc_stat s;
     if (proc_stat_read(&s)) {
@@ -69,11 +69,11 @@ static void *sample_loop(void *arg) {
     next += m->interval_ns;
     /* Sleep in slices so stop is prompt; skip missed ticks rather than bursting. */
     while (!m->stop) {
-      uint64_t now = now_monotonic_ns();
+      uint64_t now = pvb_monotonic_ns();
       if (now >= next) break;
-      sleep_ns(next - now < 50000000 ? next - now : 50000000);
+      pvb_sleep_ns(next - now < 50000000 ? next - now : 50000000);
     }
-    if (now_monotonic_ns() > next + m->interval_ns) next = now_monotonic_ns();
+    if (pvb_monotonic_ns() > next + m->interval_ns) next = pvb_monotonic_ns();
   }
   return NULL;
 }
@@ -132,7 +132,7 @@ static void *kmsg_loop(void *arg) {
         const char *message = warning_in(pending.p);
         if (message) {
           jv *event = jv_set(jv_obj(), "message", jv_str(message));
-          jv_set(event, "monotonic_ns", jv_int((int64_t)now_monotonic_ns()));
+          jv_set(event, "monotonic_ns", jv_int((int64_t)pvb_monotonic_ns()));
           emit_event("kernel-warning", event);
         }
         size_t used = (size_t)(newline - pending.p) + 1;
@@ -144,7 +144,7 @@ static void *kmsg_loop(void *arg) {
       continue; /* /dev/kmsg: records were overwritten before we read them */
     } else {
       struct pollfd p = {m->fd, POLLIN, 0};
-      if (poll(&p, 1, 200) <= 0 || count == 0) sleep_ns(200000000);
+      if (poll(&p, 1, 200) <= 0 || count == 0) pvb_sleep_ns(200000000);
     }
   }
   close(m->fd);
@@ -204,7 +204,7 @@ void evacuation_measure(const cpus *watched, proc_stat *baseline, uint64_t start
   jv *last = jv_obj();
   jv *milliseconds = NULL;
   for (;;) {
-    sleep_ns(window > 10000000u ? window : 10000000u);
+    pvb_sleep_ns(window > 10000000u ? window : 10000000u);
     proc_stat current;
     bool have_current = proc_stat_read(&current);
     if (have_current && have_previous) {
@@ -237,7 +237,7 @@ void evacuation_measure(const cpus *watched, proc_stat *baseline, uint64_t start
       previous = current;
       have_previous = true;
     }
-    if (now_monotonic_ns() >= deadline) break;
+    if (pvb_monotonic_ns() >= deadline) break;
   }
   if (have_previous) proc_stat_free(&previous);
   jv_set(result, "evacuation_timeout", jv_bool(milliseconds == NULL));

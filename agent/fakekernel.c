@@ -456,6 +456,12 @@ static int fake_load_module(const char *name, const char *const *params, size_t 
     char *file = xasprintf("%s/%.*s", parameters, (int)(eq - params[i]), params[i]);
     char *line = xasprintf("%s\n", eq + 1);
     rc = store(line, file, e);
+    if (rc == 0 && !strcmp(name, STEAL_GOVERNOR)) {
+      /* The loaded driver's parameters are read-only (0444), as the Swift fake has them. */
+      char *real = host_path(file);
+      chmod(real, 0444);
+      free(real);
+    }
     free(file);
     free(line);
   }

@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Clocks, sleeps, futexes, affinity, the multiply and the spawn are the Swift side's own
+ * shims (Sources/CPVBenchShims), compiled into the agent: pvb_monotonic_ns and friends. */
+#include "pvbench_shims.h"
+
 #define PVA_PROTOCOL "1.1"
 #define PVA_PROTOCOL_MAJOR 1
 #define PVA_VERSION "0.1.0"
@@ -64,6 +68,7 @@ void sb_addf(sbuf *b, const char *format, ...) __attribute__((format(printf, 2, 
 char *sb_take(sbuf *b); /* the text (never NULL), buffer reset */
 char *xstrdup(const char *s);
 char *xasprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *format, va_list args) __attribute__((format(printf, 1, 0)));
 void *xrealloc(void *p, size_t size);
 
 extern char g_root[4096]; /* "/" or --root without trailing slashes */
@@ -82,10 +87,7 @@ const char *last_component(const char *path);
 char *dir_name(const char *path);                 /* malloc'd */
 int mkdir_p(const char *real_path);
 int remove_tree(const char *real_path);
-uint64_t now_monotonic_ns(void);
-uint64_t now_realtime_ns(void);
-double ms_since(uint64_t start_ns);
-void sleep_ns(uint64_t ns);
+double ms_since(uint64_t start_ns); /* milliseconds on pvb_monotonic_ns since start_ns */
 bool parse_int(const char *s, int64_t *out); /* whole string, Swift's Int(_:) */
 char *local_host_name(void);
 
@@ -198,6 +200,9 @@ typedef struct {
 } kernel_ops;
 extern kernel_ops kernel;            /* the one in use */
 extern const kernel_ops real_kernel; /* the kernel's own files under the root */
+/* Whether /sys/module/NAME exists under the root: module_loaded for the real kernel and
+ * the fake alike. */
+bool module_present(const char *name);
 extern void (*after_journal_append)(void);
 int kernel_fail(kerr *e, int err, const char *path, const char *format, ...)
     __attribute__((format(printf, 4, 5)));

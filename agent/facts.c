@@ -241,7 +241,7 @@ bad:
 }
 
 bool proc_stat_read(proc_stat *out) {
-  uint64_t time = now_monotonic_ns();
+  uint64_t time = pvb_monotonic_ns();
   char *text = read_file("/proc/stat");
   bool ok = text && proc_stat_parse(text, out);
   free(text);

@@ -422,13 +422,6 @@ static bool fake_module_available(const char *name, const char *release) {
   return found;
 }
 
-static bool fake_module_loaded(const char *name) {
-  char *path = xasprintf("/sys/module/%s", name);
-  bool loaded = path_exists(path);
-  free(path);
-  return loaded;
-}
-
 static int fake_load_module(const char *name, const char *const *params, size_t count, kerr *e) {
   char *release = read_trimmed("/proc/sys/kernel/osrelease");
   if (!release) release = xstrdup("");
@@ -437,7 +430,7 @@ static int fake_load_module(const char *name, const char *const *params, size_t 
   char *parameters = xasprintf("/sys/module/%s/parameters", name);
   int rc = 0;
   if (!fake_module_available(name, release)) rc = kernel_fail(e, ENOENT, modules, "modprobe %s", name);
-  else if (fake_module_loaded(name)) rc = kernel_fail(e, EEXIST, module, "modprobe %s", name);
+  else if (module_present(name)) rc = kernel_fail(e, EEXIST, module, "modprobe %s", name);
   if (rc == 0 && !strcmp(name, STEAL_GOVERNOR)) {
     int64_t interval = 1000, high = 500, low = 200;
     for (size_t i = 0; i < count; i++) {
@@ -463,6 +456,12 @@ static int fake_load_module(const char *name, const char *const *params, size_t 
     char *file = xasprintf("%s/%.*s", parameters, (int)(eq - params[i]), params[i]);
     char *line = xasprintf("%s\n", eq + 1);
     rc = store(line, file, e);
+    if (rc == 0 && !strcmp(name, STEAL_GOVERNOR)) {
+      /* The loaded driver's parameters are read-only (0444), as the Swift fake has them. */
+      char *real = host_path(file);
+      chmod(real, 0444);
+      free(real);
+    }
     free(file);
     free(line);
   }
@@ -484,7 +483,7 @@ static int fake_load_module(const char *name, const char *const *params, size_t 
 static int fake_unload_module(const char *name, kerr *e) {
   char *module = xasprintf("/sys/module/%s", name);
   int rc = 0;
-  if (!fake_module_loaded(name)) rc = kernel_fail(e, ENOENT, module, "rmmod");
+  if (!module_present(name)) rc = kernel_fail(e, ENOENT, module, "rmmod");
   else {
     char *real = host_path(module);
     remove_tree(real);
@@ -533,7 +532,7 @@ void install_test_doubles(void) {
   if (is_real_host()) base = real_kernel;
   else
     base = (kernel_ops){fake_write,         fake_make_dir,          fake_remove_dir,   fake_load_module,
-                        fake_unload_module, fake_module_available, fake_module_loaded};
+                        fake_unload_module, fake_module_available, module_present};
   kernel = base;
   kernel.write = counted_write;
   kernel.make_dir = counted_make_dir;

@@ -26,11 +26,9 @@ jv *jv_obj(void) { return make(JOBJ); }
 jv *jv_strf(const char *format, ...) {
   va_list args;
   va_start(args, format);
-  char *s = NULL;
-  if (vasprintf(&s, format, args) < 0) abort();
-  va_end(args);
   jv *v = make(JSTR);
-  v->s = s;
+  v->s = xvasprintf(format, args);
+  va_end(args);
   return v;
 }
 

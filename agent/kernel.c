@@ -99,7 +99,7 @@ static int run_tool(char *const argv[]) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static bool real_module_loaded(const char *name) {
+bool module_present(const char *name) {
   char *path = xasprintf("/sys/module/%s", name);
   bool loaded = path_exists(path);
   free(path);
@@ -136,13 +136,13 @@ static int real_unload_module(const char *name, kerr *e) {
 
 static bool real_module_available(const char *name, const char *release) {
   if (!is_real_host()) return false;
-  return real_module_loaded(name) ||
+  return module_present(name) ||
          run_tool((char *const[]){"modinfo", "-k", (char *)release, "-n", (char *)name, NULL}) == 0;
 }
 
 const kernel_ops real_kernel = {real_write,       real_make_dir,       real_remove_dir,
                                 real_load_module, real_unload_module,  real_module_available,
-                                real_module_loaded};
+                                module_present};
 kernel_ops kernel = {real_write,       real_make_dir,       real_remove_dir,
                      real_load_module, real_unload_module,  real_module_available,
-                     real_module_loaded};
+                     module_present};

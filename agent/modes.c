@@ -483,7 +483,7 @@ static char *adjust_cpuset(const request *r, const cpus *avoided, const facts *f
 /* ---- restore ---- */
 
 static jv *restore_locked(agent_error *err) {
-  uint64_t start = now_monotonic_ns();
+  uint64_t start = pvb_monotonic_ns();
   const char *mode = kind_names[active.on ? active.req.kind : OUT_OF_BOX];
   clear_active();
   jv *result = jv_set(jv_obj(), "mode", jv_str(mode));
@@ -673,7 +673,7 @@ jv *mode_apply(const jv *params, agent_error *err) {
   if (!parse_request(params, &r, err)) return NULL;
   proc_stat before;
   bool have_before = proc_stat_read(&before);
-  uint64_t start = now_monotonic_ns();
+  uint64_t start = pvb_monotonic_ns();
   char *evacuate = NULL;
   pthread_mutex_lock(&lock);
   bool measure = r.evacuation;
@@ -700,7 +700,7 @@ jv *mode_apply(const jv *params, agent_error *err) {
 
 jv *mode_verify(agent_error *err) {
   pthread_mutex_lock(&lock);
-  uint64_t start = now_monotonic_ns();
+  uint64_t start = pvb_monotonic_ns();
   facts f;
   facts_read(&f);
   enum kind kind = active.on ? active.req.kind : OUT_OF_BOX;

@@ -50,7 +50,7 @@ static jv *times_json(const cpu_times *t) {
 
 static void *sample_loop(void *arg) {
   monitor *m = arg;
-  uint64_t next = now_monotonic_ns();
+  uint64_t next = pvb_monotonic_ns();
   while (!m->stop) {
     proc_stat s;
     if (proc_stat_read(&s)) {
@@ -69,11 +69,11 @@ static void *sample_loop(void *arg) {
     next += m->interval_ns;
     /* Sleep in slices so stop is prompt; skip missed ticks rather than bursting. */
     while (!m->stop) {
-      uint64_t now = now_monotonic_ns();
+      uint64_t now = pvb_monotonic_ns();
       if (now >= next) break;
-      sleep_ns(next - now < 50000000 ? next - now : 50000000);
+      pvb_sleep_ns(next - now < 50000000 ? next - now : 50000000);
     }
-    if (now_monotonic_ns() > next + m->interval_ns) next = now_monotonic_ns();
+    if (pvb_monotonic_ns() > next + m->interval_ns) next = pvb_monotonic_ns();
   }
   return NULL;
 }
@@ -132,7 +132,7 @@ static void *kmsg_loop(void *arg) {
         const char *message = warning_in(pending.p);
         if (message) {
           jv *event = jv_set(jv_obj(), "message", jv_str(message));
-          jv_set(event, "monotonic_ns", jv_int((int64_t)now_monotonic_ns()));
+          jv_set(event, "monotonic_ns", jv_int((int64_t)pvb_monotonic_ns()));
           emit_event("kernel-warning", event);
         }
         size_t used = (size_t)(newline - pending.p) + 1;
@@ -144,7 +144,7 @@ static void *kmsg_loop(void *arg) {
       continue; /* /dev/kmsg: records were overwritten before we read them */
     } else {
       struct pollfd p = {m->fd, POLLIN, 0};
-      if (poll(&p, 1, 200) <= 0 || count == 0) sleep_ns(200000000);
+      if (poll(&p, 1, 200) <= 0 || count == 0) pvb_sleep_ns(200000000);
     }
   }
   close(m->fd);
@@ -204,7 +204,7 @@ void evacuation_measure(const cpus *watched, proc_stat *baseline, uint64_t start
   jv *last = jv_obj();
   jv *milliseconds = NULL;
   for (;;) {
-    sleep_ns(window > 10000000u ? window : 10000000u);
+    pvb_sleep_ns(window > 10000000u ? window : 10000000u);
     proc_stat current;
     bool have_current = proc_stat_read(&current);
     if (have_current && have_previous) {
@@ -237,7 +237,7 @@ void evacuation_measure(const cpus *watched, proc_stat *baseline, uint64_t start
       previous = current;
       have_previous = true;
     }
-    if (now_monotonic_ns() >= deadline) break;
+    if (pvb_monotonic_ns() >= deadline) break;
   }
   if (have_previous) proc_stat_free(&previous);
   jv_set(result, "evacuation_timeout", jv_bool(milliseconds == NULL));
@@ -247,8 +247,15 @@ void evacuation_measure(const cpus *watched, proc_stat *baseline, uint64_t start
 
 /* ---- workload requests: their options, then the workloads' own functions ---- */
 
-/* Reads an integer member; `required` ones must be there. */
-static bool option_int(const jv *options, const char *key, bool required, int64_t *out, agent_error *err) {
+/* The options' sentences are the Swift agent's (JSON.decodingProblem in
+ * Sources/AgentProtocol), and the members are checked in the order its decoder reads them
+ * (the options' declaration order), so both name the same member first. A null member
+ * counts as missing. */
+
+/* Reads an integer member; `required` ones must be there, `unsigned_only` ones (UInt64 on
+ * the Swift side) must not be negative. */
+static bool option_int(const jv *options, const char *key, bool required, bool unsigned_only, int64_t *out,
+                       agent_error *err) {
   const jv *v = jv_get(options, key);
   if (!v || v->t == JNULL) {
     if (!required) return true;
@@ -259,7 +266,26 @@ static bool option_int(const jv *options, const char *key, bool required, int64_
     fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be an integer.", key);
     return false;
   }
+  if (unsigned_only && *out < 0) {
+    fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must not be negative.", key);
+    return false;
+  }
   return true;
+}
+
+/* Reads a closed-choice member (a string enum on the Swift side): one of `words`. */
+static const char *option_choice(const jv *options, const char *key, const char *const *words, size_t count,
+                                 const char *sentence, agent_error *err) {
+  const jv *v = jv_get(options, key);
+  if (!v || v->t == JNULL) {
+    fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: the key '%s' is missing.", key);
+    return NULL;
+  }
+  const char *word = jv_str_of(v);
+  for (size_t i = 0; word && i < count; i++)
+    if (!strcmp(word, words[i])) return word;
+  fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be %s.", key, sentence);
+  return NULL;
 }
 
 static bool option_cpus(const jv *options, const char *key, int **out, size_t *count, agent_error *err) {
@@ -279,7 +305,7 @@ static bool option_cpus(const jv *options, const char *key, int **out, size_t *c
   if (!ok) {
     free(*out);
     *out = NULL;
-    fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be an array of CPU numbers.", key);
+    fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be an array of integers.", key);
   }
   return ok;
 }
@@ -297,32 +323,56 @@ jv *workload_start(const jv *params, agent_error *err) {
   if (!options) return fail(err, ERR_BAD_PARAMS, "The request needs \"options\".");
   if (options->t != JOBJ) return fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: it must be an object.");
   struct pva_schbench_options o = {0};
-  int64_t values[11];
-  const char *keys[] = {"messageThreads", "workersPerMessageThread", "runtimeSeconds", "warmupSeconds",
-                        "intervalSeconds", "zeroSeconds", "sleepMicroseconds", "operations",
-                        "cacheFootprintKilobytes", "requestsPerSecond", "splitPercent"};
-  int *fields[] = {&o.message_threads, &o.workers_per_message_thread, &o.runtime_seconds, &o.warmup_seconds,
-                   &o.interval_seconds, &o.zero_seconds, &o.sleep_microseconds, &o.operations,
-                   &o.cache_footprint_kilobytes, &o.requests_per_second, &o.split_percent};
-  const bool required[] = {true, false, true, true, true, false, true, true, true, false, false};
-  for (size_t i = 0; i < 11; i++) {
-    values[i] = -1;
-    if (!option_int(options, keys[i], required[i], &values[i], err)) return NULL;
-    clamp_int(values[i], fields[i]);
+  /* SchbenchOptions' members in their order; kind 'i' integer, 'b' true or false, 'c' CPU
+   * numbers, 's' string. */
+  const struct {
+    const char *key;
+    char kind;
+    bool required;
+    int *field;
+  } members[] = {
+      {"messageThreads", 'i', true, &o.message_threads},
+      {"workersPerMessageThread", 'i', false, &o.workers_per_message_thread},
+      {"runtimeSeconds", 'i', true, &o.runtime_seconds},
+      {"warmupSeconds", 'i', true, &o.warmup_seconds},
+      {"intervalSeconds", 'i', true, &o.interval_seconds},
+      {"zeroSeconds", 'i', false, &o.zero_seconds},
+      {"sleepMicroseconds", 'i', true, &o.sleep_microseconds},
+      {"operations", 'i', true, &o.operations},
+      {"cacheFootprintKilobytes", 'i', true, &o.cache_footprint_kilobytes},
+      {"locking", 'b', true, NULL},
+      {"requestsPerSecond", 'i', false, &o.requests_per_second},
+      {"messageCPUs", 'c', false, NULL},
+      {"workerCPUs", 'c', false, NULL},
+      {"jsonPath", 's', false, NULL},
+      {"jobName", 's', false, NULL},
+      {"splitPercent", 'i', false, &o.split_percent},
+  };
+  bool valid = true;
+  for (size_t i = 0; valid && i < sizeof members / sizeof *members; i++) {
+    const char *key = members[i].key;
+    const jv *v = jv_get(options, key);
+    if (members[i].kind == 'i') {
+      int64_t value = -1;
+      valid = option_int(options, key, members[i].required, false, &value, err);
+      clamp_int(value, members[i].field);
+    } else if (members[i].kind == 'b') {
+      if (!v || v->t == JNULL) fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: the key '%s' is missing.", key);
+      else if (v->t != JBOOL) fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be true or false.", key);
+      else o.locking = v->b;
+      valid = v && v->t == JBOOL;
+    } else if (members[i].kind == 'c') {
+      bool messages = !strcmp(key, "messageCPUs");
+      valid = option_cpus(options, key, messages ? &o.message_cpus : &o.worker_cpus,
+                          messages ? &o.message_cpu_count : &o.worker_cpu_count, err);
+    } else if (v && v->t != JNULL && v->t != JSTR) {
+      fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be a string.", key);
+      valid = false;
+    }
   }
-  const jv *locking = jv_get(options, "locking");
-  if (!locking || locking->t != JBOOL)
-    return fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be true or false.", "locking");
-  o.locking = locking->b;
-  const char *strings[] = {"jsonPath", "jobName"};
-  for (size_t i = 0; i < 2; i++) {
-    const jv *v = jv_get(options, strings[i]);
-    if (v && v->t != JNULL && v->t != JSTR)
-      return fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: '%s' must be a string.", strings[i]);
-  }
-  if (!option_cpus(options, "messageCPUs", &o.message_cpus, &o.message_cpu_count, err)) return NULL;
-  if (!option_cpus(options, "workerCPUs", &o.worker_cpus, &o.worker_cpu_count, err)) {
+  if (!valid) {
     free(o.message_cpus);
+    free(o.worker_cpus);
     return NULL;
   }
   int64_t stream = 1000;
@@ -359,22 +409,21 @@ jv *stress_start(const jv *params, agent_error *err) {
   const jv *options = jv_get(params, "options");
   if (!options) return fail(err, ERR_BAD_PARAMS, "The request needs \"options\".");
   if (options->t != JOBJ) return fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: it must be an object.");
+  /* StressOptions' members in their order. */
   int64_t busy_ns = -1, idle_ns = -1, cycles = -1, duration = -1, workers = -1;
-  if (!option_int(options, "busyNanoseconds", true, &busy_ns, err) ||
-      !option_int(options, "idleNanoseconds", true, &idle_ns, err) ||
-      !option_int(options, "cycles", false, &cycles, err) ||
-      !option_int(options, "durationNanoseconds", false, &duration, err) ||
-      !option_int(options, "workers", false, &workers, err))
+  if (!option_int(options, "busyNanoseconds", true, true, &busy_ns, err) ||
+      !option_int(options, "idleNanoseconds", true, true, &idle_ns, err) ||
+      !option_int(options, "cycles", false, false, &cycles, err) ||
+      !option_int(options, "durationNanoseconds", false, true, &duration, err) ||
+      !option_int(options, "workers", false, false, &workers, err))
     return NULL;
-  if (busy_ns < 0 || idle_ns < 0)
-    return fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: the phase lengths must not be negative.");
-  const char *engine = jv_str_of(jv_get(options, "engine"));
-  const char *control = jv_str_of(jv_get(options, "stressNGControl"));
-  if (!engine || (strcmp(engine, "auto") && strcmp(engine, "stress-ng") && strcmp(engine, "builtin")))
-    return fail(err, ERR_BAD_PARAMS, "\"options\" is not valid: 'engine' must be auto, stress-ng or builtin.");
-  if (!control || (strcmp(control, "stop-continue") && strcmp(control, "restart")))
-    return fail(err, ERR_BAD_PARAMS,
-                "\"options\" is not valid: 'stressNGControl' must be stop-continue or restart.");
+  static const char *const engines[] = {"auto", "stress-ng", "builtin"};
+  static const char *const controls[] = {"stop-continue", "restart"};
+  const char *engine = option_choice(options, "engine", engines, 3, "auto, stress-ng or builtin", err);
+  if (!engine) return NULL;
+  const char *control =
+      option_choice(options, "stressNGControl", controls, 2, "stop-continue or restart", err);
+  if (!control) return NULL;
   struct pva_stress_options o = {(uint64_t)busy_ns, (uint64_t)idle_ns, cycles, duration, 0, engine, control};
   clamp_int(workers, &o.workers);
   pva_stress_stop(); /* a new cycler replaces the running one */

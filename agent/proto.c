@@ -56,7 +56,6 @@ void emit_line(const char *line) {
 }
 
 void pva_emit(const char *json_object) { emit_line(json_object); }
-uint64_t pva_monotonic_ns(void) { return now_monotonic_ns(); }
 const char *pva_root(void) { return g_root; }
 
 void emit_event(const char *name, jv *fields) {
@@ -150,8 +149,8 @@ static jv *op_ping(const jv *params, agent_error *err) {
 
 static jv *op_clock(const jv *params, agent_error *err) {
   (void)params, (void)err;
-  jv *o = jv_set(jv_obj(), "monotonic_ns", jv_int((int64_t)now_monotonic_ns()));
-  return jv_set(o, "realtime_ns", jv_int((int64_t)now_realtime_ns()));
+  jv *o = jv_set(jv_obj(), "monotonic_ns", jv_int((int64_t)pvb_monotonic_ns()));
+  return jv_set(o, "realtime_ns", jv_int((int64_t)pvb_realtime_ns()));
 }
 
 static jv *op_facts(const jv *params, agent_error *err) {

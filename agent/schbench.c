@@ -16,127 +16,41 @@
 #include "workloads.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 /* ---- primitives ---- */
 
-static uint32_t load32(const uint32_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
-static void store32(uint32_t *word, uint32_t value) {
-  __atomic_store_n(word, value, __ATOMIC_RELEASE);
-}
-static uint64_t load64(const uint64_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
-static void store64(uint64_t *word, uint64_t value) {
-  __atomic_store_n(word, value, __ATOMIC_RELEASE);
-}
-static void add64(uint64_t *word, uint64_t value) {
-  __atomic_fetch_add(word, value, __ATOMIC_RELAXED);
-}
-static bool cas32(uint32_t *word, uint32_t expected, uint32_t desired) {
-  return __atomic_compare_exchange_n(word, &expected, desired, false, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE);
-}
-
-static void futex_wait(uint32_t *word, uint32_t expected) {
-  syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
-}
-static void futex_wake(uint32_t *word, int count) {
-  syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
-}
+/* Atomics, futexes, clocks, sleeps, affinity and the request's multiply are the Swift
+ * workload's own shims (pvbench_shims.h), so both run the same machine code. */
 
 /* A futex word with three states: 0 armed, 1 posted, 2 armed with a sleeper. */
 static void post(uint32_t *word) {
-  if (__atomic_exchange_n(word, 1, __ATOMIC_ACQ_REL) == 2) futex_wake(word, 1);
+  if (pvb_atomic_exchange_u32(word, 1) == 2) pvb_futex_wake(word, 1);
 }
 
 /* Returns once the word is posted. No wakeup is lost: the kernel re-checks the word
  * against 2 before sleeping. */
 static void await(uint32_t *word) {
   for (;;) {
-    uint32_t value = load32(word);
+    uint32_t value = pvb_atomic_load_u32(word);
     if (value == 1) return;
     if (value == 0) {
-      cas32(word, 0, 2);
+      pvb_atomic_cas_u32(word, 0, 2);
       continue;
     }
-    futex_wait(word, 2);
+    pvb_futex_wait(word, 2);
   }
 }
 
-static void sleep_ns(uint64_t nanoseconds) {
-  struct timespec request = {.tv_sec = (time_t)(nanoseconds / 1000000000u),
-                             .tv_nsec = (long)(nanoseconds % 1000000000u)};
-  struct timespec remaining;
-  while (clock_nanosleep(CLOCK_MONOTONIC, 0, &request, &remaining) == EINTR) request = remaining;
-}
-
-static void sleep_until(uint64_t deadline) {
-  struct timespec at = {.tv_sec = (time_t)(deadline / 1000000000u),
-                        .tv_nsec = (long)(deadline % 1000000000u)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
-  }
-}
-
-static void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __asm__ __volatile__("pause" ::: "memory");
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield" ::: "memory");
-#elif defined(__powerpc64__)
-  /* Low then medium SMT priority, as the kernel's cpu_relax does on POWER. */
-  __asm__ __volatile__("or 1,1,1\n\tor 2,2,2" ::: "memory");
-#else
-  __atomic_signal_fence(__ATOMIC_SEQ_CST);
-#endif
-}
-
-static void pin(const int *cpus, size_t count) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (size_t i = 0; i < count; i++) {
-    if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
-  }
-  sched_setaffinity(0, sizeof set, &set);
-}
-
-/* ---- the request's matrices ---- */
-
-/*
- * The multiply of Sources/CPVBenchShims/matrix.c, unchanged, so that a request costs
- * the same: a register sum and one store per step, never unrolled or vectorised, the
- * inner loop on a 64-byte boundary (a loop straddling two 64-byte lines runs ~30 %
- * slower on the project's Xeon; docs/benchmarks.md, "The request's cost").
- */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline, optimize("align-loops=64", "no-tree-vectorize", "no-unroll-loops")))
-#else
-__attribute__((noinline))
-#endif
-static void matrix_multiply(uint64_t *block, uint64_t side) {
-  uint64_t *first = block;
-  uint64_t *second = block + side * side;
-  uint64_t *third = block + 2 * side * side;
-  for (uint64_t row = 0; row < side; row++) {
-    for (uint64_t column = 0; column < side; column++) {
-      uint64_t *product = &third[row * side + column];
-      *product = 0;
-#if defined(__clang__)
-#pragma clang loop unroll(disable) vectorize(disable) interleave(disable)
-#endif
-      for (uint64_t k = 0; k < side; k++) {
-        *product += first[row * side + k] * second[k * side + column];
-      }
-    }
-  }
-}
+/* Pins the calling thread to `cpus` (a failure leaves it where it was). */
+static void pin(const int *cpus, size_t count) { pvb_set_affinity(0, cpus, (int)count); }
 
 /* Three side×side matrices in one block, never initialised. From 128 KiB (glibc's
  * mmap threshold in a fresh schbench process) a mapping of its own, so the inputs read
@@ -245,13 +159,13 @@ struct run {
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct run *current;
 
-static bool is_stopping(struct run *run) { return load32(&run->stopping) != 0; }
+static bool is_stopping(struct run *run) { return pvb_atomic_load_u32(&run->stopping) != 0; }
 
 /* Takes the whole wake list at once, stamps every worker with one reading, wakes them. */
 static void wake_all(struct message *message) {
-  uintptr_t node = __atomic_exchange_n(&message->head, 0, __ATOMIC_ACQ_REL);
+  uintptr_t node = pvb_atomic_exchange_uptr(&message->head, 0);
   if (node == 0) return;
-  uint64_t now = pva_monotonic_ns();
+  uint64_t now = pvb_monotonic_ns();
   while (node != 0) {
     struct worker *worker = (struct worker *)node;
     uintptr_t next = worker->next;
@@ -262,11 +176,11 @@ static void wake_all(struct message *message) {
 }
 
 static void push(struct worker *worker, struct message *message) {
-  uintptr_t head = __atomic_load_n(&message->head, __ATOMIC_ACQUIRE);
+  uintptr_t head;
   do {
+    head = pvb_atomic_load_uptr(&message->head);
     worker->next = head;
-  } while (!__atomic_compare_exchange_n(&message->head, &head, (uintptr_t)worker, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+  } while (!pvb_atomic_cas_uptr(&message->head, head, (uintptr_t)worker));
 }
 
 /* -R: at the start of each second that second's requests, one after another, round-robin
@@ -276,26 +190,26 @@ static void run_pacer(struct run *run, struct message *message) {
   const uint64_t second = 1000000000u;
   int next = 0;
   while (!is_stopping(run)) {
-    uint64_t second_start = pva_monotonic_ns();
+    uint64_t second_start = pvb_monotonic_ns();
     for (int i = 0; i < rate; i++) {
       if (is_stopping(run)) break;
-      uint64_t stamp = pva_monotonic_ns();
+      uint64_t stamp = pvb_monotonic_ns();
       struct worker *worker = message->workers[next];
       next = (next + 1) % message->worker_count;
       /* A worker more than 128 requests behind gets none until it catches up. */
-      if (load64(&worker->pending) > 128) {
-        sleep_ns(100000);
+      if (pvb_atomic_load_u64(&worker->pending) > 128) {
+        pvb_sleep_ns(100000);
         continue;
       }
-      add64(&worker->pending, 1);
-      store64(&worker->stamp, stamp);
+      pvb_atomic_fetch_add_u64(&worker->pending, 1);
+      pvb_atomic_store_u64(&worker->stamp, stamp);
       post(&worker->futex);
     }
     while (!is_stopping(run)) {
-      uint64_t elapsed = pva_monotonic_ns() - second_start;
+      uint64_t elapsed = pvb_monotonic_ns() - second_start;
       if (elapsed >= second) break;
       uint64_t rest = second - elapsed;
-      sleep_ns(rest < 20000000u ? rest : 20000000u);
+      pvb_sleep_ns(rest < 20000000u ? rest : 20000000u);
     }
   }
 }
@@ -310,7 +224,7 @@ static void *message_thread(void *argument) {
   struct run *run = start->run;
   struct message *message = &run->messages[start->index];
   free(start);
-  store64(&message->tid, (uint64_t)syscall(SYS_gettid));
+  pvb_atomic_store_u64(&message->tid, (uint64_t)pvb_gettid());
   if (run->options.message_cpus != NULL && run->options.message_cpu_count > 0) {
     /* schbench pins message thread i to the (i mod count)-th CPU of the list, alone. */
     pin(&run->message_cpus[(size_t)message->index % run->options.message_cpu_count], 1);
@@ -318,23 +232,23 @@ static void *message_thread(void *argument) {
   if (run->options.requests_per_second >= 0) {
     run_pacer(run, message);
     for (;;) {
-      store32(&message->futex, 0);
+      pvb_atomic_store_u32(&message->futex, 0);
       for (int i = 0; i < message->worker_count; i++) post(&message->workers[i]->futex);
-      if (load64(&message->live) == 0) return NULL;
+      if (pvb_atomic_load_u64(&message->live) == 0) return NULL;
       await(&message->futex);
     }
   }
   for (;;) {
-    store32(&message->futex, 0);
+    pvb_atomic_store_u32(&message->futex, 0);
     wake_all(message);
-    if (is_stopping(run) && load64(&message->live) == 0) return NULL;
+    if (is_stopping(run) && pvb_atomic_load_u64(&message->live) == 0) return NULL;
     await(&message->futex);
   }
 }
 
 static bool take_pending(struct worker *worker) {
-  if (load64(&worker->pending) == 0) return false;
-  add64(&worker->pending, UINT64_MAX);
+  if (pvb_atomic_load_u64(&worker->pending) == 0) return false;
+  pvb_atomic_fetch_add_u64(&worker->pending, UINT64_MAX);
   return true;
 }
 
@@ -360,10 +274,10 @@ static uint32_t *lock_this_cpu(struct run *run) {
     if (cpu < 0) cpu = 0;
     cpu %= run->cpu_lock_count;
     uint32_t *word = &run->cpu_locks[16 * cpu];
-    while (!cas32(word, 0, 1)) cpu_relax();
+    while (!pvb_atomic_cas_u32(word, 0, 1)) pvb_cpu_relax();
     int now = sched_getcpu();
     if ((now < 0 ? 0 : now) % run->cpu_lock_count == cpu) return word;
-    store32(word, 0);
+    pvb_atomic_store_u32(word, 0);
   }
 }
 
@@ -372,16 +286,16 @@ static void do_work(struct run *run, struct matrices *own) {
   if (run->options.split_percent >= 0) {
     if (run->shared.side > 0) {
       for (int i = 0; i < run->split_shared_operations; i++)
-        matrix_multiply(run->shared.block, run->shared.side);
+        pvb_matrix_multiply(run->shared.block, run->shared.side);
     }
     if (own->side > 0) {
       for (int i = 0; i < run->split_private_operations; i++)
-        matrix_multiply(own->block, own->side);
+        pvb_matrix_multiply(own->block, own->side);
     }
   } else if (own->side > 0) {
-    for (int i = 0; i < run->options.operations; i++) matrix_multiply(own->block, own->side);
+    for (int i = 0; i < run->options.operations; i++) pvb_matrix_multiply(own->block, own->side);
   }
-  if (lock != NULL) store32(lock, 0);
+  if (lock != NULL) pvb_atomic_store_u32(lock, 0);
 }
 
 static void *worker_thread(void *argument) {
@@ -390,7 +304,7 @@ static void *worker_thread(void *argument) {
   struct worker *worker = &run->workers[start->index];
   free(start);
   struct message *message = worker->message;
-  store64(&worker->tid, (uint64_t)syscall(SYS_gettid));
+  pvb_atomic_store_u64(&worker->tid, (uint64_t)pvb_gettid());
   if (run->options.worker_cpus != NULL && run->options.worker_cpu_count > 0)
     pin(run->worker_cpus, run->options.worker_cpu_count);
   struct matrices own;
@@ -404,38 +318,38 @@ static void *worker_thread(void *argument) {
     uint64_t wakeup = 0;
     if (paced) {
       if (!take_pending(worker)) {
-        store32(&worker->futex, 0);
+        pvb_atomic_store_u32(&worker->futex, 0);
         /* As schbench does, stamp itself first: a post that leaves no stamp of its own
          * then measures from here, never from an older request's stamp. */
-        store64(&worker->stamp, pva_monotonic_ns());
+        pvb_atomic_store_u64(&worker->stamp, pvb_monotonic_ns());
         if (!take_pending(worker)) {
           await(&worker->futex);
-          uint64_t now = pva_monotonic_ns();
+          uint64_t now = pvb_monotonic_ns();
           if (is_stopping(run)) break;
-          uint64_t stamp = load64(&worker->stamp);
+          uint64_t stamp = pvb_atomic_load_u64(&worker->stamp);
           if (now >= stamp) record(worker, true, now - stamp, false, 0);
           continue;
         }
       }
     } else {
-      store32(&worker->futex, 0);
+      pvb_atomic_store_u32(&worker->futex, 0);
       push(worker, message);
       post(&message->futex);
       await(&worker->futex);
-      uint64_t now = pva_monotonic_ns();
+      uint64_t now = pvb_monotonic_ns();
       if (is_stopping(run)) break;
-      uint64_t stamp = load64(&worker->stamp);
+      uint64_t stamp = pvb_atomic_load_u64(&worker->stamp);
       has_wakeup = now >= stamp;
       wakeup = now - stamp;
     }
-    uint64_t request_start = pva_monotonic_ns();
-    if (sleep > 0) sleep_ns(sleep);
+    uint64_t request_start = pvb_monotonic_ns();
+    if (sleep > 0) pvb_sleep_ns(sleep);
     do_work(run, &own);
-    uint64_t request_end = pva_monotonic_ns();
+    uint64_t request_end = pvb_monotonic_ns();
     record(worker, has_wakeup, wakeup, true, request_end - request_start);
   }
   matrices_free(&own);
-  add64(&message->live, UINT64_MAX);
+  pvb_atomic_fetch_add_u64(&message->live, UINT64_MAX);
   post(&message->futex);
   return NULL;
 }
@@ -448,7 +362,7 @@ static uint64_t sched_delay(uint64_t *const *tids, int count) {
   if (count == 0) return 0;
   uint64_t sum = 0;
   for (int i = 0; i < count; i++) {
-    uint64_t tid = load64(tids[i]);
+    uint64_t tid = pvb_atomic_load_u64(tids[i]);
     if (tid == 0) continue;
     char path[96];
     snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)getpid(),
@@ -690,7 +604,7 @@ static void emit_done(struct collector *c, uint64_t stopped_at, uint64_t message
 }
 
 static void stop_threads(struct run *run) {
-  store32(&run->stopping, 1);
+  pvb_atomic_store_u32(&run->stopping, 1);
   for (int i = 0; i < run->options.message_threads; i++) post(&run->messages[i].futex);
   for (int i = 0; i < run->thread_count; i++) pthread_join(run->threads[i], NULL);
   run->thread_count = 0;
@@ -720,7 +634,7 @@ static void *collector_thread(void *argument) {
   accumulator_init(&c.totals);
   pva_hdr_init(&c.spare_wakeup);
   pva_hdr_init(&c.spare_request);
-  uint64_t start = pva_monotonic_ns();
+  uint64_t start = pvb_monotonic_ns();
   c.start = start;
   uint64_t end = start + (uint64_t)run->options.runtime_seconds * second;
   uint64_t warmup_end = start + (uint64_t)run->options.warmup_seconds * second;
@@ -748,11 +662,11 @@ static void *collector_thread(void *argument) {
     if (zeroing && next_zero < deadline) deadline = next_zero;
     /* Sleep in short steps so a stop takes effect within 20 ms. */
     while (!is_stopping(run)) {
-      now = pva_monotonic_ns();
+      now = pvb_monotonic_ns();
       if (now >= deadline) break;
-      sleep_until(deadline < now + 20000000u ? deadline : now + 20000000u);
+      pvb_sleep_until_ns(deadline < now + 20000000u ? deadline : now + 20000000u);
     }
-    now = pva_monotonic_ns();
+    now = pvb_monotonic_ns();
     drain(&c);
     if (now >= next_second) {
       c.current_rps = (double)c.second_requests * 1e9 / (double)(now - c.second_start);
@@ -772,7 +686,7 @@ static void *collector_thread(void *argument) {
     }
     if (now >= end || is_stopping(run)) break;
   }
-  uint64_t stopped_at = pva_monotonic_ns();
+  uint64_t stopped_at = pvb_monotonic_ns();
   /* The scheduling delays are read while the threads still exist. */
   uint64_t message_delay, worker_delay;
   sched_delays(run, &message_delay, &worker_delay);
@@ -965,9 +879,9 @@ int pva_schbench_start(const struct pva_schbench_options *options, uint64_t stre
   int code = 0;
   for (int m = 0; m < message_count && code == 0; m++) code = start_thread(run, message_thread, m);
   for (int w = 0; w < run->worker_count && code == 0; w++) {
-    add64(&run->workers[w].message->live, 1);
+    pvb_atomic_fetch_add_u64(&run->workers[w].message->live, 1);
     code = start_thread(run, worker_thread, w);
-    if (code != 0) add64(&run->workers[w].message->live, UINT64_MAX);
+    if (code != 0) pvb_atomic_fetch_add_u64(&run->workers[w].message->live, UINT64_MAX);
   }
   if (code == 0) code = pthread_create(&run->collector, NULL, collector_thread, run);
   if (code != 0) {
@@ -993,7 +907,7 @@ bool pva_schbench_stop(void) {
   current = NULL;
   pthread_mutex_unlock(&current_lock);
   if (run == NULL) return false;
-  store32(&run->stopping, 1);
+  pvb_atomic_store_u32(&run->stopping, 1);
   pthread_join(run->collector, NULL);
   free_run(run);
   return true;

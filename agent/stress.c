@@ -16,46 +16,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
-
-static uint32_t load32(const uint32_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
-static void store32(uint32_t *word, uint32_t value) {
-  __atomic_store_n(word, value, __ATOMIC_RELEASE);
-}
-
-static uint64_t clock_ns(clockid_t id) {
-  struct timespec now;
-  clock_gettime(id, &now);
-  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
-static void sleep_ns(uint64_t nanoseconds) {
-  struct timespec request = {.tv_sec = (time_t)(nanoseconds / 1000000000u),
-                             .tv_nsec = (long)(nanoseconds % 1000000000u)};
-  struct timespec remaining;
-  while (clock_nanosleep(CLOCK_MONOTONIC, 0, &request, &remaining) == EINTR) request = remaining;
-}
-
-static void sleep_until(uint64_t deadline) {
-  struct timespec at = {.tv_sec = (time_t)(deadline / 1000000000u),
-                        .tv_nsec = (long)(deadline % 1000000000u)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR) {
-  }
-}
 
 /* The first three fields of a schedstat file: run ns, wait ns, timeslices. */
 static bool read_schedstat(const char *path, uint64_t *run_ns) {
@@ -169,14 +141,14 @@ struct cycler {
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cycler *current;
 
-static bool is_stopping(struct cycler *cycler) { return load32(&cycler->stopping) != 0; }
+static bool is_stopping(struct cycler *cycler) { return pvb_atomic_load_u32(&cycler->stopping) != 0; }
 
 /* Sleeps until `deadline` in steps of at most 10 ms; false when stopped. */
 static bool sleep_to(struct cycler *cycler, uint64_t deadline) {
   while (!is_stopping(cycler)) {
-    uint64_t now = pva_monotonic_ns();
+    uint64_t now = pvb_monotonic_ns();
     if (now >= deadline) return true;
-    sleep_until(deadline < now + 10000000u ? deadline : now + 10000000u);
+    pvb_sleep_until_ns(deadline < now + 10000000u ? deadline : now + 10000000u);
   }
   return false;
 }
@@ -193,17 +165,17 @@ static void *spinner_thread(void *argument) {
   struct cycler *cycler = start->cycler;
   int index = start->index;
   free(start);
-  store32(&cycler->tids[index], (uint32_t)syscall(SYS_gettid));
+  pvb_atomic_store_u32(&cycler->tids[index], (uint32_t)pvb_gettid());
   volatile uint64_t sink = 0;
   uint64_t state = 0x2545F4914F6CDD1Du;
   for (;;) {
-    uint32_t value = load32(&cycler->phase);
+    uint32_t value = pvb_atomic_load_u32(&cycler->phase);
     if (value == 2) break;
     if (value == 0) {
-      syscall(SYS_futex, &cycler->phase, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+      pvb_futex_wait(&cycler->phase, 0);
       continue;
     }
-    while (load32(&cycler->phase) == 1) {
+    while (pvb_atomic_load_u32(&cycler->phase) == 1) {
       for (int i = 0; i < 64; i++) state = state * 6364136223846793005u + 1442695040888963407u;
     }
   }
@@ -213,8 +185,8 @@ static void *spinner_thread(void *argument) {
 }
 
 static void spinners_set(struct cycler *cycler, uint32_t phase) {
-  store32(&cycler->phase, phase);
-  if (phase != 0) syscall(SYS_futex, &cycler->phase, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+  pvb_atomic_store_u32(&cycler->phase, phase);
+  if (phase != 0) pvb_futex_wake(&cycler->phase, 0x7fffffff);
 }
 
 static void spinners_finish(struct cycler *cycler) {
@@ -245,7 +217,7 @@ static int spinners_prepare(struct cycler *cycler) {
 static bool spinners_cpu(struct cycler *cycler, uint64_t *total) {
   *total = 0;
   for (int i = 0; i < cycler->workers; i++) {
-    uint32_t tid = load32(&cycler->tids[i]);
+    uint32_t tid = pvb_atomic_load_u32(&cycler->tids[i]);
     if (tid == 0) return false;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%u/schedstat", tid);
@@ -279,69 +251,21 @@ static bool find_on_path(const char *name, char *path, size_t size) {
 }
 
 /* Starts stress-ng leading its own process group, killed by the kernel if the agent
- * dies (PR_SET_PDEATHSIG); returns 0 or the errno of the failed step. */
+ * dies (PR_SET_PDEATHSIG), with /dev/null for stdin and stdout so that it never writes
+ * into the agent's protocol channel; returns 0 or the errno of the failed step. */
 static int launch(struct cycler *cycler) {
   char workers[16];
   snprintf(workers, sizeof workers, "%d", cycler->workers);
   char *const argv[] = {"stress-ng", "--cpu", workers, "--cpu-method", "int64",
                         "--timeout", "0", "--quiet", NULL};
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) return errno;
-  sigset_t all, old;
-  sigfillset(&all);
-  /* No handler of this process may run in the child before the defaults are set. */
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t parent = getpid();
-  pid_t child = fork();
-  if (child == 0) {
-    int failure = 0;
-    close(report[0]);
-    for (int signo = 1; signo < NSIG; signo++) signal(signo, SIG_DFL);
-    if (setpgid(0, 0) != 0) failure = errno;
-    /* The control thread may run SCHED_FIFO; burners must not inherit it. */
-    struct sched_param normal = {.sched_priority = 0};
-    if (failure == 0 && sched_getscheduler(0) != SCHED_OTHER &&
-        sched_setscheduler(0, SCHED_OTHER, &normal) != 0)
-      failure = errno;
-    if (failure == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) failure = errno;
-    if (failure == 0 && getppid() != parent) _exit(128 + SIGKILL);
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      /* stress-ng must not write into the agent's protocol channel. */
-      dup2(devnull, 0);
-      dup2(devnull, 1);
-      if (devnull > 1) close(devnull);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (failure == 0) {
-      execve(cycler->stress_ng, argv, environ);
-      failure = errno;
-    }
-    ssize_t ignored = write(report[1], &failure, sizeof failure);
-    (void)ignored;
-    _exit(127);
-  }
-  int fork_error = child < 0 ? errno : 0;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  close(report[1]);
-  if (child < 0) {
-    close(report[0]);
-    return fork_error;
-  }
-  int failure = 0;
-  ssize_t count;
-  do {
-    count = read(report[0], &failure, sizeof failure);
-  } while (count < 0 && errno == EINTR);
-  close(report[0]);
-  if (count == (ssize_t)sizeof failure && failure != 0) {
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    return failure;
-  }
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) return errno;
+  const int32_t fds[] = {devnull, 0, devnull, 1};
+  int32_t child = 0;
+  int failure = pvb_spawn_with_parent_death(cycler->stress_ng, argv, environ, fds, 2, NULL, 1,
+                                            SIGKILL, &child);
+  close(devnull);
+  if (failure != 0) return failure;
   cycler->group = child;
   return 0;
 }
@@ -389,17 +313,17 @@ static void terminate(struct cycler *cycler) {
   cycler->retired_ns += live_cpu(cycler);
   kill(-group, SIGCONT);
   kill(-group, SIGTERM);
-  uint64_t deadline = pva_monotonic_ns() + 2000000000u;
+  uint64_t deadline = pvb_monotonic_ns() + 2000000000u;
   int status;
   for (;;) {
     pid_t reaped = waitpid(group, &status, WNOHANG);
     if (reaped == group || (reaped < 0 && errno == ECHILD)) break;
-    if (pva_monotonic_ns() > deadline) {
+    if (pvb_monotonic_ns() > deadline) {
       kill(-group, SIGKILL);
       waitpid(group, &status, 0);
       break;
     }
-    sleep_ns(1000000);
+    pvb_sleep_ns(1000000);
   }
   kill(-group, SIGKILL);
   cycler->group = 0;
@@ -411,9 +335,9 @@ static int stress_ng_prepare(struct cycler *cycler) {
   if (code != 0) return code;
   /* Wait (at most 3 s) for the burners to exist, so that SIGCONT later resumes them
    * instead of resuming a parent that still has to fork them. */
-  uint64_t deadline = pva_monotonic_ns() + 3000000000u;
-  while (pva_monotonic_ns() < deadline && children(cycler, NULL, 0) < cycler->workers)
-    sleep_ns(5000000);
+  uint64_t deadline = pvb_monotonic_ns() + 3000000000u;
+  while (pvb_monotonic_ns() < deadline && children(cycler, NULL, 0) < cycler->workers)
+    pvb_sleep_ns(5000000);
   kill(-cycler->group, SIGSTOP);
   return 0;
 }
@@ -470,8 +394,8 @@ struct previous {
 
 static void edge(struct cycler *cycler, struct previous *previous, enum phase phase, long cycle,
                  uint64_t scheduled) {
-  uint64_t now = pva_monotonic_ns();
-  uint64_t wall = clock_ns(CLOCK_REALTIME);
+  uint64_t now = pvb_monotonic_ns();
+  uint64_t wall = pvb_realtime_ns();
   struct proc_stat stat;
   bool stat_valid = read_proc_stat(&stat);
   uint64_t burned = 0;
@@ -525,7 +449,7 @@ static void *control_thread(void *argument) {
   uint64_t idle = cycler->options.idle_ns;
   uint64_t period = busy + idle;
   /* A short lead so the first edge is on schedule rather than late by the set-up time. */
-  uint64_t start = pva_monotonic_ns() + 20000000u;
+  uint64_t start = pvb_monotonic_ns() + 20000000u;
   uint64_t end = UINT64_MAX;
   if (cycler->options.cycles >= 0) end = start + (uint64_t)cycler->options.cycles * period;
   if (cycler->options.duration_ns >= 0 && start + (uint64_t)cycler->options.duration_ns < end)
@@ -553,7 +477,7 @@ static void *control_thread(void *argument) {
     cycle++;
   }
   if (end != UINT64_MAX) sleep_to(cycler, end);
-  uint64_t now = pva_monotonic_ns();
+  uint64_t now = pvb_monotonic_ns();
   uint64_t end_at = end < now ? end : now;
   if (is_busy) set_busy(cycler, false);
   edge(cycler, &previous, PHASE_END, cycle, end_at);
@@ -570,7 +494,7 @@ static void free_cycler(struct cycler *cycler) {
 
 /* Stops `cycler`'s schedule, waits for it, and frees it (every burner reaped). */
 static void stop_and_free(struct cycler *cycler) {
-  store32(&cycler->stopping, 1);
+  pvb_atomic_store_u32(&cycler->stopping, 1);
   pthread_join(cycler->control, NULL);
   free_cycler(cycler);
 }

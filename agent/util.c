@@ -24,11 +24,16 @@ char *xstrdup(const char *s) {
   return copy;
 }
 
+char *xvasprintf(const char *format, va_list args) {
+  char *s = NULL;
+  if (vasprintf(&s, format, args) < 0) abort();
+  return s;
+}
+
 char *xasprintf(const char *format, ...) {
   va_list args;
   va_start(args, format);
-  char *s = NULL;
-  if (vasprintf(&s, format, args) < 0) abort();
+  char *s = xvasprintf(format, args);
   va_end(args);
   return s;
 }
@@ -220,21 +225,7 @@ int remove_tree(const char *real_path) {
   return unlink(real_path);
 }
 
-/* ---- clocks ---- */
-
-static uint64_t clock_ns(clockid_t id) {
-  struct timespec t;
-  clock_gettime(id, &t);
-  return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-uint64_t now_monotonic_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
-uint64_t now_realtime_ns(void) { return clock_ns(CLOCK_REALTIME); }
-double ms_since(uint64_t start) { return (double)(now_monotonic_ns() - start) / 1e6; }
-
-void sleep_ns(uint64_t ns) {
-  struct timespec t = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-  while (nanosleep(&t, &t) != 0 && errno == EINTR) {}
-}
+double ms_since(uint64_t start) { return (double)(pvb_monotonic_ns() - start) / 1e6; }
 
 bool parse_int(const char *s, int64_t *out) {
   const char *p = s;

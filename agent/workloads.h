@@ -14,12 +14,13 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/* Clocks, sleeps, futexes, atomics, affinity and the request's multiply: the Swift side's
+ * shims (Sources/CPVBenchShims), linked into the agent and the bench driver alike. */
+#include "pvbench_shims.h"
+
 /// Writes one event line (a complete JSON object, no trailing newline) to the
 /// controller. Thread-safe; provided by the agent core.
 void pva_emit(const char *_Nonnull json_object);
-
-/// CLOCK_MONOTONIC in nanoseconds. Provided by the agent core.
-uint64_t pva_monotonic_ns(void);
 
 /// The host root every path is relative to ("/" or --root). Provided by the core.
 const char *_Nonnull pva_root(void);

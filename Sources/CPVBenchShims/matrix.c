@@ -24,7 +24,12 @@ void pvb_matrix_multiply(uint64_t *block, uint64_t side) {
     for (uint64_t column = 0; column < side; column++) {
       uint64_t *product = &third[row * side + column];
       *product = 0;
+#if defined(__clang__)
 #pragma clang loop unroll(disable) vectorize(disable) interleave(disable)
+#elif defined(__GNUC__)
+// The portable agent's build (agent/Makefile) of this same file with gcc.
+#pragma GCC unroll 1
+#endif
       for (uint64_t k = 0; k < side; k++) {
         *product += first[row * side + k] * second[k * side + column];
       }

@@ -102,6 +102,10 @@ void pvb_cpu_relax(void) {
   __asm__ __volatile__("pause" ::: "memory");
 #elif defined(__aarch64__)
   __asm__ __volatile__("yield" ::: "memory");
+#elif defined(__powerpc64__)
+  // Low then medium SMT priority, as the kernel's cpu_relax does on POWER (the portable
+  // agent runs this file there).
+  __asm__ __volatile__("or 1,1,1\n\tor 2,2,2" ::: "memory");
 #else
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
 #endif

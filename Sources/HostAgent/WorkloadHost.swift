@@ -86,7 +86,12 @@ package final class WorkloadHost: @unchecked Sendable {
   )
     throws(AgentError) -> JSON
   {
-    let options: StressOptions = try JSON.decode(params["options"], as: "options")
+    let options: StressOptions = try JSON.decode(
+      params["options"], as: "options",
+      choices: [
+        "engine": StressEngine.allCases.map(\.rawValue),
+        "stressNGControl": StressNGControl.allCases.map(\.rawValue),
+      ])
     lock.lock()
     defer { lock.unlock() }
     if let running = stress {

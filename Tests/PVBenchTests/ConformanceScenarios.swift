@@ -102,6 +102,33 @@ extension ConformanceScenario {
             "stressNGControl": "restart",
           ]
         ]),
+      // Options that do not decode: both agents name the first wrong member, in the same
+      // sentence (JSON.decodingProblem, agent/monitors.c).
+      S.request(19, .workloadStart, ["options": "fast"]),
+      S.request(
+        20, .workloadStart,
+        [
+          "options": [
+            "messageThreads": 1, "runtimeSeconds": 1, "warmupSeconds": 0, "intervalSeconds": 1,
+            "sleepMicroseconds": 100, "operations": 5, "cacheFootprintKilobytes": 256,
+            "locking": "yes", "requestsPerSecond": "many",
+          ]
+        ]),
+      S.request(
+        21, .workloadStart,
+        [
+          "options": [
+            "messageThreads": 1, "runtimeSeconds": 1, "warmupSeconds": 0, "intervalSeconds": 1,
+            "sleepMicroseconds": 100, "operations": 5, "cacheFootprintKilobytes": 256,
+            "locking": true, "messageCPUs": [0, "one"], "jobName": 7,
+          ]
+        ]),
+      S.request(22, .stressStart, ["options": ["busyNanoseconds": -1, "idleNanoseconds": 1]]),
+      S.request(
+        23, .stressStart, ["options": ["busyNanoseconds": 1, "idleNanoseconds": 1, "engine": 5]]),
+      S.request(
+        24, .stressStart,
+        ["options": ["busyNanoseconds": 1, "idleNanoseconds": 1, "engine": "builtin"]]),
       .signal(SIGHUP),
     ])
 

@@ -72,10 +72,10 @@ import Testing
       agent: agent, tree: tree, step: step, params: ["mode": "preferred"])
   }
 
-  /// Native agents only: an agent under qemu-user shows the emulator's name in
-  /// /proc/PID/stat, so `pvbench restore` cannot tell that it runs (on a real ppc64le or
-  /// s390x host there is no emulator).
-  @Test(arguments: AgentUnderTest.native)
+  /// Every agent, the emulated ones too: the portable agent names itself `pvbench-agent`
+  /// (PR_SET_NAME), which qemu-user passes on, so /proc/PID/stat shows that name rather
+  /// than the emulator's and `pvbench restore` can tell that it runs.
+  @Test(arguments: AgentUnderTest.all)
   func restoreLeavesTheJournalOfARunningAgentAlone(agent: AgentUnderTest) async throws {
     guard agent.isAvailable() else { return }
     let tree = try FakeHostTree()

@@ -7,7 +7,8 @@
 # SCHBENCH_BINARY: upstream schbench built outside this repository (masoncl/schbench).
 # PVBENCH_BINARY:  default .build/release/pvbench (swift build -c release).
 # The portable workload is built here from bench/schbench/portable-driver.c with
-# agent/schbench.c and agent/hdr.c (gcc -O2 -falign-loops=64; PORTABLE=BINARY uses another).
+# agent/schbench.c, agent/hdr.c and the shims (gcc -O2, matrix.c with -falign-loops=64 as
+# Package.swift has it; PORTABLE=BINARY uses another).
 # Environment: REPS (default 5, runs of each tool per config), RUNTIME (default 7 s, -r; 4
 # configs x 3 tools x REPS runs, about 13 min).
 #
@@ -35,8 +36,13 @@ mkdir -p "$OUT"
 PORTABLE=${PORTABLE:-}
 if [ -z "$PORTABLE" ]; then
   PORTABLE=$OUT/portable-schbench
-  gcc -O2 -falign-loops=64 -pthread -Iagent -o "$PORTABLE" bench/schbench/portable-driver.c \
-    agent/schbench.c agent/hdr.c
+  SHIMS=Sources/CPVBenchShims
+  PORTABLE_FLAGS="-O2 -D_Nonnull= -D_Nullable= -I$SHIMS/include"
+  # The project's own multiply, compiled as Package.swift compiles it (matrix.c alone with
+  # -falign-loops=64), and its other shims, as agent/Makefile links them into the agent.
+  gcc $PORTABLE_FLAGS -falign-loops=64 -c -o "$OUT/matrix.o" "$SHIMS/matrix.c"
+  gcc $PORTABLE_FLAGS -pthread -Iagent -o "$OUT/portable-schbench" bench/schbench/portable-driver.c \
+    agent/schbench.c agent/hdr.c "$SHIMS/shims.c" "$OUT/matrix.o"
 fi
 
 HOG_PID=""

@@ -6,9 +6,10 @@
 # SCHBENCH_COMMIT names the upstream commit when SCHBENCH_SOURCE_DIR is not a git checkout.
 # Builds upstream schbench (masoncl/schbench, outside this repository) twice with gcc: as
 # its Makefile does (-Wall -O2 -g -W) and the same plus -falign-loops=64, and the portable
-# agent's workload (bench/schbench/portable-driver.c with agent/schbench.c, gcc -O2). For
+# agent's workload (bench/schbench/portable-driver.c with agent/schbench.c and the shims,
+# gcc -O2, matrix.c with -falign-loops=64). For
 # those three and pvbench it prints the inner loop's address range (the loop around the `imul` with a memory
-# operand in do_some_math / pvb_matrix_multiply / matrix_multiply) and whether it straddles a 64-byte line.
+# operand in do_some_math / pvb_matrix_multiply, which the portable agent shares) and whether it straddles a 64-byte line.
 # Then it runs `-m 1 -t 1 -s 0 -r 5` of each, REPS times interleaved (default 5), and prints
 # the CPU time per request: every thread's run time from /proc/PID/task/*/schedstat at 4.9 s,
 # over `average rps` x 4.9. Medians, and the ratios to pvbench.
@@ -24,9 +25,13 @@ mkdir -p "$OUT"
 FLAGS="-Wall -O2 -g -W -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64"
 gcc $FLAGS -o "$OUT/schbench-default" "$SRC/schbench.c" -lpthread -lm
 gcc $FLAGS -falign-loops=64 -o "$OUT/schbench-align64" "$SRC/schbench.c" -lpthread -lm
-# No -falign-loops here: agent/schbench.c aligns its multiply's loops itself.
-gcc -O2 -pthread -Iagent -o "$OUT/portable-schbench" bench/schbench/portable-driver.c \
-  agent/schbench.c agent/hdr.c
+SHIMS=Sources/CPVBenchShims
+PORTABLE_FLAGS="-O2 -D_Nonnull= -D_Nullable= -I$SHIMS/include"
+# The project's own multiply, compiled as Package.swift compiles it (matrix.c alone with
+# -falign-loops=64), and its other shims, as agent/Makefile links them into the agent.
+gcc $PORTABLE_FLAGS -falign-loops=64 -c -o "$OUT/matrix.o" "$SHIMS/matrix.c"
+gcc $PORTABLE_FLAGS -pthread -Iagent -o "$OUT/portable-schbench" bench/schbench/portable-driver.c \
+  agent/schbench.c agent/hdr.c "$SHIMS/shims.c" "$OUT/matrix.o"
 echo "gcc: $(gcc --version | head -1); schbench commit: ${SCHBENCH_COMMIT:-$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 
@@ -57,7 +62,7 @@ for i, (a, op, args) in enumerate(lines):
 echo "schbench (Makefile flags):     $(loop "$OUT/schbench-default" do_some_math)"
 echo "schbench (-falign-loops=64):   $(loop "$OUT/schbench-align64" do_some_math)"
 echo "pvbench (pvb_matrix_multiply): $(loop "$PVBENCH" pvb_matrix_multiply)"
-echo "portable (matrix_multiply):    $(loop "$OUT/portable-schbench" matrix_multiply)"
+echo "portable (pvb_matrix_multiply):$(loop "$OUT/portable-schbench" pvb_matrix_multiply)"
 
 # cost NAME CMD...: prints µs of CPU per request for one run
 cost() {

@@ -4,8 +4,12 @@
  * as the agent would, reads back its `workload-done` event and prints schbench's final
  * table (stderr, as schbench and `pvbench workload schbench` print it).
  *
- *   gcc -O2 -falign-loops=64 -pthread -Iagent -o portable-schbench \
- *       bench/schbench/portable-driver.c agent/schbench.c agent/hdr.c
+ * With the project's shims (Sources/CPVBenchShims), matrix.c aligned as Package.swift does:
+ *   gcc -O2 -falign-loops=64 -D_Nonnull= -D_Nullable= -ISources/CPVBenchShims/include \
+ *       -c -o matrix.o Sources/CPVBenchShims/matrix.c
+ *   gcc -O2 -pthread -D_Nonnull= -D_Nullable= -Iagent -ISources/CPVBenchShims/include \
+ *       -o portable-schbench bench/schbench/portable-driver.c agent/schbench.c agent/hdr.c \
+ *       Sources/CPVBenchShims/shims.c matrix.o
  *   portable-schbench -m 1 -t 2 -r 7 -i 7 [--events FILE]
  *
  * --events FILE also writes every event line the workload emitted.
@@ -19,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_signal = PTHREAD_COND_INITIALIZER;
@@ -34,12 +37,6 @@ void pva_emit(const char *json_object) {
     pthread_cond_signal(&done_signal);
   }
   pthread_mutex_unlock(&lock);
-}
-
-uint64_t pva_monotonic_ns(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
 const char *pva_root(void) { return "/"; }

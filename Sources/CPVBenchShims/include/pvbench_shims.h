@@ -61,7 +61,8 @@ void pvb_sleep_ns(uint64_t nanoseconds);
 /// after EINTR. Returns at once when the deadline has passed.
 void pvb_sleep_until_ns(uint64_t deadline);
 
-/// Hints the CPU that the caller is spinning (x86 `pause`), for spin locks and busy loops.
+/// Hints the CPU that the caller is spinning (x86 `pause`, arm64 `yield`, POWER's SMT
+/// priority nops), for spin locks and busy loops.
 void pvb_cpu_relax(void);
 
 /// The schbench request's CPU work: `third = first × second` for three `side`×`side`

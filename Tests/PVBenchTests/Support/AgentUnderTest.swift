@@ -21,11 +21,6 @@ struct AgentUnderTest: Sendable, Hashable, CustomTestStringConvertible {
 
   var testDescription: String { name }
 
-  /// True when the binary runs under an emulator. Such a process shows the emulator's
-  /// name in `/proc/PID/stat`, so no agent can tell that it is alive (docs/modes.md,
-  /// "Restore journal"): the tests that need that run only for native agents.
-  var isEmulated: Bool { emulator != nil }
-
   /// This machine's architecture, named as `uname -m` names it.
   static let hostArchitecture = ELFArchitecture.of("/proc/self/exe") ?? "x86_64"
 
@@ -43,9 +38,6 @@ struct AgentUnderTest: Sendable, Hashable, CustomTestStringConvertible {
   /// Every agent the conformance suite proves.
   static let all: [AgentUnderTest] =
     [swift] + ["x86_64", "ppc64le", "s390x", "aarch64"].map(portable)
-
-  /// The agents that run without an emulator.
-  static let native = all.filter { !$0.isEmulated }
 
   /// The program to start and the arguments before the agent's own.
   var command: (executable: String, prefix: [String]) {

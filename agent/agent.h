@@ -17,7 +17,7 @@
  * shims (Sources/CPVBenchShims), compiled into the agent: pvb_monotonic_ns and friends. */
 #include "pvbench_shims.h"
 
-#define PVA_PROTOCOL "1.1"
+#define PVA_PROTOCOL "1.2"
 #define PVA_PROTOCOL_MAJOR 1
 #define PVA_VERSION "0.1.0"
 
@@ -197,6 +197,9 @@ typedef struct {
   int (*unload_module)(const char *name, kerr *e);
   bool (*module_available)(const char *name, const char *release);
   bool (*module_loaded)(const char *name);
+  /* The `sched` file of the workload's thread number `index` (message threads first),
+     thread id `tid`, as a path under the root (HostAgent/KernelAccess.threadSchedFile). */
+  char *(*thread_sched_file)(int index, uint64_t tid);
 } kernel_ops;
 extern kernel_ops kernel;            /* the one in use */
 extern const kernel_ops real_kernel; /* the kernel's own files under the root */

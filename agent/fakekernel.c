@@ -525,14 +525,41 @@ static int counted_load_module(const char *name, const char *const *params, size
   return rc;
 }
 
+/* A fake tree cannot know the real thread ids: thread number `index` reads the
+   `index`-th folder, in numeric order, of proc/self/task under the root; a thread past
+   the last folder has no file (Tests/AgentTestDoubles/FakeKernelSysfsWriter). */
+static int compare_numbers(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return (x > y) - (x < y);
+}
+
+static char *fake_thread_sched_file(int index, uint64_t tid) {
+  size_t count = 0;
+  char **names = list_dir("/proc/self/task", &count);
+  long long *numbers = calloc(count ? count : 1, sizeof *numbers);
+  size_t n = 0;
+  for (size_t i = 0; i < count; i++) {
+    int64_t value;
+    if (parse_int(names[i], &value)) numbers[n++] = value;
+  }
+  free_strings(names, count);
+  qsort(numbers, n, sizeof *numbers, compare_numbers);
+  char *path = index >= 0 && (size_t)index < n
+                   ? xasprintf("/proc/self/task/%lld/sched", numbers[index])
+                   : xasprintf("/proc/self/task/none-%llu/sched", (unsigned long long)tid);
+  free(numbers);
+  return path;
+}
+
 void install_test_doubles(void) {
   const char *target = getenv("PVBENCH_CRASH_AT_STEP");
   int64_t value;
   if (target && parse_int(target, &value)) crash_target = (long)value;
   if (is_real_host()) base = real_kernel;
   else
-    base = (kernel_ops){fake_write,         fake_make_dir,          fake_remove_dir,   fake_load_module,
-                        fake_unload_module, fake_module_available, module_present};
+    base = (kernel_ops){fake_write,         fake_make_dir,         fake_remove_dir,
+                        fake_load_module,   fake_unload_module,    fake_module_available,
+                        module_present,     fake_thread_sched_file};
   kernel = base;
   kernel.write = counted_write;
   kernel.make_dir = counted_make_dir;

@@ -134,6 +134,12 @@ static int real_unload_module(const char *name, kerr *e) {
   return rc;
 }
 
+/* The agent's own /proc/PID/task/TID/sched under the root. */
+static char *real_thread_sched_file(int index, uint64_t tid) {
+  (void)index;
+  return xasprintf("/proc/%d/task/%llu/sched", (int)getpid(), (unsigned long long)tid);
+}
+
 static bool real_module_available(const char *name, const char *release) {
   if (!is_real_host()) return false;
   return module_present(name) ||
@@ -142,7 +148,7 @@ static bool real_module_available(const char *name, const char *release) {
 
 const kernel_ops real_kernel = {real_write,       real_make_dir,       real_remove_dir,
                                 real_load_module, real_unload_module,  real_module_available,
-                                module_present};
+                                module_present, real_thread_sched_file};
 kernel_ops kernel = {real_write,       real_make_dir,       real_remove_dir,
                      real_load_module, real_unload_module,  real_module_available,
-                     module_present};
+                     module_present, real_thread_sched_file};

@@ -48,9 +48,29 @@ static jv *times_json(const cpu_times *t) {
   return a;
 }
 
+/* Sends a `preferred` event when the preferred-CPU file's text differs from `*last` (the
+   text last sent, kept across calls); nothing when the file is missing or not a cpulist. */
+static void preferred_check(char **last) {
+  char *text = read_trimmed(PATH_PREFERRED);
+  cpus list;
+  if (text && (!*last || strcmp(text, *last)) && cpus_parse(text, &list)) {
+    free(*last);
+    *last = text;
+    text = NULL;
+    char *formatted = cpus_format(&list);
+    jv *event = jv_set(jv_obj(), "cpus", jv_str(formatted));
+    jv_set(event, "monotonic_ns", jv_int((int64_t)pvb_monotonic_ns()));
+    emit_event("preferred", event);
+    free(formatted);
+    cpus_free(&list);
+  }
+  free(text);
+}
+
 static void *sample_loop(void *arg) {
   monitor *m = arg;
   uint64_t next = pvb_monotonic_ns();
+  char *last_preferred = NULL;
   while (!m->stop) {
     proc_stat s;
     if (proc_stat_read(&s)) {
@@ -66,6 +86,7 @@ static void *sample_loop(void *arg) {
       emit_event("samples", event);
       proc_stat_free(&s);
     }
+    preferred_check(&last_preferred);
     next += m->interval_ns;
     /* Sleep in slices so stop is prompt; skip missed ticks rather than bursting. */
     while (!m->stop) {
@@ -75,6 +96,7 @@ static void *sample_loop(void *arg) {
     }
     if (pvb_monotonic_ns() > next + m->interval_ns) next = pvb_monotonic_ns();
   }
+  free(last_preferred);
   return NULL;
 }
 
@@ -180,6 +202,57 @@ jv *kmsg_watch(const jv *params, agent_error *err) {
 void monitors_stop_all(void) {
   stop_monitor(take(&sampler));
   stop_monitor(take(&kmsg));
+}
+
+/* ---- the workload threads' scheduler counters (AgentProtocol/WorkloadSchedCounters) ---- */
+
+/* nr_migrations_cpu_non_preferred of one `sched` file (LinuxHost/ProcSched's rule: a
+   `name : value` line whose name has no space and whose value is a whole number). */
+static bool sched_counter(const char *text, const char *wanted, int64_t *out) {
+  bool found = false;
+  char *copy = xstrdup(text);
+  for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+    char *colon = strchr(line, ':');
+    if (!colon) continue;
+    *colon = 0;
+    char *name = trim(line), *value = trim(colon + 1);
+    int64_t number;
+    if (*name && !strchr(name, ' ') && !strcmp(name, wanted) && parse_int(value, &number)) {
+      *out = number;
+      found = true;
+    }
+  }
+  free(copy);
+  return found;
+}
+
+char *pva_thread_sched_json(const uint64_t *tids, int count) {
+  int read = 0;
+  bool any = false;
+  int64_t sum = 0;
+  for (int i = 0; i < count; i++) {
+    char *path = kernel.thread_sched_file(i, tids[i]);
+    char *text = read_file(path);
+    free(path);
+    if (!text) continue;
+    read++;
+    int64_t value;
+    if (sched_counter(text, "nr_migrations_cpu_non_preferred", &value)) {
+      sum += value;
+      any = true;
+    }
+    free(text);
+  }
+  jv *o = jv_set(jv_obj(), "threads", jv_int(count));
+  jv_set(o, "read", jv_int(read));
+  jv_set(o, "nr_migrations_cpu_non_preferred", any ? jv_int(sum) : jv_null());
+  char *flag = read_trimmed("/proc/sys/kernel/sched_schedstats");
+  int64_t on;
+  jv_set(o, "schedstats", flag && parse_int(flag, &on) ? jv_int(on != 0) : jv_null());
+  free(flag);
+  char *text = jv_dump(o);
+  jv_free(o);
+  return text;
 }
 
 /* ---- evacuation (HostAgent/Monitors/EvacuationMeter) ---- */

@@ -391,6 +391,20 @@ static void sched_delays(struct run *run, uint64_t *message_delay, uint64_t *wor
   free(tids);
 }
 
+/* The threads' `sched` counters (the core reads them under its root), while they exist:
+   message threads first, then workers, the threads not yet running left out. */
+static char *thread_sched(struct run *run) {
+  int message_count = run->options.message_threads, count = 0;
+  uint64_t *tids = calloc((size_t)(message_count + run->worker_count) + 1, sizeof *tids);
+  for (int i = 0; tids && i < message_count; i++)
+    if (pvb_atomic_load_u64(&run->messages[i].tid)) tids[count++] = pvb_atomic_load_u64(&run->messages[i].tid);
+  for (int i = 0; tids && i < run->worker_count; i++)
+    if (pvb_atomic_load_u64(&run->workers[i].tid)) tids[count++] = pvb_atomic_load_u64(&run->workers[i].tid);
+  char *json = pva_thread_sched_json(tids ? tids : (uint64_t[]){0}, count);
+  free(tids);
+  return json;
+}
+
 static bool accumulator_init(struct accumulator *a) {
   a->requests = 0;
   bool wakeup = pva_hdr_init(&a->wakeup);
@@ -572,7 +586,7 @@ static void append_command_line(struct pva_text *text, const struct run *run) {
 
 /* `workload-done`: the cumulative result, keys as SchbenchResult encodes them. */
 static void emit_done(struct collector *c, uint64_t stopped_at, uint64_t message_delay,
-                      uint64_t worker_delay) {
+                      uint64_t worker_delay, const char *sched) {
   struct run *run = c->run;
   double seconds = (double)(stopped_at - c->totals_start) / 1e9;
   /* schbench's average: every request of the run over -r (the seconds run, if less). */
@@ -598,8 +612,9 @@ static void emit_done(struct collector *c, uint64_t stopped_at, uint64_t message
   pva_text_double(&text, seconds);
   pva_text_printf(&text, ",\"wakeup\":");
   pva_hdr_append_json(&c->totals.wakeup, &text);
-  pva_text_printf(&text, ",\"workerSchedDelayNanoseconds\":%llu,\"workersPerMessageThread\":%d}}",
+  pva_text_printf(&text, ",\"workerSchedDelayNanoseconds\":%llu,\"workersPerMessageThread\":%d},",
                   (unsigned long long)worker_delay, run->workers_per_message);
+  pva_text_printf(&text, "\"sched\":%s}", sched);
   emit_text(&text);
 }
 
@@ -690,6 +705,7 @@ static void *collector_thread(void *argument) {
   /* The scheduling delays are read while the threads still exist. */
   uint64_t message_delay, worker_delay;
   sched_delays(run, &message_delay, &worker_delay);
+  char *sched = thread_sched(run);
   stop_threads(run);
   drain(&c);
   if (c.stream.requests > 0 || c.stream.wakeup.total > 0 || c.stream_start < stopped_at)
@@ -702,7 +718,8 @@ static void *collector_thread(void *argument) {
   bool ran_out = current == run;
   if (ran_out) current = NULL;
   pthread_mutex_unlock(&current_lock);
-  if (ran_out) emit_done(&c, stopped_at, message_delay, worker_delay);
+  if (ran_out) emit_done(&c, stopped_at, message_delay, worker_delay, sched);
+  free(sched);
   accumulator_free(&c.stream);
   accumulator_free(&c.totals);
   pva_hdr_free(&c.spare_wakeup);

@@ -25,6 +25,11 @@ void pva_emit(const char *_Nonnull json_object);
 /// The host root every path is relative to ("/" or --root). Provided by the core.
 const char *_Nonnull pva_root(void);
 
+/// The workload threads' scheduler counters, read while the threads still exist: the
+/// `sched` member of `workload-done` (docs/agent-protocol.md), as a malloc'd JSON object.
+/// `tids` in order, message threads first. Provided by the core (monitors.c).
+char *_Nonnull pva_thread_sched_json(const uint64_t *_Nonnull tids, int count);
+
 /// `workload.start`'s options (one field per schbench flag). A field marked
 /// "optional" uses -1 (or NULL / 0 count) when absent.
 struct pva_schbench_options {

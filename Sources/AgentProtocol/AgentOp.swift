@@ -29,4 +29,6 @@ package enum AgentEventName: String, Sendable, CaseIterable {
   case workloadDone = "workload-done"
   case edge = "edge"
   case phase = "phase"
+  /// Protocol 1.2: the kernel's preferred CPUs changed (`PreferredEvent`).
+  case preferred = "preferred"
 }

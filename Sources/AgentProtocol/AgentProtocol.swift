@@ -4,8 +4,9 @@ package enum AgentProtocol {
   package static let major = 1
   /// The protocol's minor version: additions only. 1.1 names what was added since 1.0
   /// (the hello event's `recovered`, the samples event's `total`, `mode.apply`'s
-  /// `incremental`, …; docs/agent-protocol.md, "Versions").
-  package static let minor = 1
+  /// `incremental`, …); 1.2 the `preferred` event and `workload-done`'s `sched`
+  /// (docs/agent-protocol.md, "Versions").
+  package static let minor = 2
   /// `major.minor` as sent in the hello event and the hello request.
   package static var version: String { "\(major).\(minor)" }
 

@@ -25,7 +25,7 @@ package final class AgentServer: @unchecked Sendable {
   package let kernel: any SysfsWriter
   package let modes: ModeEngine
   package let monitors: MonitorSet
-  package let workloads = WorkloadHost()
+  package let workloads: WorkloadHost
   private let lock = NSLock()
   private var handshakeDone = false
   private var stopRequested = false
@@ -43,6 +43,9 @@ package final class AgentServer: @unchecked Sendable {
       paths: paths, kernel: kernel, journalPath: journalPath,
       afterJournalAppend: access.afterJournalAppend)
     self.monitors = MonitorSet(paths: paths)
+    self.workloads = WorkloadHost(
+      threadSchedFile: access.threadSchedFile,
+      schedstatsSwitch: paths.resolve(ProcSched.schedstatsSwitch))
   }
 
   /// Adds or replaces the handler of `op` (for requests other modules wire in; a name

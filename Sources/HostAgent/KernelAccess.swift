@@ -1,5 +1,9 @@
 import LinuxHost
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// How an agent reaches the kernel: the kernel's own files under its root.
 ///
 /// The seam the tests use: the test build of the command line (`Tests/pvbench-testing`)
@@ -11,10 +15,23 @@ package struct KernelAccess: Sendable {
   package var writer: any SysfsWriter
   /// Called after each restore-journal line is written (the crash tests' hook).
   package var afterJournalAppend: (@Sendable () -> Void)?
+  /// Where the workload's thread number `index` (message threads first, then workers),
+  /// thread id `tid`, keeps its `sched` file: by default the agent's own
+  /// `/proc/PID/task/TID/sched` under the root. A fake tree cannot know the thread ids, so
+  /// the fake kernel names its own files instead (docs/modes.md, "The fake kernel").
+  package var threadSchedFile: @Sendable (_ index: Int, _ tid: Int32) -> String
 
-  package init(writer: any SysfsWriter, afterJournalAppend: (@Sendable () -> Void)? = nil) {
+  package init(
+    writer: any SysfsWriter, afterJournalAppend: (@Sendable () -> Void)? = nil,
+    threadSchedFile: (@Sendable (Int, Int32) -> String)? = nil, paths: HostPaths
+  ) {
     self.writer = writer
     self.afterJournalAppend = afterJournalAppend
+    let pid = getpid()
+    self.threadSchedFile =
+      threadSchedFile ?? { _, tid in
+        paths.resolve(ProcSched.path(process: "\(pid)", thread: tid))
+      }
   }
 
   /// Replaces the real kernel for this process; set once, at start, by a test executable.
@@ -22,6 +39,6 @@ package struct KernelAccess: Sendable {
 
   /// The kernel of the host under `paths`.
   package static func make(paths: HostPaths) -> KernelAccess {
-    override?(paths) ?? KernelAccess(writer: KernelSysfsWriter(paths: paths))
+    override?(paths) ?? KernelAccess(writer: KernelSysfsWriter(paths: paths), paths: paths)
   }
 }

@@ -9,11 +9,25 @@ package final class WorkloadHost: @unchecked Sendable {
   private let lock = NSLock()
   private var schbench: SchbenchRun?
   private var stress: StressCycler?
+  private let threadSchedFile: @Sendable (Int, Int32) -> String
+  private let schedstatsSwitch: String
 
-  package init() {}
+  /// - Parameters:
+  ///   - threadSchedFile: where each workload thread's `sched` file is (`KernelAccess`).
+  ///   - schedstatsSwitch: `/proc/sys/kernel/sched_schedstats` under the root.
+  package init(
+    threadSchedFile: @escaping @Sendable (Int, Int32) -> String = { _, tid in
+      ProcSched.path(process: "\(getpid())", thread: tid)
+    },
+    schedstatsSwitch: String = ProcSched.schedstatsSwitch
+  ) {
+    self.threadSchedFile = threadSchedFile
+    self.schedstatsSwitch = schedstatsSwitch
+  }
 
   /// Starts the schbench-equivalent; `interval` events follow, and `workload-done` when it
-  /// ends by itself (not after `stopSchbench`).
+  /// ends by itself (not after `stopSchbench`), with the threads' `sched` counters read
+  /// just before they exit (`WorkloadSchedCounters`).
   /// - Parameter onlineCPUs: the host's online CPUs (under the agent's root), from which
   ///   a `workersPerMessageThread` left out of the options is resolved, as schbench does.
   package func startSchbench(
@@ -36,10 +50,16 @@ package final class WorkloadHost: @unchecked Sendable {
         code: .busy, message: "A schbench workload is already running; stop it first.")
     }
     let run: SchbenchRun
+    let counters = Box<WorkloadSchedCounters>()
     do {
       run = try SchbenchRun(
         options: options, commandLine: ["pvbench", "workload", "schbench"] + options.arguments,
         onlineCPUs: onlineCPUs)
+      let file = threadSchedFile
+      let schedstats = schedstatsSwitch
+      run.beforeThreadsEnd = { tids in
+        counters.set(WorkloadSchedCounters(tids: tids, file: file, switchFile: schedstats))
+      }
       try run.start(streamInterval: .milliseconds(streamMilliseconds)) { interval in
         emit(.interval, ["interval": JSON.encode(interval)])
       }
@@ -58,7 +78,11 @@ package final class WorkloadHost: @unchecked Sendable {
           self.schbench = nil
           return true
         } ?? false
-      if ranOut { emit(.workloadDone, ["result": JSON.encode(result)]) }
+      if ranOut {
+        var members: [String: JSON] = ["result": JSON.encode(result)]
+        if let sched = counters.get() { members["sched"] = sched.json }
+        emit(.workloadDone, members)
+      }
     }
     return [
       "started": true,
@@ -150,4 +174,13 @@ extension AgentServer {
     },
     AgentOp.stressStop.rawValue: { server, _ throws(AgentError) in server.workloads.stopStress() },
   ]
+}
+
+/// A value one thread sets and another reads later.
+private final class Box<Value: Sendable>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value: Value?
+
+  func set(_ newValue: Value) { lock.withLock { value = newValue } }
+  func get() -> Value? { lock.withLock { value } }
 }

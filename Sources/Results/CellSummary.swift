@@ -17,11 +17,15 @@ public struct CellSummary: Codable, Sendable, Equatable {
   /// The schbench workers per message thread as the measured host resolved them (`-t`, or
   /// its online CPUs divided by the message threads); nil in stores written before it.
   public var workersPerMessageThread: Int?
+  /// The measured workload's pushes off non-preferred CPUs, read as its threads ended; nil
+  /// when the agent did not say (a 1.1 agent, or a workload stopped before its end).
+  public var preferredPushes: PreferredPushRecord?
 
   public init(
     id: String, modeID: String, point: [String: String], repetition: Int, status: CellStatus,
     reasons: [String], startedAt: String, endedAt: String, phases: [String: PhaseSummary],
-    stealSource: StealSource, settleMilliseconds: Int, workersPerMessageThread: Int? = nil
+    stealSource: StealSource, settleMilliseconds: Int, workersPerMessageThread: Int? = nil,
+    preferredPushes: PreferredPushRecord? = nil
   ) {
     self.id = id
     self.modeID = modeID
@@ -35,5 +39,6 @@ public struct CellSummary: Codable, Sendable, Equatable {
     self.stealSource = stealSource
     self.settleMilliseconds = settleMilliseconds
     self.workersPerMessageThread = workersPerMessageThread
+    self.preferredPushes = preferredPushes
   }
 }

@@ -18,6 +18,9 @@ public enum EventKind: String, Codable, Sendable, CaseIterable {
   /// A run of the governor's loop that moved nothing (a hold, a skip, a fold or unfold
   /// with nothing left to move), and the governor's start with its input and parameters.
   case governorStep = "governor-step"
+  /// The kernel's preferred CPUs (`/sys/devices/system/cpu/preferred`) as a host's agent
+  /// read them: the first reading of the cell and every change; `cpus` is the set.
+  case preferred
   /// A warning line from a host's kernel log; it invalidates the cell.
   case kernelWarning = "kernel-warning"
   /// A host failed; `detail` says how.

@@ -9,7 +9,8 @@ public struct EventRecord: Codable, Sendable, Equatable {
   /// Duration of the action in milliseconds (apply, restore, evacuation), when it has one.
   public var milliseconds: Double?
   /// For `governor`: the CPUs avoided after the decision, as a cpulist (`""` when none).
-  /// Absent in stores written before the report read governor decisions.
+  /// Absent in stores written before the report read governor decisions. For
+  /// `preferred`: the preferred CPUs.
   public var cpus: String?
   /// For `governor` and `governor-step`: what the governor measured and did.
   public var governor: GovernorStepRecord?

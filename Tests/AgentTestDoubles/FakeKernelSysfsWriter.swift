@@ -352,6 +352,20 @@ package struct FakeKernelSysfsWriter: SysfsWriter {
     }
   }
 
+  /// Where the fake kernel keeps the workload's threads' `sched` files: a fake tree cannot
+  /// know the real thread ids, so thread number `index` (message threads first, then
+  /// workers) reads the `index`-th folder, in numeric order, of `proc/self/task` under the
+  /// root (`proc/self/task/<n>/sched`, written by the test); a thread past the last folder
+  /// has no file, as a thread that is gone.
+  package static func threadSchedFile(_ paths: HostPaths) -> @Sendable (Int, Int32) -> String {
+    { index, tid in
+      let folder = "/proc/self/task"
+      let entries = paths.list(folder).compactMap { Int($0) }.sorted()
+      guard index < entries.count else { return paths.resolve("\(folder)/none-\(tid)/sched") }
+      return paths.resolve("\(folder)/\(entries[index])/sched")
+    }
+  }
+
   /// Memberwise.
   package init(
     paths: HostPaths

@@ -13,7 +13,9 @@ public enum TestDoubles {
         paths.isRealHost ? KernelSysfsWriter(paths: paths) : FakeKernelSysfsWriter(paths: paths)
       return KernelAccess(
         writer: CountingSysfsWriter(base: base, injector: injector),
-        afterJournalAppend: { injector.step() })
+        afterJournalAppend: { injector.step() },
+        threadSchedFile: paths.isRealHost ? nil : FakeKernelSysfsWriter.threadSchedFile(paths),
+        paths: paths)
     }
   }
 }

@@ -81,7 +81,7 @@ import Testing
     var pending: [UInt8] = []
     let hello = try #require(readLine(master, &pending))
     #expect(hello.hasPrefix(#"{"event":"hello","pid":"#))
-    #expect(hello.hasSuffix(#","protocol":"1.1","recovered":[],"version":"0.1.0"}"#))
+    #expect(hello.hasSuffix(#","protocol":"1.2","recovered":[],"version":"0.1.0"}"#))
     send(master, #"{"id":1,"op":"hello","params":{"protocol":"1.0"}}"#)
     #expect(readLine(master, &pending)?.hasPrefix(#"{"id":1,"ok":true,"#) == true)
     send(master, #"{"id":2,"op":"mode.apply","params":{"mode":"hotplug","cpus":"1"}}"#)

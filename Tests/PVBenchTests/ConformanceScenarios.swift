@@ -13,7 +13,8 @@ extension ConformanceScenario {
 
   static let all: [ConformanceScenario] = [
     protocolBasics, edges, factsLPAR, factsBare, hotplug, badModeParams, paravirt,
-    paravirtReadOnly, powerpcDebugfs, preferred, cpusetV2, cpusetV1, cpusetV1Steps,
+    paravirtReadOnly, powerpcDebugfs, preferred, preferredTimeline, cpusetV2, cpusetV1,
+    cpusetV1Steps,
     verifyFailed, restoreProblems, crashAndRecover, workloads,
   ]
 
@@ -240,6 +241,63 @@ extension ConformanceScenario {
       S.request(6, .modeRestore),
       S.request(7, .modeVerify),
       S.request(8, .shutdown),
+    ])
+
+  /// Protocol 1.2: the sampler's `preferred` events as the kernel (here the test, behind
+  /// the agent's back) changes the preferred set, and the push counter of the workload's
+  /// threads in `workload-done` (the fake kernel's `proc/self/task/<n>/sched`).
+  static let preferredTimeline = ConformanceScenario(
+    name: "preferred-timeline",
+    tree: {
+      let tree = try FakeHostTree(cores: 2, threadsPerCore: 2, stealGovernorModule: true)
+      try tree.write("/proc/sys/kernel/sched_schedstats", "1\n")
+      for (tid, pushes) in [(101, 3), (102, 4)] {
+        try tree.write(
+          "/proc/self/task/\(tid)/sched",
+          "schbench-w (\(tid), #threads: 3)\n"
+            + "-------------------------------------------------------------------\n"
+            + "se.exec_start                                :        123456.789012\n"
+            + "nr_migrations_cpu_non_preferred              :                    \(pushes)\n"
+            + "nr_switches                                  :                   42\n")
+      }
+      return tree
+    },
+    steps: [
+      S.hello,
+      apply(2, ["mode": "preferred", "host": "h", "interval_ms": 100]),
+      S.request(3, .sampleStart, ["interval_ms": 20], awaiting: [.samples, .preferred]),
+      .chmod("/sys/devices/system/cpu/preferred", 0o644),
+      .set("/sys/devices/system/cpu/preferred", "0-1\n"),
+      S.request(4, .ping, awaiting: [.preferred]),
+      .set("/sys/devices/system/cpu/preferred", "0,1,2-3\n"),
+      S.request(5, .ping, awaiting: [.preferred]),
+      .set("/sys/devices/system/cpu/preferred", "not a cpulist\n"),
+      S.request(6, .sampleStop),
+      S.request(
+        7, .workloadStart,
+        [
+          "options": [
+            "messageThreads": 1, "workersPerMessageThread": 1, "runtimeSeconds": 1,
+            "warmupSeconds": 0, "intervalSeconds": 1, "sleepMicroseconds": 100, "operations": 1,
+            "cacheFootprintKilobytes": 8, "locking": true,
+          ],
+          "stream_interval_ms": 250,
+        ], awaiting: [.workloadDone]),
+      .set("/proc/sys/kernel/sched_schedstats", "0\n"),
+      .set("/proc/self/task/101/sched", "schbench-msg (101, #threads: 3)\n"),
+      .set("/proc/self/task/102/sched", "schbench-w (102, #threads: 3)\n"),
+      S.request(
+        8, .workloadStart,
+        [
+          "options": [
+            "messageThreads": 1, "workersPerMessageThread": 1, "runtimeSeconds": 1,
+            "warmupSeconds": 0, "intervalSeconds": 1, "sleepMicroseconds": 100, "operations": 1,
+            "cacheFootprintKilobytes": 8, "locking": true,
+          ],
+          "stream_interval_ms": 250,
+        ], awaiting: [.workloadDone]),
+      S.request(9, .modeRestore),
+      S.request(10, .shutdown),
     ])
 
   static let cpusetV2 = ConformanceScenario(

@@ -83,14 +83,15 @@ import Testing
     #expect(ReportRenderer(analysis).text().contains("Governor behaviour"))
   }
 
-  /// A busy edge that finds every foldable core (4 cores, 2 entitled) folded cannot be
-  /// reacted to, and is not counted against the governor; an idle edge it ignores is.
+  /// A busy edge that finds every foldable core folded (4 cores: all but the housekeeping
+  /// core 0, past the entitlement as the driver folds) cannot be reacted to, and is not
+  /// counted against the governor; an idle edge it ignores is.
   @Test func edgesThatLeaveNothingToDoAreNotCounted() throws {
     let cells = [
       SyntheticStore.Cell(
         id: "governor-r1", modeID: "governor", repetition: 1, busy: SyntheticStore.ramp(1),
         extraEvents: [
-          Self.edge(0, "busy"), Self.decision(0.5, "2-3"), Self.edge(4, "idle"),
+          Self.edge(0, "busy"), Self.decision(0.5, "1-3"), Self.edge(4, "idle"),
           Self.edge(8, "busy"), Self.edge(12, "end"),
         ])
     ]
@@ -123,5 +124,47 @@ import Testing
     let analysis = RunAnalysis.analyze(try RunStore.load(from: run))
     #expect(analysis.governor.isEmpty)
     #expect(ReportRenderer(analysis).governorTable() == nil)
+  }
+
+  /// The kernel's preferred set (`preferred` events) and pvbench's governor's (the set
+  /// after each step) in one cell: a row each, figures worked out by hand from the events.
+  @Test func preferredTableComparesTheKernelsSetWithTheGovernors() throws {
+    func step(_ seconds: Double, _ preferred: String, _ action: String) -> EventRecord {
+      EventRecord(
+        timeNanoseconds: UInt64(seconds * 1e9), host: "lpar1",
+        kind: action == "start" ? .governorStep : .governor, detail: action,
+        governor: GovernorStepRecord(action: action, preferred: preferred))
+    }
+    func kernel(_ seconds: Double, _ cpus: String) -> EventRecord {
+      EventRecord(
+        timeNanoseconds: UInt64(seconds * 1e9), host: "lpar1", kind: .preferred,
+        detail: "", cpus: cpus)
+    }
+    let events = [
+      Self.edge(0, "busy"), step(0, "0-3", "start"), kernel(0, "0-3"), step(0.5, "0-2", "fold"),
+      kernel(1, "0-1"), step(1.5, "0-1", "fold"), Self.edge(4, "idle"), step(5, "0-2", "unfold"),
+      step(6, "0-3", "unfold"), kernel(7, "0-3"), Self.edge(8, "busy"), step(9, "0-2", "fold"),
+      // A second reading of the same set is no change.
+      kernel(10, "0,1,2,3"), Self.edge(12, "end"),
+    ]
+    let cells = [
+      SyntheticStore.Cell(
+        id: "governor-r1", modeID: "governor", repetition: 1, busy: SyntheticStore.ramp(1),
+        extraEvents: events)
+    ]
+    let modes = [ModeRecord(id: "governor", kind: .governor, label: "governor")]
+    let run = try SyntheticStore.write(
+      cells, manifest: SyntheticStore.manifest(cells: cells, repetitions: 1, modes: modes))
+    defer { SyntheticStore.remove(run) }
+    let analysis = RunAnalysis.analyze(try RunStore.load(from: run))
+    let table = try #require(ReportRenderer(analysis).preferredTable())
+    // 12 s of cell. pvbench: folds at 0.5, 1.5 and 9 s; folded 0.5-4 and 9-12 of the 8 busy (81.25 %, printed 81.2%)
+    // seconds, 4-6 of the 4 idle ones. Kernel: one fold at 1 s; folded 1-4 busy, 4-7 idle.
+    #expect(
+      table.rows == [
+        ["governor", "kernel", "5.0", "2/4", "37.5%", "75.0%", "-"],
+        ["governor", "pvbench", "15.0", "2/4", "81.2%", "50.0%", "-"],
+      ])
+    for line in table.text().split(separator: "\n") { #expect(line.count <= 72, "\(line)") }
   }
 }

@@ -33,7 +33,7 @@ import Workloads
     #expect(
       EventKind.allCases.map(\.rawValue) == [
         "phase-edge", "noise-phase", "clock-offset", "mode-apply", "mode-restore", "evacuated",
-        "governor", "governor-step", "kernel-warning", "host-failed",
+        "governor", "governor-step", "preferred", "kernel-warning", "host-failed",
       ])
   }
 

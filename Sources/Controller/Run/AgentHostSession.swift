@@ -56,7 +56,9 @@ package final class AgentHostSession: HostSession, @unchecked Sendable {
     case AgentEventName.interval.rawValue:
       return decode(json["interval"], SchbenchInterval.self).map(HostEvent.interval)
     case AgentEventName.workloadDone.rawValue:
-      return .workloadDone
+      return .workloadDone(WorkloadSchedCounters(json: json["sched"]))
+    case AgentEventName.preferred.rawValue:
+      return PreferredEvent(event: json).map(HostEvent.preferred)
     case AgentEventName.edge.rawValue:
       return decode(json["edge"], PhaseEdge.self).map(HostEvent.edge)
     case AgentEventName.phase.rawValue:

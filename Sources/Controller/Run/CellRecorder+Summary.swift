@@ -94,7 +94,12 @@ extension CellRecorder {
       startedAt: Timestamps.iso(Self.wallClock(ofMonotonic: start)),
       endedAt: Timestamps.iso(Date()), phases: phases, stealSource: stealSource,
       settleMilliseconds: Int(settle.nanoseconds / 1_000_000),
-      workersPerMessageThread: locked { workersPerMessageThread })
+      workersPerMessageThread: locked { workersPerMessageThread },
+      preferredPushes: locked { workloadSched }.map {
+        PreferredPushRecord(
+          threads: $0.threads, threadsRead: $0.read,
+          nonPreferredMigrations: $0.nonPreferredMigrations, schedstats: $0.schedstats)
+      })
     try writer.finish(summary)
     return summary
   }

@@ -1,3 +1,4 @@
+import AgentProtocol
 import Experiments
 import Foundation
 import LinuxHost
@@ -33,6 +34,8 @@ package final class CellRecorder: @unchecked Sendable {
   package private(set) var workloadDone = false
   /// Workers per message thread as the measured host resolved them.
   package private(set) var workersPerMessageThread: Int?
+  /// The measured workload's scheduler counters from its `workload-done`.
+  package private(set) var workloadSched: WorkloadSchedCounters?
 
   package init(
     cell: Cell, writer: CellWriter, measureHost: String, noiseHost: String?, start: UInt64,
@@ -81,8 +84,11 @@ package final class CellRecorder: @unchecked Sendable {
           index: index, interval,
           tagger: PhaseTagger(edges: locked { edges }, settleNanoseconds: 0),
           stealSource: provisionalStealSource()))
-    case .workloadDone where host == measureHost:
-      locked { workloadDone = true }
+    case .workloadDone(let sched) where host == measureHost:
+      locked {
+        workloadDone = true
+        workloadSched = sched
+      }
     case .edge(let edge) where host == noiseHost:
       let time = relative(host: host, edge.monotonicNanoseconds)
       // After the last phase (`end`) the noise host rests: its intervals are idle.
@@ -121,12 +127,12 @@ package final class CellRecorder: @unchecked Sendable {
               runNanoseconds: $0.runNanoseconds, waitNanoseconds: $0.waitNanoseconds)
           }
         })
-    case .governor(let time, let detail, let avoided):
-      // A controller time: no host offset applies.
+    case .preferred(let event):
       append(
         EventRecord(
-          timeNanoseconds: time > start ? time - start : 0, host: host, kind: .governor,
-          detail: detail, cpus: CPUSet.format(avoided)))
+          timeNanoseconds: relative(host: host, event.monotonicNanoseconds), host: host,
+          kind: .preferred, detail: "\(event.cpus.count) preferred",
+          cpus: event.cpus.description))
     case .kernelWarning(let line):
       locked { reasons.append("\(host): kernel log: \(line)") }
       append(

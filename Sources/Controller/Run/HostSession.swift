@@ -40,8 +40,9 @@ package protocol HostSession: AnyObject, Sendable {
 package enum HostEvent: Sendable {
   /// One per-interval (not cumulative) snapshot of the schbench-equivalent.
   case interval(SchbenchInterval)
-  /// The schbench-equivalent ended by itself (its runtime elapsed).
-  case workloadDone
+  /// The schbench-equivalent ended by itself (its runtime elapsed), with its threads'
+  /// scheduler counters (nil from a 1.1 agent).
+  case workloadDone(WorkloadSchedCounters?)
   /// An actual busy/idle edge of the stress cycler.
   case edge(PhaseEdge)
   /// The busy fraction the stress cycler achieved over one phase.
@@ -51,9 +52,8 @@ package enum HostEvent: Sendable {
   /// Host-side steal of a guest's vCPUs (QEMU threads' run-queue wait), controller clock,
   /// with each vCPU thread's cumulative run and wait time (nil for a vanished thread).
   case hostSteal(controllerNanoseconds: UInt64, percent: Double, vcpus: [SchedStat?])
-  /// The governor changed the CPUs in use; the time is the controller's clock (the governor
-  /// runs in the controller), and `avoided` the CPUs avoided after the decision.
-  case governor(controllerNanoseconds: UInt64, detail: String, avoided: [Int])
+  /// The kernel's preferred CPUs changed (or were read for the first time).
+  case preferred(PreferredEvent)
   /// WARNING:, Oops or BUG: in the kernel log.
   case kernelWarning(String)
   /// The host went away (agent died, ssh dropped, guest crashed).

@@ -23,7 +23,9 @@ package final class MonitorSet: @unchecked Sendable {
   ///
   /// Each event is a `CPUSample` (its `eventLine`): cumulative USER_HZ ticks of the
   /// aggregate line and of each online CPU. A reading that fails (the file is unreadable or
-  /// malformed) sends no event rather than a wrong one.
+  /// malformed) sends no event rather than a wrong one. With each sample the sampler also
+  /// reads `/sys/devices/system/cpu/preferred` when the file exists, and sends a
+  /// `preferred` event (`PreferredEvent`) when its text differs from the last one sent.
   package func startSampling(params: JSON, emitLine: @escaping @Sendable (String) -> Void)
     throws(AgentError) -> JSON
   {
@@ -38,12 +40,20 @@ package final class MonitorSet: @unchecked Sendable {
     samplerStop = flag
     lock.unlock()
     let procRoot = paths.resolve("/proc")
+    let paths = paths
     let intervalNs = UInt64(interval) * 1_000_000
     let thread = Thread {
       var next = pvb_monotonic_ns()
+      var lastPreferred: String?
       while !flag.isStopped {
         if let snapshot = try? ProcStatSnapshot.read(procRoot: procRoot) {
           emitLine(CPUSample(snapshot).eventLine)
+        }
+        if let text = paths.readTrimmed(HostPaths.preferred), text != lastPreferred,
+          let cpus = CPUSet(parsing: text)
+        {
+          lastPreferred = text
+          emitLine(PreferredEvent(monotonicNanoseconds: pvb_monotonic_ns(), cpus: cpus).eventLine)
         }
         next += intervalNs
         // Sleep in slices so stop is prompt; skip missed ticks rather than bursting.

@@ -41,13 +41,16 @@ struct CellDigest: Sendable {
   var intervalStealSource: StealSource?
   /// What the governor did, for cells of a governor mode.
   var governor: GovernorCellFigures?
+  /// The measure host's preferred set over the cell, per source that recorded one.
+  var preferred: [PreferredCellFigures] = []
   /// What each host received per phase, from the cell's sample files.
   var guests: GuestCellFigures?
 
   /// Reduces `cell` for `selections`; keeps per-interval histograms when `keepIntervals`.
   init(
     _ cell: StoredCell, summary: CellSummary, selections: Set<PhaseSelection>,
-    keepIntervals: Bool, governorHost: HostRecord?? = nil, folder: URL? = nil
+    keepIntervals: Bool, governorHost: HostRecord?? = nil, folder: URL? = nil,
+    measureHost: HostRecord? = nil
   ) {
     id = cell.id
     self.summary = summary
@@ -90,6 +93,7 @@ struct CellDigest: Sendable {
     self.measureBusy = measureBusy
     intervalStealSource = cell.intervals.first { $0.stealSource != .none }?.stealSource
     governor = governorHost.flatMap { GovernorCellFigures(cell, host: $0) }
+    preferred = PreferredCellFigures.of(cell, host: measureHost)
     guests = folder.flatMap {
       GuestCellFigures(
         folder: $0, events: cell.events,

@@ -9,7 +9,8 @@ struct GovernorCellFigures: Sendable, Equatable {
   /// Decisions (folds and unfolds) and the cell's length in minutes.
   var moves: Int
   var minutes: Double
-  /// Busy edges of the noise host that found a core left to fold, and seconds from each to
+  /// Busy edges of the noise host that found a core left to fold (any but the first
+  /// housekeeping core), and seconds from each to
   /// the governor's first fold before the next edge (edges it never reacted to have none).
   var busyEdges: Int
   var busyReactions: [Double]
@@ -40,9 +41,13 @@ struct GovernorCellFigures: Sendable, Equatable {
     let end = max(
       cell.intervals.map(\.endNanoseconds).max() ?? 0, events.last?.timeNanoseconds ?? 0)
 
-    // The most CPUs the governor may avoid: the cores beyond the entitlement, all threads.
-    let maxAvoided = host.flatMap { record in
-      record.entitled.map { max(0, record.cores - $0) * record.threadsPerCore }
+    // The most CPUs the governor may avoid: every core but the first housekeeping one (the
+    // driver folds past the entitlement, down to one core), all threads of each.
+    let maxAvoided = host.map { record in
+      max(
+        0,
+        (CPUSet(parsing: record.cpusOnline)?.count ?? record.cores * record.threadsPerCore)
+          - record.threadsPerCore)
     }
     moves = decisions.count
     minutes = Double(end) / 60e9

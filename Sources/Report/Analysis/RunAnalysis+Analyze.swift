@@ -42,6 +42,8 @@ extension RunAnalysis {
     let governor = Self.governorSummaries(
       byKey: byKey, labels: labels, points: points, modes: manifest.modes.map(\.id))
     let guests = Self.guestSummaries(byKey: byKey, phase: options.phase)
+    let preferred = Self.preferredSummaries(
+      byKey: byKey, labels: labels, points: points, modes: manifest.modes.map(\.id))
 
     var verdicts: [ExpectVerdict] = []
     if let expect = manifest.expect {
@@ -53,8 +55,8 @@ extension RunAnalysis {
     return RunAnalysis(
       manifest: manifest, phase: options.phase, seed: options.seed,
       resamples: options.resamples, percentiles: percentiles, points: points, groups: groups,
-      timings: timings, governor: governor, guests: guests, excluded: excluded,
-      verdicts: verdicts,
+      timings: timings, governor: governor, preferred: preferred, guests: guests,
+      excluded: excluded, verdicts: verdicts,
       timelineCellID: timeline,
       notes: methodNotes(usedMethods, options: options))
   }
@@ -144,7 +146,7 @@ extension RunAnalysis {
               full, summary: cell.summary!, selections: phases, keepIntervals: keep,
               governorHost: governorModes.contains(cell.summary!.modeID)
                 ? .some(measureRecord) : nil,
-              folder: store.layout.cell(cell.id).directory)))
+              folder: store.layout.cell(cell.id).directory, measureHost: measureRecord)))
       } catch {
         digests.set(index, .failure(error))
       }

@@ -204,6 +204,9 @@ public struct RunAnalysis: Codable, Sendable {
   public var timings: [ModeTimingSummary]
   /// What each governor mode did, per sweep point (empty without a governor mode).
   public var governor: [GovernorSummary]
+  /// The measure host's preferred set per mode, sweep point and source (the kernel's
+  /// `preferred` file, pvbench's governor); empty when no cell recorded one.
+  public var preferred: [PreferredSummary] = []
   /// What each host received per mode and sweep point, in the report's phase (empty
   /// without sample files).
   public var guests: [GuestSummary] = []

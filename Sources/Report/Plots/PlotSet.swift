@@ -1,4 +1,5 @@
 import Foundation
+import LinuxHost
 import Results
 import Vocabulary
 
@@ -290,6 +291,28 @@ public enum PlotSet {
       )
       arrow += 1
     }
+    // The preferred set as a share of the measure host's CPUs, a step line per source, in
+    // further blocks of the data file (`index 1`, `index 2`).
+    let measure = analysis.manifest.hosts.first { $0.role == "measure" }
+    let online = measure.flatMap { CPUSet(parsing: $0.cpusOnline) }?.count
+    var preferredSeries: [String] = []
+    for source in PreferredSource.allCases {
+      guard
+        let line = PreferredTimeline(
+          cell.events, source: source, host: measure?.name, online: online)
+      else { continue }
+      let end = max(intervals.last?.endNanoseconds ?? 0, line.steps.last?.time ?? 0)
+      data += "\n\n# \(source.rawValue): time_s preferred_percent preferred_cpus\n"
+      for step in line.steps + [PreferredTimeline.Step(time: end, count: line.steps.last!.count)] {
+        let percent = line.all > 0 ? Double(step.count) * 100 / Double(line.all) : 0
+        data += "\(dataNumber(Double(step.time) / 1e9)) \(dataNumber(percent)) \(step.count)\n"
+      }
+      let dash = source == .kernel ? 1 : 4
+      preferredSeries.append(
+        "'' index \(preferredSeries.count + 1) using 1:2 with steps dt \(dash) lw 2 "
+          + "lc rgb '#1f5fa0' title 'preferred CPUs, \(source.rawValue) (% of \(line.all))' "
+          + "axes x1y2")
+    }
     let hasSteal = intervals.contains { $0.stealPercent != nil }
     let label = analysis.manifest.modes.first { $0.id == cell.summary?.modeID }?.label ?? "?"
     var series = [
@@ -300,6 +323,7 @@ public enum PlotSet {
       series.append(
         "'' using 1:3 with lines dt 2 lw 2 lc rgb '#404040' title 'steal (%)' axes x1y2")
     }
+    series += preferredSeries
     series.append("NaN with boxes fs solid 0.15 lc rgb '#808080' title 'busy phase'")
     series.append("NaN with lines dt 2 lc rgb '#000000' title 'mode applied'")
     series.append("NaN with lines dt 3 lc rgb '#000000' title 'mode restored'")
@@ -308,7 +332,7 @@ public enum PlotSet {
       set xlabel 'time since cell start (s)'
       set ylabel 'p99 wakeup latency per interval (usec, log scale)'
       set logscale y
-      set y2label 'steal (%)'
+      set y2label \(quote(preferredSeries.isEmpty ? "steal (%)" : "steal, preferred CPUs (%)"))
       set y2range [0:100]
       set y2tics
       set ytics nomirror
@@ -322,7 +346,9 @@ public enum PlotSet {
       name: "timeline",
       caption:
         "Timeline of cell \(cell.id): per-interval p99, busy phases shaded, steal on the right "
-        + "axis, mode apply (dashed) and restore (dotted)",
+        + "axis, mode apply (dashed) and restore (dotted)"
+        + (preferredSeries.isEmpty
+          ? "" : ", the preferred CPUs (kernel: solid, pvbench's governor: dashed) as % of all"),
       body: body, data: data)
   }
 }

@@ -88,6 +88,7 @@ public struct ReportRenderer: Sendable {
     tables += guestTables()
     if let timings = modeTimingTable() { tables.append(timings) }
     if let governor = governorTable() { tables.append(governor) }
+    if let preferred = preferredTable() { tables.append(preferred) }
     if let expected = expectedNumbersTable() { tables.append(expected) }
     if let excluded = excludedTable() { tables.append(excluded) }
     return tables

@@ -33,6 +33,11 @@ public final class SchbenchRun: @unchecked Sendable {
   /// must delay that thread deterministically, as a starved vCPU would; set it before
   /// `start`.
   package var sleepCollectorUntil: @Sendable (UInt64) -> Void = { pvb_sleep_until_ns($0) }
+  /// Called on the statistics thread once the run is over and before its threads end,
+  /// with the thread ids of the message threads then the workers: the moment to read what
+  /// the kernel keeps per thread (an agent reads the preferred-CPU push counter there).
+  /// Set it before `start`.
+  package var beforeThreadsEnd: (@Sendable ([Int32]) -> Void)?
   private let resultLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private var result = SchbenchResult()
   private var started = false
@@ -504,6 +509,9 @@ public final class SchbenchRun: @unchecked Sendable {
     let stoppedAt = pvb_monotonic_ns()
     // The scheduling delays are read while the threads still exist.
     let delays = schedDelays()
+    beforeThreadsEnd?(
+      (messages.map { pvb_atomic_load_u64($0.tid) } + workers.map { pvb_atomic_load_u64($0.tid) })
+        .filter { $0 != 0 }.map { Int32(truncatingIfNeeded: $0) })
     shutDownThreads()
     drain()
     if stream.requests > 0 || stream.wakeup.count > 0 || streamStart < stoppedAt {

@@ -12,11 +12,18 @@ public struct ModeRecord: Codable, Sendable, Equatable {
   /// The hosts the mode folds when the experiment names them (`hosts:`); absent when it
   /// folds the measure host alone.
   public var hosts: [String]?
+  /// preferred: the `steal_governor` module's parameters as loaded
+  /// (`interval_ms=1000 high_threshold=500 low_threshold=200`); absent otherwise.
+  public var moduleParameters: String?
 
-  public init(id: String, kind: ModeKind, label: String, hosts: [String]? = nil) {
+  public init(
+    id: String, kind: ModeKind, label: String, hosts: [String]? = nil,
+    moduleParameters: String? = nil
+  ) {
     self.id = id
     self.kind = kind
     self.label = label
     self.hosts = hosts
+    self.moduleParameters = moduleParameters
   }
 }

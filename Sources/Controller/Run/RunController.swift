@@ -25,6 +25,9 @@ package final class RunController: @unchecked Sendable {
   /// The governor's readings of the measure host, while a governor cell runs.
   var governorFeed: GovernorFeed?
   var stealAccounting: [String: Bool] = [:]
+  /// The experiment (sweep point) the hosts were connected as: a sweep over a local
+  /// host's fake tree (`hosts.NAME.local.root`) reconnects that host at each change.
+  var hostExperiment: Experiment?
 
   /// A busy phase of the noise host below this fraction makes the cell invalid.
   package static let busyGate = 0.75
@@ -56,7 +59,10 @@ package final class RunController: @unchecked Sendable {
   /// Connects every host, runs the cells, and restores and closes every host.
   package func run(manifest: inout RunManifest) async throws -> Outcome {
     // Guests boot as the first cell's sweep point says (its kernel and command line).
-    if let first = cellsToRun.first { connector.boot(as: pointExperiment(first)) }
+    if let first = cellsToRun.first {
+      connector.boot(as: pointExperiment(first))
+      lock.withLock { hostExperiment = pointExperiment(first) }
+    }
     try await connectHosts(cell: cellsToRun.first, manifest: &manifest)
     if let accelerator = connector.accelerator { manifest.environment?.accelerator = accelerator }
     try store.writeManifest(manifest)
@@ -71,6 +77,11 @@ package final class RunController: @unchecked Sendable {
       if connector.guestsNeedReboot(for: pointExperiment(cell)) {
         boots += 1
         try await rebootGuests(for: cell, boot: boots, manifest: &manifest)
+        try store.writeManifest(manifest)
+      }
+      let moved = hostsMoved(to: pointExperiment(cell))
+      if !moved.isEmpty {
+        try await reconnect(moved, for: cell, manifest: &manifest)
         try store.writeManifest(manifest)
       }
       // The pool's model and window change cgroup files only: no reboot.
@@ -110,7 +121,7 @@ package final class RunController: @unchecked Sendable {
   /// Connects every host of a role, checks the measure host, and records each host's facts
   /// (and, when the sweep changes what guests boot, their kernel at this cell's point).
   func connectHosts(cell: Cell?, manifest: inout RunManifest) async throws {
-    let bootKeys = plan.experiment.sweep.map(\.keyPath).filter(GuestBootKey.matches)
+    let bootKeys = plan.experiment.sweep.map(\.keyPath).filter(GuestBootKey.choosesKernel)
     for (name, role) in roleHosts {
       progress.note("connecting to \(name) (\(role))")
       let facts = try await interruptible {
@@ -120,7 +131,14 @@ package final class RunController: @unchecked Sendable {
         plan.experiment.foldHosts(of: $0).contains(name)
       }
       if role == "measure" || !folding.isEmpty {
-        try await preflight(name, modes: role == "measure" ? plan.experiment.modes : folding)
+        do {
+          try await preflight(name, modes: role == "measure" ? plan.experiment.modes : folding)
+        } catch let error as PreflightError where !bootKeys.isEmpty {
+          // A kernel A/B run: a mode this kernel lacks (steal_governor on the baseline)
+          // fails its cells here, with the reason, and the other kernel still runs.
+          progress.note(
+            "\(name) lacks a mode at this kernel; its cells here will fail:\n\(error.report)")
+        }
       }
       stealAccounting[name] = facts.stealAccounting
       manifest.hosts.removeAll { $0.name == name }
@@ -129,7 +147,9 @@ package final class RunController: @unchecked Sendable {
         "\(name): \(facts.kernelRelease), CPUs \(facts.cpusOnline) online, "
           + "\(facts.cores) cores x \(facts.threadsPerCore)")
       for recovery in facts.recovered ?? [] { progress.note("\(name): \(recovery.sentence)") }
-      if !bootKeys.isEmpty, let cell, facts.transport == "qemu" {
+      if !bootKeys.isEmpty, let cell,
+        facts.transport == "qemu" || bootKeys.contains(where: { GuestBootKey.host(of: $0) == name })
+      {
         let point = Dictionary(
           cell.point.filter { bootKeys.contains($0.key) }.map { ($0.key, $0.value) },
           uniquingKeysWith: { first, _ in first })
@@ -161,6 +181,35 @@ package final class RunController: @unchecked Sendable {
       atPath: consoles, withIntermediateDirectories: true)
     connector.shutdown(consoleFolder: consoles)
     connector.boot(as: pointExperiment(cell))
+    lock.withLock { hostExperiment = pointExperiment(cell) }
+    try await connectHosts(cell: cell, manifest: &manifest)
+  }
+
+  /// The role hosts other than qemu guests whose transport differs at `experiment` from
+  /// the one they were connected with (a swept `hosts.NAME.local.root`).
+  func hostsMoved(to experiment: Experiment) -> [String] {
+    guard let connected = lock.withLock({ hostExperiment }) else { return [] }
+    return roleHosts.map(\.name).filter { name in
+      guard let now = experiment.host(named: name), let then = connected.host(named: name)
+      else { return false }
+      if case .qemu = now.transport { return false }
+      return now.transport != then.transport
+    }
+  }
+
+  /// Closes the sessions of `names` and connects them again as `cell`'s sweep point says,
+  /// recording each host's facts (and kernel) there.
+  func reconnect(_ names: [String], for cell: Cell, manifest: inout RunManifest) async throws {
+    progress.note("reconnecting \(names.joined(separator: ", ")) for the next sweep point")
+    for name in names {
+      let session = lock.withLock { sessions[name] }
+      await session?.close()
+      lock.withLock {
+        sessions[name] = nil
+        pumps.removeValue(forKey: name)?.cancel()
+      }
+    }
+    lock.withLock { hostExperiment = pointExperiment(cell) }
     try await connectHosts(cell: cell, manifest: &manifest)
   }
 
@@ -195,7 +244,7 @@ package final class RunController: @unchecked Sendable {
 
   func connect(_ name: String) async throws -> any HostSession {
     if let session = lock.withLock({ sessions[name] }) { return session }
-    guard let host = plan.experiment.host(named: name) else {
+    guard let host = (lock.withLock { hostExperiment } ?? plan.experiment).host(named: name) else {
       throw RunError("the experiment has no host named \(name)")
     }
     let session = try await connector.connect(host)

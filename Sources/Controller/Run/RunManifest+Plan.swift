@@ -36,7 +36,9 @@ extension RunManifest {
       modes: experiment.modes.map {
         ModeRecord(
           id: $0.id, kind: $0.kind, label: $0.label,
-          hosts: $0.hosts == nil ? nil : experiment.foldHosts(of: $0))
+          hosts: $0.hosts == nil ? nil : experiment.foldHosts(of: $0),
+          moduleParameters: $0.kind == .preferred
+            ? (try? $0.stealGovernorParameters())?.moduleArguments : nil)
       },
       plannedCells: plan.cells.map(\.id), scheduleDescription: schedule,
       sweepKeys: experiment.sweep.map(\.keyPath), repetitions: experiment.repetitions,

@@ -80,7 +80,9 @@ extension RunAnalysis {
         valid.append(cell)
       } else {
         excluded.append(
-          ExcludedCell(id: cell.id, status: summary.status.rawValue, reasons: summary.reasons))
+          ExcludedCell(
+            id: cell.id, status: summary.status.rawValue, reasons: summary.reasons,
+            modeID: summary.modeID, point: summary.point))
       }
     }
     let present = Set(store.cells.map(\.id))

@@ -173,6 +173,9 @@ public struct ExcludedCell: Codable, Sendable, Equatable {
   /// `invalid`, `failed`, `partial`, `unfinished` (no summary) or `missing` (planned, no folder).
   public var status: String
   public var reasons: [String]
+  /// The cell's mode and sweep point, when its summary says them.
+  public var modeID: String? = nil
+  public var point: [String: String]? = nil
 }
 
 /// One published number against ours.

@@ -52,7 +52,7 @@ extension ReportRenderer {
       }
     }
     func rest(of point: [String: String]) -> [String: String] {
-      point.filter { !GuestBootKey.matches($0.key) }
+      point.filter { !GuestBootKey.choosesKernel($0.key) }
     }
     var others: [[String: String]] = []
     for point in analysis.points where !others.contains(rest(of: point)) {

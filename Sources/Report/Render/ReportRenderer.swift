@@ -51,7 +51,7 @@ public struct ReportRenderer: Sendable {
         lines.append("pool model: " + (PoolModel(rawValue: model)?.summary ?? model))
       }
     }
-    lines += kernelHeaderLines()
+    lines += seriesHeaderLines() ?? kernelHeaderLines()
     if let workload = manifest.workload {
       lines.append("workload: \(workload.schbenchCommandLine)")
     }
@@ -79,7 +79,7 @@ public struct ReportRenderer: Sendable {
 
   /// Every table of the report, in print order.
   public func tables() -> [TextTable] {
-    var tables = kernelTables()
+    var tables = seriesTables() ?? kernelTables()
     for point in analysis.points {
       tables += pointTables(point)
     }
@@ -457,7 +457,7 @@ public struct ReportRenderer: Sendable {
   public func markdown() -> String {
     var out = "### pvbench: \(analysis.manifest.experimentName)\n\n"
     out += headerLines().dropFirst().map { "- \($0)" }.joined(separator: "\n") + "\n"
-    let kernels = kernelTables()
+    let kernels = seriesTables() ?? kernelTables()
     for table in kernels { out += "\n" + table.markdown() }
     for point in analysis.points {
       let groups = groups(at: point)

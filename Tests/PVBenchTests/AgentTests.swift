@@ -74,10 +74,11 @@ import Workloads
 
   @Test(arguments: AgentUnderTest.all)
   func agentReportsFactsOfItsRoot(agent: AgentUnderTest) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cores: 3, threadsPerCore: 2, entitledCapacity: 2)
+    guard
+      case let (tree, _, client)? = try await agent.connectToFreshTree(
+        FakeHostTree(cores: 3, threadsPerCore: 2, entitledCapacity: 2), host: "lpar1")
+    else { return }
     defer { tree.remove() }
-    let client = try await agent.connect(tree, host: "lpar1")
     defer { client.close() }
     #expect(client.helloEvent["version"] == .string(PVBenchVersion.current))
     #expect(client.helloEvent["protocol"] == .string(AgentProtocol.version))
@@ -111,10 +112,11 @@ import Workloads
   /// here, whatever this machine has — shared by the two message threads, as schbench does.
   @Test(arguments: AgentUnderTest.all)
   func workloadDefaultsResolveFromTheAgentsHost(agent: AgentUnderTest) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cores: 3, threadsPerCore: 2)
+    guard
+      case let (tree, _, client)? = try await agent.connectToFreshTree(
+        FakeHostTree(cores: 3, threadsPerCore: 2), host: "lpar1")
+    else { return }
     defer { tree.remove() }
-    let client = try await agent.connect(tree, host: "lpar1")
     defer { client.close() }
     let options = SchbenchOptions(
       messageThreads: 2, runtimeSeconds: 1, intervalSeconds: 1, sleepMicroseconds: 0,
@@ -130,10 +132,11 @@ import Workloads
 
   @Test(arguments: AgentUnderTest.all)
   func samplerAndKernelLogWatchEmitEvents(agent: AgentUnderTest) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cores: 2, threadsPerCore: 1)
+    guard
+      case let (tree, _, client)? = try await agent.connectToFreshTree(
+        FakeHostTree(cores: 2, threadsPerCore: 1))
+    else { return }
     defer { tree.remove() }
-    let client = try await agent.connect(tree)
     defer { client.close() }
     _ = try await client.request("kmsg.watch")
     let started = try await client.request("sample.start", ["interval_ms": 50])
@@ -170,11 +173,9 @@ import Workloads
 
   @Test(arguments: AgentUnderTest.all)
   func agentRestoresWhenItsControllerDisappears(agent: AgentUnderTest) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree()
+    guard case let (tree, before, client)? = try await agent.connectToFreshTree()
+    else { return }
     defer { tree.remove() }
-    let before = tree.snapshot()
-    let client = try await agent.connect(tree)
     _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "4-7"])
     #expect(tree.read("/sys/devices/system/cpu/online") == "0-3\n")
     client.close()  // stdin EOF
@@ -184,11 +185,9 @@ import Workloads
 
   @Test(arguments: AgentUnderTest.all)
   func shutdownRestoresAndRepliesWhatItUndid(agent: AgentUnderTest) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree()
+    guard case let (tree, before, client)? = try await agent.connectToFreshTree()
+    else { return }
     defer { tree.remove() }
-    let before = tree.snapshot()
-    let client = try await agent.connect(tree)
     let applied = try await client.request(
       "mode.apply", ["mode": "paravirt", "cpus": "6-7", "evacuation": true])
     // The fake /proc/stat does not move: no avoided CPU is busy in the first window.
@@ -202,11 +201,11 @@ import Workloads
 
   @Test(arguments: AgentUnderTest.all, [SIGTERM, SIGINT, SIGHUP])
   func agentRestoresOnSignals(agent: AgentUnderTest, signal: Int32) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cgroup: .v2)
+    guard
+      case let (tree, before, client)? = try await agent.connectToFreshTree(
+        FakeHostTree(cgroup: .v2))
+    else { return }
     defer { tree.remove() }
-    let before = tree.snapshot()
-    let client = try await agent.connect(tree)
     defer { client.close() }
     _ = try await client.request("mode.apply", ["mode": "cpuset", "cpus": "6-7"])
     #expect(FakeHostTree.differences(tree.snapshot(), before) != [])

@@ -149,13 +149,53 @@ extension ConformanceScenario {
 
   static func apply(_ id: Int, _ params: JSON) -> Step { S.request(id, .modeApply, params) }
 
+  /// A one-second schbench-equivalent (one message thread, one worker) streaming every
+  /// 250 ms.
+  static func oneSecondSchbench(_ id: Int, awaiting: [AgentEventName]) -> Step {
+    S.request(
+      id, .workloadStart,
+      [
+        "options": [
+          "messageThreads": 1, "workersPerMessageThread": 1, "runtimeSeconds": 1,
+          "warmupSeconds": 0, "intervalSeconds": 1, "sleepMicroseconds": 100, "operations": 1,
+          "cacheFootprintKilobytes": 8, "locking": true,
+        ],
+        "stream_interval_ms": 250,
+      ], awaiting: awaiting)
+  }
+
+  /// The opening of the mode scenarios: the handshake, `mode` on the non-entitled CPUs
+  /// (request 2), a verify (3), then `mode` on `cpus` as an incremental change (4).
+  static func nonEntitledThenIncremental(
+    _ mode: String, to cpus: String, host: String = "h"
+  ) -> [Step] {
+    [
+      S.hello,
+      apply(2, ["mode": .string(mode), "cpus": "non-entitled", "host": .string(host)]),
+      S.request(3, .modeVerify),
+      apply(
+        4,
+        ["mode": .string(mode), "cpus": .string(cpus), "host": .string(host), "incremental": true]),
+    ]
+  }
+
+  /// An agent that crashes at `step` while applying `params` as request `id`, and the next
+  /// agent's `recovered` hello and a verify (request `id + 1`).
+  static func crashThenRecover(atStep step: Int, _ id: Int, _ params: JSON) -> [Step] {
+    [
+      .restart(["PVBENCH_CRASH_AT_STEP": "\(step)"]),
+      S.hello,
+      apply(id, params),
+      .waitForExit,
+      .restart([:]),
+      S.hello,
+      S.request(id + 1, .modeVerify),
+    ]
+  }
+
   static let hotplug = ConformanceScenario(
     name: "hotplug", tree: { try FakeHostTree(entitledCapacity: 2) },
-    steps: [
-      S.hello,
-      apply(2, ["mode": "hotplug", "cpus": "non-entitled", "host": "lpar1"]),
-      S.request(3, .modeVerify),
-      apply(4, ["mode": "hotplug", "cpus": "6-7", "host": "lpar1", "incremental": true]),
+    steps: nonEntitledThenIncremental("hotplug", to: "6-7", host: "lpar1") + [
       apply(5, ["mode": "hotplug", "cpus": "2-7", "host": "lpar1", "incremental": true]),
       S.request(6, .modeVerify),
       S.request(7, .modeRestore),
@@ -193,11 +233,7 @@ extension ConformanceScenario {
 
   static let paravirt = ConformanceScenario(
     name: "paravirt", tree: { try FakeHostTree(entitledCapacity: 3) },
-    steps: [
-      S.hello,
-      apply(2, ["mode": "paravirt", "cpus": "non-entitled", "host": "h"]),
-      S.request(3, .modeVerify),
-      apply(4, ["mode": "paravirt", "cpus": "4-7", "host": "h", "incremental": true]),
+    steps: nonEntitledThenIncremental("paravirt", to: "4-7") + [
       S.request(5, .modeVerify),
       apply(6, ["mode": "paravirt", "cpus": "all", "host": "h"]),
       apply(7, ["mode": "paravirt", "cpus": "0-6", "host": "h"]),
@@ -273,40 +309,18 @@ extension ConformanceScenario {
       S.request(5, .ping, awaiting: [.preferred]),
       .set("/sys/devices/system/cpu/preferred", "not a cpulist\n"),
       S.request(6, .sampleStop),
-      S.request(
-        7, .workloadStart,
-        [
-          "options": [
-            "messageThreads": 1, "workersPerMessageThread": 1, "runtimeSeconds": 1,
-            "warmupSeconds": 0, "intervalSeconds": 1, "sleepMicroseconds": 100, "operations": 1,
-            "cacheFootprintKilobytes": 8, "locking": true,
-          ],
-          "stream_interval_ms": 250,
-        ], awaiting: [.workloadDone]),
+      oneSecondSchbench(7, awaiting: [.workloadDone]),
       .set("/proc/sys/kernel/sched_schedstats", "0\n"),
       .set("/proc/self/task/101/sched", "schbench-msg (101, #threads: 3)\n"),
       .set("/proc/self/task/102/sched", "schbench-w (102, #threads: 3)\n"),
-      S.request(
-        8, .workloadStart,
-        [
-          "options": [
-            "messageThreads": 1, "workersPerMessageThread": 1, "runtimeSeconds": 1,
-            "warmupSeconds": 0, "intervalSeconds": 1, "sleepMicroseconds": 100, "operations": 1,
-            "cacheFootprintKilobytes": 8, "locking": true,
-          ],
-          "stream_interval_ms": 250,
-        ], awaiting: [.workloadDone]),
+      oneSecondSchbench(8, awaiting: [.workloadDone]),
       S.request(9, .modeRestore),
       S.request(10, .shutdown),
     ])
 
   static let cpusetV2 = ConformanceScenario(
     name: "cpuset-v2", tree: { try FakeHostTree(entitledCapacity: 2) },
-    steps: [
-      S.hello,
-      apply(2, ["mode": "cpuset", "cpus": "non-entitled", "host": "h"]),
-      S.request(3, .modeVerify),
-      apply(4, ["mode": "cpuset", "cpus": "6-7", "host": "h", "incremental": true]),
+    steps: nonEntitledThenIncremental("cpuset", to: "6-7") + [
       S.request(5, .modeVerify),
       apply(6, ["mode": "hotplug", "cpus": "7", "host": "h"]),
       apply(7, ["mode": "cpuset", "cpus": "4-7", "host": "h"]),
@@ -395,23 +409,9 @@ extension ConformanceScenario {
   /// `recovered` hello and the tree it leaves.
   static let crashAndRecover = ConformanceScenario(
     name: "crash-and-recover", tree: { try FakeHostTree(entitledCapacity: 1) },
-    steps: [
-      .restart(["PVBENCH_CRASH_AT_STEP": "4"]),
-      S.hello,
-      apply(2, ["mode": "hotplug", "cpus": "non-entitled", "host": "h"]),
-      .waitForExit,
-      .restart([:]),
-      S.hello,
-      S.request(3, .modeVerify),
-      .restart(["PVBENCH_CRASH_AT_STEP": "5"]),
-      S.hello,
-      apply(4, ["mode": "cpuset", "cpus": "4-7", "host": "h"]),
-      .waitForExit,
-      .restart([:]),
-      S.hello,
-      S.request(5, .modeVerify),
-      S.request(6, .shutdown),
-    ])
+    steps: crashThenRecover(atStep: 4, 2, ["mode": "hotplug", "cpus": "non-entitled", "host": "h"])
+      + crashThenRecover(atStep: 5, 4, ["mode": "cpuset", "cpus": "4-7", "host": "h"])
+      + [S.request(6, .shutdown)])
 
   /// A one-second schbench-equivalent and a stress cycler: their replies, and the shape of
   /// their events (the measurements themselves are the fidelity benchmark's, bench/schbench).
@@ -419,16 +419,7 @@ extension ConformanceScenario {
     name: "workloads", tree: { try FakeHostTree(cores: 2, threadsPerCore: 1) },
     steps: [
       S.hello,
-      S.request(
-        2, .workloadStart,
-        [
-          "options": [
-            "messageThreads": 1, "workersPerMessageThread": 1, "runtimeSeconds": 1,
-            "warmupSeconds": 0, "intervalSeconds": 1, "sleepMicroseconds": 100, "operations": 1,
-            "cacheFootprintKilobytes": 8, "locking": true,
-          ],
-          "stream_interval_ms": 250,
-        ], awaiting: [.interval, .workloadDone]),
+      oneSecondSchbench(2, awaiting: [.interval, .workloadDone]),
       S.request(3, .workloadStop),
       S.request(
         4, .stressStart,

@@ -140,43 +140,52 @@ private let valid = """
       ])
   }
 
-  @Test func poolModelDefaultsToDispatchAndIsDecodedStrictly() throws {
+  @Test func poolModelDefaultsToDispatch() throws {
     let standard = try load(valid).experiment
     #expect(standard.poolModel == .dispatch)
     #expect(standard.poolWindow == DurationValue(nanoseconds: 10_000_000))
     let fair = try load(valid + "\npool: { model: fair }\n").experiment
     #expect(fair.pool == PoolSpec(hostCPUs: .all, model: .fair))
     #expect(fair.poolModel == .fair)
-    #expect(
-      errors(valid + "\npool: { model: fiar, host_cpus: all }\n") == [
-        "exp.yaml:14:16: error: pool.model: expected one of 'dispatch', 'entitled', 'fair', got 'fiar' (did you mean 'fair'?)"
-      ])
-    #expect(
-      errors(valid + "\npool: { modle: fair }\n") == [
-        "exp.yaml:14:9: error: pool: unknown key 'modle' (did you mean 'model'?)"
-      ])
   }
 
   @Test func poolWindowIsADurationFromOneMillisecondToOneSecond() throws {
     let five = try load(valid + "\npool: { window: 5ms }\n").experiment
     #expect(five.pool == PoolSpec(hostCPUs: .all, model: .dispatch, window: .init(seconds: 0.005)))
     #expect(try load(valid + "\npool: { window: 1s }\n").experiment.poolWindow == .init(seconds: 1))
-    #expect(
-      errors(valid + "\npool: { window: 500us }\n") == [
-        "exp.yaml:14:17: error: pool.window: must be at least 1ms, got '500us'"
-      ])
-    #expect(
-      errors(valid + "\npool: { window: 2s }\n") == [
-        "exp.yaml:14:17: error: pool.window: must be at most 1s (the longest CFS period), got '2s'"
-      ])
-    #expect(
-      errors(valid + "\npool: { window: 10 }\n") == [
-        "exp.yaml:14:17: error: pool.window: expected a duration such as '500ms', '10s' or '2m', got '10'"
-      ])
-    #expect(
-      errors(valid + "\npool: { window: 1.0005ms }\n") == [
-        "exp.yaml:14:17: error: pool.window: the CFS period is a whole number of microseconds, got '1000500ns'"
-      ])
+  }
+
+  /// A bad `pool:` line and the one error it gives, at the value.
+  static let badPoolLines: [(String, String)] = [
+    (
+      "{ model: fiar, host_cpus: all }",
+      "exp.yaml:14:16: error: pool.model: expected one of 'dispatch', 'entitled', 'fair', got 'fiar' (did you mean 'fair'?)"
+    ),
+    (
+      "{ modle: fair }",
+      "exp.yaml:14:9: error: pool: unknown key 'modle' (did you mean 'model'?)"
+    ),
+    (
+      "{ window: 500us }",
+      "exp.yaml:14:17: error: pool.window: must be at least 1ms, got '500us'"
+    ),
+    (
+      "{ window: 2s }",
+      "exp.yaml:14:17: error: pool.window: must be at most 1s (the longest CFS period), got '2s'"
+    ),
+    (
+      "{ window: 10 }",
+      "exp.yaml:14:17: error: pool.window: expected a duration such as '500ms', '10s' or '2m', got '10'"
+    ),
+    (
+      "{ window: 1.0005ms }",
+      "exp.yaml:14:17: error: pool.window: the CFS period is a whole number of microseconds, got '1000500ns'"
+    ),
+  ]
+
+  @Test(arguments: badPoolLines)
+  func aBadPoolLineIsOneErrorAtItsValue(line: String, error: String) {
+    #expect(errors(valid + "\npool: \(line)\n") == [error])
   }
 
   @Test func uncappedWeightIsAnIntegerFrom0To255OnUncappedGuestsOnly() throws {

@@ -49,6 +49,17 @@ import Vocabulary
     return (decisions, state)
   }
 
+  /// Replays cumulative steal readings taken one a second from 0 s (`steals[0]` is the
+  /// first), with every CPU of `active` active throughout.
+  static func replay(
+    _ policy: GovernorPolicy, active: CPUSet, steals: [UInt64]
+  ) -> (decisions: [GovernorDecision], state: GovernorState) {
+    let readings = steals.enumerated().map {
+      at(UInt64($0.offset), steal: $0.element, active: active)
+    }
+    return replay(policy, from: readings[0], Array(readings.dropFirst()))
+  }
+
   static func summary(_ decisions: [GovernorDecision]) -> [String] {
     decisions.map { "\($0.action.rawValue) \($0.moved) -> \($0.preferred)" }
   }
@@ -69,14 +80,9 @@ import Vocabulary
     let policy = try Self.policy(cores: [[0, 4], [1, 5], [2, 6], [3, 7]])
     let all = CPUSet(0...7)
     let (decisions, state) = Self.replay(
-      policy, from: Self.at(0, steal: 0, active: all),
-      [
-        Self.at(1, steal: 480_000_000, active: all),
-        Self.at(2, steal: 800_000_000, active: all),
-        Self.at(3, steal: 1_200_800_000, active: all),
-        Self.at(4, steal: 1_200_800_000, active: all),
-        Self.at(5, steal: 1_280_800_000, active: all),
-        Self.at(6, steal: 1_280_800_000, active: all),
+      policy, active: all,
+      steals: [
+        0, 480_000_000, 800_000_000, 1_200_800_000, 1_200_800_000, 1_280_800_000, 1_280_800_000,
       ])
     #expect(decisions.map(\.ratio) == [600, 400, 501, 0, 100, 0])
     #expect(
@@ -101,14 +107,8 @@ import Vocabulary
     let policy = try Self.policy(cores: [[0, 1], [2, 3]])
     let all = CPUSet(0...3)
     let (decisions, _) = Self.replay(
-      policy, from: Self.at(0, steal: 0, active: all),
-      [
-        Self.at(1, steal: 200_000_000, active: all),
-        Self.at(2, steal: 400_399_999, active: all),
-        Self.at(3, steal: 600_799_999, active: all),
-        Self.at(4, steal: 680_799_999, active: all),
-        Self.at(5, steal: 761_199_999, active: all),
-      ])
+      policy, active: all,
+      steals: [0, 200_000_000, 400_399_999, 600_799_999, 680_799_999, 761_199_999])
     #expect(decisions.map(\.ratio) == [500, 500, 501, 200, 201])
     #expect(
       Self.summary(decisions) == [
@@ -170,12 +170,7 @@ import Vocabulary
     let policy = try Self.policy(cores: [[0, 1], [2, 3], [4, 5], [6, 7]])
     let all = CPUSet(0...7)
     let cpuset = Self.replay(
-      policy, from: Self.at(0, steal: 0, active: all),
-      [
-        Self.at(1, steal: 480_000_000, active: all),
-        Self.at(2, steal: 840_000_000, active: all),
-        Self.at(3, steal: 840_000_000, active: all),
-      ])
+      policy, active: all, steals: [0, 480_000_000, 840_000_000, 840_000_000])
     let hotplug = Self.replay(
       policy, from: Self.at(0, steal: 0, active: all),
       [

@@ -14,9 +14,14 @@ import Testing
   static let hotplugSteps = Array(1...8)  // 4 CPUs: journal + change each
   static let cpusetSteps = Array(1...12)  // subtree, mkdir, cpuset.cpus, 3 moves
 
-  func crashAndRestore(agent: AgentUnderTest, tree: FakeHostTree, step: Int, params: JSON)
-    async throws
-  {
+  /// Makes the tree, kills the agent at `step` of applying `params` on it, and checks that
+  /// `pvbench restore` puts it back; nothing when the agent is not built.
+  func crashAndRestore(
+    agent: AgentUnderTest, tree makeTree: () throws -> FakeHostTree, step: Int, params: JSON
+  ) async throws {
+    guard agent.isAvailable() else { return }
+    let tree = try makeTree()
+    defer { tree.remove() }
     let before = tree.snapshot()
     let client = try await agent.connect(
       tree, environment: ["PVBENCH_CRASH_AT_STEP": "\(step)"])
@@ -37,39 +42,35 @@ import Testing
 
   @Test(arguments: AgentUnderTest.all, hotplugSteps)
   func hotplug(agent: AgentUnderTest, step: Int) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
-    defer { tree.remove() }
     try await crashAndRestore(
-      agent: agent, tree: tree, step: step, params: ["mode": "hotplug", "cpus": "4-7"])
+      agent: agent, tree: { try FakeHostTree(cores: 4, threadsPerCore: 2) }, step: step,
+      params: ["mode": "hotplug", "cpus": "4-7"])
   }
 
   @Test(arguments: AgentUnderTest.all, cpusetSteps)
   func cpuset(agent: AgentUnderTest, step: Int) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: .v2)
-    defer { tree.remove() }
-    try tree.write("/sys/fs/cgroup/cgroup.subtree_control", "cpu memory\n")
     try await crashAndRestore(
-      agent: agent, tree: tree, step: step, params: ["mode": "cpuset", "cpus": "4-7"])
+      agent: agent,
+      tree: {
+        let tree = try FakeHostTree(cores: 4, threadsPerCore: 2, cgroup: .v2)
+        try tree.write("/sys/fs/cgroup/cgroup.subtree_control", "cpu memory\n")
+        return tree
+      },
+      step: step, params: ["mode": "cpuset", "cpus": "4-7"])
   }
 
   @Test(arguments: AgentUnderTest.all, [1, 2])
   func paravirt(agent: AgentUnderTest, step: Int) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(cores: 4, threadsPerCore: 2)
-    defer { tree.remove() }
     try await crashAndRestore(
-      agent: agent, tree: tree, step: step, params: ["mode": "paravirt", "cpus": "4-7"])
+      agent: agent, tree: { try FakeHostTree(cores: 4, threadsPerCore: 2) }, step: step,
+      params: ["mode": "paravirt", "cpus": "4-7"])
   }
 
   @Test(arguments: AgentUnderTest.all, [1, 2])
   func preferred(agent: AgentUnderTest, step: Int) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree(stealGovernorModule: true)
-    defer { tree.remove() }
     try await crashAndRestore(
-      agent: agent, tree: tree, step: step, params: ["mode": "preferred"])
+      agent: agent, tree: { try FakeHostTree(stealGovernorModule: true) }, step: step,
+      params: ["mode": "preferred"])
   }
 
   /// Every agent, the emulated ones too: the portable agent names itself `pvbench-agent`
@@ -77,11 +78,9 @@ import Testing
   /// than the emulator's and `pvbench restore` can tell that it runs.
   @Test(arguments: AgentUnderTest.all)
   func restoreLeavesTheJournalOfARunningAgentAlone(agent: AgentUnderTest) async throws {
-    guard agent.isAvailable() else { return }
-    let tree = try FakeHostTree()
+    guard case let (tree, before, client)? = try await agent.connectToFreshTree()
+    else { return }
     defer { tree.remove() }
-    let before = tree.snapshot()
-    let client = try await agent.connect(tree)
     _ = try await client.request("mode.apply", ["mode": "hotplug", "cpus": "7"])
     let applied = tree.snapshot()
     let result = ChildProcess.run(BuiltBinary.path, ["restore", "--root", tree.root])

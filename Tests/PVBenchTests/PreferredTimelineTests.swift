@@ -93,17 +93,13 @@ import Testing
     try host.write("/proc/self/task/101/sched", Self.schedFile(comm: "m", tid: 101, pushes: 5))
     try host.write("/proc/self/task/102/sched", Self.schedFile(comm: "w", tid: 102, pushes: 7))
     try host.write("/proc/sys/kernel/sched_schedstats", "1\n")
-    let file = work.appendingPathComponent("preferred.yaml").path
     let experiment = LocalExperiment(
       name: "preferred", root: host.root, runtime: "7s", busy: "2s", idle: "2s",
       modes: ["preferred: { interval: 100ms }"])
-    try experiment.yaml.write(toFile: file, atomically: true, encoding: .utf8)
-
     // Once the module has loaded (the file appears), 2 s later the set shrinks to 0-1 and
     // 2 s after that grows to 0-2; bounded to 60 s.
-    let stop = ManagedAtomicFlag()
     let path = host.root + HostPaths.preferred
-    let writer = Thread {
+    let local = try experiment.runWhile(in: work) { stop in
       var loadedAt: Date?
       var step = 0
       for _ in 0..<600 where !stop.isSet && step < 2 {
@@ -116,16 +112,7 @@ import Testing
         Thread.sleep(forTimeInterval: 0.1)
       }
     }
-    writer.start()
-    defer { stop.set() }
-    let result = try CLI.run(
-      ["run", file, "--results", work.appendingPathComponent("results").path], timeout: 120)
-    stop.set()
-    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    let cell = try #require(
-      try FileManager.default.contentsOfDirectory(atPath: run + "/cells").first, "\(result.stderr)")
-    let events = try RunStore.readLines(
-      EventRecord.self, url: URL(fileURLWithPath: "\(run)/cells/\(cell)/events.jsonl"))
+    let (run, cell, events) = (local.folder, local.cell, local.events)
     let preferred = events.filter { $0.kind == .preferred && $0.host == "box" }
     #expect(preferred.map { $0.cpus ?? "?" } == ["0-3", "0-1", "0-2"], "\(events)")
     #expect(preferred.map(\.detail) == ["4 preferred", "2 preferred", "3 preferred"])

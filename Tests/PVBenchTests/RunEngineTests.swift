@@ -375,17 +375,14 @@ extension RunEngineTests {
       fake.remove()
       try? FileManager.default.removeItem(at: work)
     }
-    let file = work.appendingPathComponent("governor.yaml").path
     let experiment = LocalExperiment(
       name: "governor", root: host.root, busy: "3s", idle: "3s",
       modes: [
         "governor: { signal: steal, interval: 1s, high: 5%, low: 2%, step: core, apply: cpuset }"
       ])
-    try experiment.yaml.write(toFile: file, atomically: true, encoding: .utf8)
     // Half of every CPU's ticks are steal, rewritten (atomically) 10 times a second for at
     // most 60 s.
-    let stop = ManagedAtomicFlag()
-    let writer = Thread {
+    let events = try experiment.runWhile(in: work) { stop in
       var ticks: UInt64 = 1000
       for _ in 0..<600 where !stop.isSet {
         ticks += 10
@@ -395,17 +392,7 @@ extension RunEngineTests {
           to: URL(fileURLWithPath: host.root + "/proc/stat"), options: .atomic)
         Thread.sleep(forTimeInterval: 0.1)
       }
-    }
-    writer.start()
-    defer { stop.set() }
-    let result = try CLI.run(
-      ["run", file, "--results", work.appendingPathComponent("results").path], timeout: 120)
-    stop.set()
-    let run = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    let cell = try #require(
-      try FileManager.default.contentsOfDirectory(atPath: run + "/cells").first, "\(result.stderr)")
-    let events = try RunStore.readLines(
-      EventRecord.self, url: URL(fileURLWithPath: "\(run)/cells/\(cell)/events.jsonl"))
+    }.events
     for event in events
     where [.governor, .modeApply, .modeRestore, .evacuated].contains(event.kind) {
       print(
@@ -448,12 +435,4 @@ extension RunEngineTests {
       #expect(decision <= apply && apply - decision < 5_000_000_000, "\(decided) \(applied)")
     }
   }
-}
-
-/// A flag another thread can set (for a background writer's bounded loop).
-final class ManagedAtomicFlag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = false
-  var isSet: Bool { lock.withLock { value } }
-  func set() { lock.withLock { value = true } }
 }

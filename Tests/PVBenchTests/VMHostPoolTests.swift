@@ -207,15 +207,9 @@ import Testing
   /// Real cgroups on this host (the cpu controller, never cpusets) around a `sleep` child.
   @Test(.enabled(if: CgroupCPUController.detect() != nil && getuid() == 0))
   func poolWeighsCapsPinsAndRemovesItsCgroups() throws {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: "/bin/sleep")
-    child.arguments = ["30"]
-    try child.run()
-    defer {
-      kill(child.processIdentifier, SIGKILL)
-      child.waitUntilExit()
-    }
-    let pid = child.processIdentifier
+    let child = try SleepingChild()
+    defer { child.stop() }
+    let pid = child.pid
     let controller = try #require(CgroupCPUController.detect())
     let cpu = HostPool.onlineCPUs().first ?? 0
     let pool = HostPool(cpus: [cpu], controller: controller)
@@ -337,15 +331,9 @@ import Testing
   /// window change, another model and back, then `close()` leaves nothing behind.
   @Test(.enabled(if: getuid() == 0 && CgroupCPUController.detect().map(\.isV1) == true))
   func dispatchReconfiguresAndClosesRealCgroups() throws {
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: "/bin/sleep")
-    child.arguments = ["30"]
-    try child.run()
-    defer {
-      kill(child.processIdentifier, SIGKILL)
-      child.waitUntilExit()
-    }
-    let pid = child.processIdentifier
+    let child = try SleepingChild()
+    defer { child.stop() }
+    let pid = child.pid
     let controller = try #require(CgroupCPUController.detect())
     let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: controller)
     try pool.add(guest: "d1", pid: pid, entitledCPUs: 0.5, uncappedWeight: 0)

@@ -86,11 +86,9 @@ import Testing
   /// What `CellWriter` appends is what `CellFiles` reads: the header first, every row in
   /// order; `aggregatesOnly` keeps each host's `all` rows.
   @Test func whatTheWriterWritesTheReaderReads() throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("pvbench-csvrows-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let writer = try CellWriter(directory: directory)
+    let folder = try CellWriterFolder("csvrows")
+    defer { folder.remove() }
+    let (directory, writer) = (folder.directory, folder.writer)
     writer.append([Self.sample, Self.aggregate])
     writer.append([Self.thread])
     writer.append([HostSideRow]())

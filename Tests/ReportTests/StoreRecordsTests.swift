@@ -112,11 +112,9 @@ import Workloads
   }
 
   @Test func aRecordWithoutAJSONFormIsAnErrorNotASilentGap() throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("pvbench-cellwriter-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let writer = try CellWriter(directory: directory)
+    let folder = try CellWriterFolder("cellwriter")
+    defer { folder.remove() }
+    let (directory, writer) = (folder.directory, folder.writer)
     var record = try JSONDecoder().decode(IntervalRecord.self, from: Data(Self.lines[0].utf8))
     try writer.append(record)
     record.index = 2

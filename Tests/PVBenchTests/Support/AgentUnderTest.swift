@@ -85,4 +85,22 @@ struct AgentUnderTest: Sendable, Hashable, CustomTestStringConvertible {
     let child = try spawn(root: tree.root, environment: environment)
     return try await AgentClient.connected(to: child, host: host, timeout: .seconds(60))
   }
+
+  /// Makes a fake tree, takes its snapshot and connects the agent to it: the set-up of the
+  /// tests that change a tree and compare it with how it was. Nil when the agent is not
+  /// built (`isAvailable()` has recorded why); the caller removes the tree.
+  /// - Throws: what `FakeHostTree.init` and `connect` throw (the tree is removed then).
+  func connectToFreshTree(
+    _ makeTree: @autoclosure () throws -> FakeHostTree = try FakeHostTree(), host: String = "local"
+  ) async throws -> (tree: FakeHostTree, before: [String: String], client: AgentClient)? {
+    guard isAvailable() else { return nil }
+    let tree = try makeTree()
+    let before = tree.snapshot()
+    do {
+      return (tree, before, try await connect(tree, host: host))
+    } catch {
+      tree.remove()
+      throw error
+    }
+  }
 }

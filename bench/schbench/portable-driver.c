@@ -41,6 +41,13 @@ void pva_emit(const char *json_object) {
 
 const char *pva_root(void) { return "/"; }
 
+/* The standalone driver prints schbench's table, which has no scheduler counters. */
+char *pva_thread_sched_json(const uint64_t *tids, int count) {
+  (void)tids;
+  (void)count;
+  return strdup("{}");
+}
+
 /* ---- reading the result back ---- */
 
 /* The `[[value,count],…]` after `"key":` in `line`, into `hdr`. */

@@ -153,5 +153,10 @@ import Vocabulary
     #expect(script.contains("set arrow 1 from 0, graph 0 to 0, graph 1 nohead dt 2"))
     #expect(script.contains("axes x1y2"))
     #expect(script.contains("set ylabel 'p99 wakeup latency per interval (usec, log scale)'"))
+    // Every series that reads timeline.dat names its block: the file may hold preferred-set
+    // blocks after the intervals, which an unindexed series would draw as latency.
+    let reads = script.components(separatedBy: "using 1:").count - 1
+    let indexed = script.components(separatedBy: " index ").count - 1
+    #expect(reads >= 1 && indexed == reads, "\(reads) series read the data, \(indexed) indexed")
   }
 }

@@ -315,13 +315,15 @@ public enum PlotSet {
     }
     let hasSteal = intervals.contains { $0.stealPercent != nil }
     let label = analysis.manifest.modes.first { $0.id == cell.summary?.modeID }?.label ?? "?"
+    // `index 0`: the intervals are the file's first block; without it gnuplot also draws
+    // the preferred-set blocks below as latency and steal.
     var series = [
-      "\(quote("timeline.dat")) using 1:2 with linespoints dt 1 pt 7 ps 0.5 lw 2 lc rgb '#000000' "
-        + "title 'p99 wakeup latency (usec)' axes x1y1"
+      "\(quote("timeline.dat")) index 0 using 1:2 with linespoints dt 1 pt 7 ps 0.5 lw 2 "
+        + "lc rgb '#000000' title 'p99 wakeup latency (usec)' axes x1y1"
     ]
     if hasSteal {
       series.append(
-        "'' using 1:3 with lines dt 2 lw 2 lc rgb '#404040' title 'steal (%)' axes x1y2")
+        "'' index 0 using 1:3 with lines dt 2 lw 2 lc rgb '#404040' title 'steal (%)' axes x1y2")
     }
     series += preferredSeries
     series.append("NaN with boxes fs solid 0.15 lc rgb '#808080' title 'busy phase'")

@@ -70,12 +70,10 @@ import Testing
     let root = try VMTestSupport.temporaryFolder("cg2")
     defer { VMTestSupport.remove(root) }
     let folder = root + "/pvbench-\(getpid())-g"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    for file in ["cpu.weight", "cpu.max", "cgroup.procs"] {
-      FileManager.default.createFile(atPath: folder + "/" + file, contents: nil)
+    try makeCgroup(folder, files: ["cpu.weight", "cpu.max", "cgroup.procs"])
+    for file in ["cgroup.subtree_control", "cgroup.procs"] {
+      try #require(FileManager.default.createFile(atPath: root + "/" + file, contents: nil))
     }
-    FileManager.default.createFile(atPath: root + "/cgroup.subtree_control", contents: nil)
-    FileManager.default.createFile(atPath: root + "/cgroup.procs", contents: nil)
     let pool = HostPool(cpus: HostPool.onlineCPUs(), controller: .v2(root: root))
     let member = try pool.add(guest: "g", pid: getpid(), entitledCPUs: 1.5, capped: true)
     #expect(member.weight == 150)
@@ -90,7 +88,7 @@ import Testing
   private func makeCgroup(_ folder: String, files: [String]) throws {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     for file in files {
-      FileManager.default.createFile(atPath: folder + "/" + file, contents: nil)
+      try #require(FileManager.default.createFile(atPath: folder + "/" + file, contents: nil))
     }
   }
 

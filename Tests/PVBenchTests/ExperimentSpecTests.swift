@@ -513,5 +513,14 @@ private let valid = """
       ReportRenderer.poolLines(pool, sweepKeys: ["pool.window", "noise.stress.busy"]).first
         == "pool model: dispatch (vCPU threads get entitled x window of CPU time per window, "
         + "as PowerVM's dispatcher); window 5ms; 4 host CPUs; swept per point: pool.window")
+    // A guest's uncapped weight changes every guest's share of the unclaimed capacity, so
+    // the quotas printed are the file's and say so.
+    let byWeight = ReportRenderer.poolLines(
+      pool, sweepKeys: ["hosts.vm1.uncapped_weight", "hosts.vm1.qemu.vcpus"])
+    #expect(byWeight.first?.hasSuffix("; swept per point: hosts.vm1.uncapped_weight") == true)
+    #expect(
+      byWeight.last
+        == "pool guest vm2: entitled 0.5, capped, vCPU quota 2.5ms per 5ms (the file's; each "
+        + "point has its own)")
   }
 }

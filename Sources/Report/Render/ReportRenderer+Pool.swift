@@ -5,15 +5,21 @@ import Vocabulary
 extension ReportRenderer {
   /// The header lines that say how the host pool dispatched the guests: the model with its
   /// window and host CPUs, then one line per guest with what a reader needs to repeat it.
-  /// - Parameter sweepKeys: the run's swept keys; a swept pool key is named, since the
-  ///   record holds the file's value and each point has its own.
+  /// - Parameter sweepKeys: the run's swept keys; a swept key that changes the pool (a
+  ///   `pool.` key, or a guest's entitlement, cap or uncapped weight) is named, and the
+  ///   quotas are marked as the file's, since the record holds the file's values and each
+  ///   point has its own.
   package static func poolLines(_ pool: PoolRecord, sweepKeys: [String] = []) -> [String] {
     var line = "pool model: " + (PoolModel(rawValue: pool.model)?.summary ?? pool.model)
     if let window = pool.windowMicroseconds {
       line += "; window \(Self.duration(microseconds: window))"
     }
     line += "; \(pool.hostCPUs) host CPU\(pool.hostCPUs == 1 ? "" : "s")"
-    let swept = sweepKeys.filter { $0.hasPrefix("pool.") }
+    let guestKeys = [".entitled", ".uncapped_weight", ".qemu.capped"]
+    let swept = sweepKeys.filter { key in
+      key.hasPrefix("pool.")
+        || (key.hasPrefix("hosts.") && guestKeys.contains { key.hasSuffix($0) })
+    }
     if !swept.isEmpty {
       line += "; swept per point: " + swept.joined(separator: ", ")
     }
@@ -28,6 +34,7 @@ extension ReportRenderer {
         text +=
           ", vCPU quota \(Self.duration(microseconds: quota)) per "
           + "\(Self.duration(microseconds: window))"
+          + (swept.isEmpty ? "" : " (the file's; each point has its own)")
       }
       lines.append(text)
     }

@@ -171,26 +171,19 @@ package final class HostPool: Sendable {
     update(member)
   }
 
-  /// The CPUs' worth of time per window each guest's vCPUs may use under `dispatch`: its
-  /// entitlement, plus, when it is not capped, the share of the pool capacity no
-  /// entitlement claims (`cpus` minus every entitlement) that its uncapped weight gives it
-  /// among the uncapped guests. A weight of 0 gets no share, as on PowerVM.
+  /// The CPUs' worth of time per window each guest's vCPUs may use under `dispatch`
+  /// (`PoolClaim.dispatchCPUs`).
   /// - Parameters:
   ///   - members: the pool's guests.
   ///   - poolCPUs: the host CPUs of the pool.
   /// - Returns: CPUs per guest name.
   package static func dispatchCPUs(members: [Member], poolCPUs: Int) -> [String: Double] {
-    let unclaimed = max(0, Double(poolCPUs) - members.map(\.entitledCPUs).reduce(0, +))
-    let weights = members.filter { !$0.capped }.map(\.uncappedWeight).reduce(0, +)
-    var result: [String: Double] = [:]
-    for member in members {
-      var cpus = member.entitledCPUs
-      if !member.capped, weights > 0 {
-        cpus += unclaimed * Double(member.uncappedWeight) / Double(weights)
-      }
-      result[member.guest] = cpus
-    }
-    return result
+    PoolClaim.dispatchCPUs(
+      members.map {
+        PoolClaim(
+          guest: $0.guest, entitled: $0.entitledCPUs, capped: $0.capped,
+          uncappedWeight: $0.uncappedWeight)
+      }, poolCPUs: poolCPUs)
   }
 
   /// Applies `settings` to every guest, undoing the model applied before (threads moved back

@@ -73,11 +73,11 @@ import Testing
   @Test func quickstartPlanShowsThePoolModel() throws {
     let result = try CLI.run(["plan", "experiments/quickstart.yaml"])
     #expect(result.status == 0, "\(result.stderr)")
-    #expect(
-      result.stdout.contains(
-        "  vm1 (measure)  pool dispatch: its 2 vCPU threads share 1 x 10ms of CPU time per "
-          + "10ms window (CFS quota; uncapped weight 128 adds its share of pool capacity no "
-          + "entitlement claims); QEMU's other threads outside the quota; for the whole run\n"))
+    // The quota itself depends on this machine's CPUs (unclaimed capacity), so not checked.
+    let line = result.stdout.split(separator: "\n").first { $0.contains("vm1 (measure)  pool") }
+    #expect(line?.hasPrefix("  vm1 (measure)  pool dispatch: its 2 vCPU threads share ") == true)
+    #expect(line?.contains("10ms window (CFS quota: entitled 1") == true)
+    #expect(line?.hasSuffix("QEMU's other threads outside the quota; for the whole run") == true)
   }
 
   @Test func anUnknownPoolModelExitsTwoWithItsPosition() throws {

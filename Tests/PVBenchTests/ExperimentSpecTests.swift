@@ -17,7 +17,9 @@ private func load(_ text: String, name: String = "exp.yaml") throws(SpecError) -
   try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: dir) }
   let path = dir.appendingPathComponent(name).path
-  FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+  precondition(
+    FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
+    "cannot write \(path)")
   do {
     return try ExperimentLoader.load(path: path) {
       $0 == "/" ? CPUSet(0...1) : HostPaths(root: $0).presentCPUs()
@@ -228,15 +230,34 @@ private let valid = """
   }
 
   @Test func planNamesWhatThePoolDoesToEachGuest() throws {
-    let dispatch = ExperimentPlan.poolKnobs(of: try load(valid).experiment)
+    let dispatch = ExperimentPlan.poolKnobs(of: try load(valid).experiment, onlineCPUs: 2)
     #expect(
       dispatch.map { "\($0.host) (\($0.role)) \($0.mode): \($0.change); \($0.when)" } == [
         "vm1 (measure) pool dispatch: its 2 vCPU threads share 1 x 10ms of CPU time per 10ms "
-          + "window (CFS quota; uncapped weight 128 adds its share of pool capacity no "
-          + "entitlement claims); QEMU's other threads outside the quota; for the whole run",
+          + "window (CFS quota: entitled 1; uncapped weight 128, but no pool capacity is "
+          + "unclaimed); QEMU's other threads outside the quota; for the whole run",
         "vm2 (noise) pool dispatch: its 2 vCPU threads share 1 x 10ms of CPU time per 10ms "
-          + "window (CFS quota; uncapped weight 128 adds its share of pool capacity no "
-          + "entitlement claims); QEMU's other threads outside the quota; for the whole run",
+          + "window (CFS quota: entitled 1; uncapped weight 128, but no pool capacity is "
+          + "unclaimed); QEMU's other threads outside the quota; for the whole run",
+      ])
+    // On 4 CPUs, 2 are unclaimed: vm1 (weight 128) and vm2 (weight 64) split them 2 : 1;
+    // swept, the weight makes the printed quotas the file's.
+    let uncapped = try load(
+      valid.replacingOccurrences(
+        of: "vm2: { qemu: { vcpus: 2 }, entitled: 1 }",
+        with: "vm2: { qemu: { vcpus: 2 }, entitled: 1, uncapped_weight: 64 }")
+        + "\nsweep: { hosts.vm2.uncapped_weight: [0, 64] }\n"
+    ).experiment
+    #expect(
+      ExperimentPlan.poolKnobs(of: uncapped, onlineCPUs: 4).map(\.change) == [
+        "its 2 vCPU threads share 2.33 x 10ms of CPU time per 10ms window (CFS quota: "
+          + "entitled 1 plus 1.33 of the 2 CPUs no entitlement claims, by uncapped weight 128; "
+          + "the file's values: hosts.vm2.uncapped_weight changes it per point); QEMU's other "
+          + "threads outside the quota",
+        "its 2 vCPU threads share 1.67 x 10ms of CPU time per 10ms window (CFS quota: "
+          + "entitled 1 plus 0.667 of the 2 CPUs no entitlement claims, by uncapped weight 64; "
+          + "the file's values: hosts.vm2.uncapped_weight changes it per point); QEMU's other "
+          + "threads outside the quota",
       ])
     let entitled = ExperimentPlan.poolKnobs(
       of: try load(valid + "\npool: { model: entitled }\n").experiment)

@@ -381,7 +381,9 @@ import Vocabulary
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("exp.yaml").path
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    precondition(
+      FileManager.default.createFile(atPath: path, contents: Data(text.utf8)),
+      "cannot write \(path)")
     do {
       return (try ExperimentLoader.load(path: path) { _ in CPUSet(0...3) }.experiment.modes, [])
     } catch {

@@ -33,6 +33,31 @@ package struct Experiment: Sendable, Codable, Equatable {
   /// The dispatch window of the pool: `pool.window`, 10 ms when not given.
   package var poolWindow: DurationValue { pool?.window ?? PoolSpec.defaultWindow }
 
+  /// The pool claims of the qemu guests that take part (`roleHosts`), in file order: the
+  /// entitlement (every vCPU when not given), the cap and the uncapped weight.
+  package var poolClaims: [PoolClaim] {
+    let names = roleHosts.map(\.name)
+    return hosts.compactMap { host in
+      guard names.contains(host.name), case .qemu(let qemu) = host.transport else { return nil }
+      return PoolClaim(
+        guest: host.name, entitled: host.entitlement ?? Double(qemu.vcpus), capped: qemu.capped,
+        uncappedWeight: host.effectiveUncappedWeight)
+    }
+  }
+
+  /// How many host CPUs the pool shares: `pool.host_cpus` when it lists them, else
+  /// `onlineCPUs` (the host's online CPUs, for `all`).
+  package func poolCPUCount(onlineCPUs: Int) -> Int {
+    if case .list(let cpus) = pool?.hostCPUs ?? .all { return cpus.count }
+    return onlineCPUs
+  }
+
+  /// The swept keys that change a guest's pool claim (its entitlement, cap or uncapped
+  /// weight), and with it every guest's dispatch quota.
+  package var sweptPoolClaimKeys: [String] {
+    sweep.map(\.keyPath).filter(PoolClaim.isClaimKey)
+  }
+
   /// What each qemu guest boots with (shape, kernel, command line, pool weight), by host
   /// name: two sweep points with different keys need the guests rebooted between them.
   package var guestBootKey: String {

@@ -1,3 +1,4 @@
+import Foundation
 import LinuxHost
 import Vocabulary
 import Workloads
@@ -269,8 +270,19 @@ package struct ExperimentPlan: Sendable {
   }
 
   /// What the host pool does to each qemu guest taking part, under the experiment's model.
-  package static func poolKnobs(of experiment: Experiment) -> [Knob] {
+  /// - Parameters:
+  ///   - experiment: the experiment.
+  ///   - onlineCPUs: the host CPUs a pool of `host_cpus: all` shares (this machine's).
+  package static func poolKnobs(
+    of experiment: Experiment,
+    onlineCPUs: Int = ProcessInfo.processInfo.activeProcessorCount
+  ) -> [Knob] {
     var knobs: [Knob] = []
+    let poolCPUs = experiment.poolCPUCount(onlineCPUs: onlineCPUs)
+    let claims = experiment.poolClaims
+    let shares = PoolClaim.dispatchCPUs(claims, poolCPUs: poolCPUs)
+    let unclaimed = max(0, Double(poolCPUs) - claims.map(\.entitled).reduce(0, +))
+    let swept = experiment.sweptPoolClaimKeys
     for (name, role) in experiment.roleHosts {
       guard let host = experiment.host(named: name), case .qemu(let qemu) = host.transport
       else { continue }
@@ -283,16 +295,28 @@ package struct ExperimentPlan: Sendable {
       let change: String
       switch experiment.poolModel {
       case .dispatch:
-        let entitlement = host.entitlement ?? Double(entitledCores)
-        let shown =
-          entitlement == entitlement.rounded() ? "\(Int(entitlement))" : "\(entitlement)"
+        let claim = claims.first { $0.guest == name }
+        let entitled = Self.cpus(claim?.entitled ?? 0)
+        let share = (shares[name] ?? 0) - (claim?.entitled ?? 0)
+        let why: String
+        if qemu.capped {
+          why = "entitled \(entitled), capped"
+        } else if unclaimed == 0 {
+          why =
+            "entitled \(entitled); uncapped weight \(host.effectiveUncappedWeight), but no "
+            + "pool capacity is unclaimed"
+        } else {
+          why =
+            "entitled \(entitled) plus \(Self.cpus(share)) of the \(Self.cpus(unclaimed)) "
+            + "CPU\(unclaimed == 1 ? "" : "s") no entitlement claims, by uncapped weight "
+            + "\(host.effectiveUncappedWeight)"
+        }
         change =
-          "its \(qemu.vcpus) vCPU threads share \(shown) x \(experiment.poolWindow) of "
-          + "CPU time per \(experiment.poolWindow) window (CFS quota"
-          + (qemu.capped
-            ? ", capped)"
-            : "; uncapped weight \(host.effectiveUncappedWeight) adds its share of pool "
-              + "capacity no entitlement claims)")
+          "its \(qemu.vcpus) vCPU threads share \(Self.cpus(shares[name] ?? 0)) x "
+          + "\(experiment.poolWindow) of CPU time per \(experiment.poolWindow) window (CFS "
+          + "quota: \(why)"
+          + (swept.isEmpty
+            ? ")" : "; the file's values: \(swept.joined(separator: ", ")) changes it per point)")
           + "; QEMU's other threads outside the quota"
       case .fair:
         change = "\(weight), shared equally by its \(qemu.vcpus) vCPUs"
@@ -311,6 +335,11 @@ package struct ExperimentPlan: Sendable {
           change: change, when: "for the whole run"))
     }
     return knobs
+  }
+
+  /// 1 → `1`, 0.5 → `0.5`, 2/3 → `0.667`.
+  private static func cpus(_ value: Double) -> String {
+    value == value.rounded() ? "\(Int(value))" : String(format: "%.3g", value)
   }
 
   /// The CPUs a selection names on a host, where the experiment file alone tells.

@@ -15,11 +15,7 @@ extension ReportRenderer {
       line += "; window \(Self.duration(microseconds: window))"
     }
     line += "; \(pool.hostCPUs) host CPU\(pool.hostCPUs == 1 ? "" : "s")"
-    let guestKeys = [".entitled", ".uncapped_weight", ".qemu.capped"]
-    let swept = sweepKeys.filter { key in
-      key.hasPrefix("pool.")
-        || (key.hasPrefix("hosts.") && guestKeys.contains { key.hasSuffix($0) })
-    }
+    let swept = sweepKeys.filter { $0.hasPrefix("pool.") || PoolClaim.isClaimKey($0) }
     if !swept.isEmpty {
       line += "; swept per point: " + swept.joined(separator: ", ")
     }

@@ -56,6 +56,12 @@ package struct HostPaths: Sendable, Hashable {
     return CPUSet(0..<ProcessInfo.processInfo.processorCount)
   }
 
+  /// The CPUs online (`/sys/devices/system/cpu/online`; never written); cpu0 alone when the
+  /// file cannot be read.
+  package func onlineCPUs() -> CPUSet {
+    read(Self.cpuDirectory + "/online").flatMap { CPUSet(parsing: $0) } ?? CPUSet([0])
+  }
+
   /// Reads a whole file under the root, or nil when it does not exist or cannot be read.
   package func read(_ absolute: String) -> String? {
     guard let data = FileManager.default.contents(atPath: resolve(absolute)) else { return nil }

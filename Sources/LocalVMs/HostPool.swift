@@ -486,13 +486,9 @@ package final class HostPool: Sendable {
     }
   }
 
-  /// The host's online CPUs (read from `/sys/devices/system/cpu/online`; never written);
-  /// cpu0 alone when the file cannot be read.
-  package static func onlineCPUs(sysRoot: String = "/sys") -> [Int32] {
-    let text =
-      (try? String(contentsOfFile: sysRoot + "/devices/system/cpu/online", encoding: .utf8))
-    let cpus = text.flatMap { CPUSet.cpus(parsing: $0) } ?? [0]
-    return cpus.map(Int32.init)
+  /// The host's online CPUs (`HostPaths.onlineCPUs`), as `sched_setaffinity` takes them.
+  package static func onlineCPUs(paths: HostPaths = HostPaths()) -> [Int32] {
+    paths.onlineCPUs().cpus.map(Int32.init)
   }
 
 }

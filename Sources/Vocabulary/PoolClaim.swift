@@ -1,3 +1,5 @@
+import Foundation
+
 /// A guest's claim on a shared pool of host CPUs, as PowerVM's shared-processor pool sees a
 /// partition: its entitlement, whether it is capped, and its uncapped weight.
 package struct PoolClaim: Sendable, Equatable {
@@ -24,6 +26,16 @@ package struct PoolClaim: Sendable, Equatable {
       && [".entitled", ".uncapped_weight", ".qemu.capped"].contains { key.hasSuffix($0) }
   }
 
+  /// The pool capacity no entitlement claims: `poolCPUs` minus every entitlement, at least 0.
+  package static func unclaimedCPUs(_ claims: [PoolClaim], poolCPUs: Int) -> Double {
+    max(0, Double(poolCPUs) - claims.map(\.entitled).reduce(0, +))
+  }
+
+  /// A CPU count or share as plans and report headers print it: 1 → `1`, 0.5 → `0.5`, 2/3 → `0.667`.
+  package static func figure(_ value: Double) -> String {
+    value == value.rounded() ? "\(Int(value))" : String(format: "%.3g", value)
+  }
+
   /// The CPUs' worth of time per window each guest's vCPUs may use under `dispatch`: its
   /// entitlement, plus, when it is not capped, the share of the pool capacity no
   /// entitlement claims (`poolCPUs` minus every entitlement) that its uncapped weight gives
@@ -33,7 +45,7 @@ package struct PoolClaim: Sendable, Equatable {
   ///   - poolCPUs: the host CPUs of the pool.
   /// - Returns: CPUs per guest name.
   package static func dispatchCPUs(_ claims: [PoolClaim], poolCPUs: Int) -> [String: Double] {
-    let unclaimed = max(0, Double(poolCPUs) - claims.map(\.entitled).reduce(0, +))
+    let unclaimed = unclaimedCPUs(claims, poolCPUs: poolCPUs)
     let weights = claims.filter { !$0.capped }.map(\.uncappedWeight).reduce(0, +)
     var result: [String: Double] = [:]
     for claim in claims {

@@ -57,11 +57,11 @@ import Testing
     ).path
     defer { try? FileManager.default.removeItem(atPath: root) }
     try FileManager.default.createDirectory(
-      atPath: root + "/devices/system/cpu", withIntermediateDirectories: true)
+      atPath: root + "/sys/devices/system/cpu", withIntermediateDirectories: true)
     try "0-3,8\n".write(
-      toFile: root + "/devices/system/cpu/online", atomically: true, encoding: .utf8)
-    #expect(HostPool.onlineCPUs(sysRoot: root) == [0, 1, 2, 3, 8])
-    #expect(HostPool.onlineCPUs(sysRoot: root + "/missing") == [0])
+      toFile: root + "/sys/devices/system/cpu/online", atomically: true, encoding: .utf8)
+    #expect(HostPool.onlineCPUs(paths: HostPaths(root: root)) == [0, 1, 2, 3, 8])
+    #expect(HostPool.onlineCPUs(paths: HostPaths(root: root + "/missing")) == [0])
   }
 
   /// The v2 path against a fake hierarchy (this host's v2 has no cpu controller): the files a

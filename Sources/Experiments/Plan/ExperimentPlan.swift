@@ -1,4 +1,3 @@
-import Foundation
 import LinuxHost
 import Vocabulary
 import Workloads
@@ -272,16 +271,16 @@ package struct ExperimentPlan: Sendable {
   /// What the host pool does to each qemu guest taking part, under the experiment's model.
   /// - Parameters:
   ///   - experiment: the experiment.
-  ///   - onlineCPUs: the host CPUs a pool of `host_cpus: all` shares (this machine's).
+  ///   - onlineCPUs: the host CPUs a pool of `host_cpus: all` shares (this machine's online
+  ///     CPUs, which a run's pool takes too).
   package static func poolKnobs(
-    of experiment: Experiment,
-    onlineCPUs: Int = ProcessInfo.processInfo.activeProcessorCount
+    of experiment: Experiment, onlineCPUs: Int = HostPaths().onlineCPUs().count
   ) -> [Knob] {
     var knobs: [Knob] = []
     let poolCPUs = experiment.poolCPUCount(onlineCPUs: onlineCPUs)
     let claims = experiment.poolClaims
     let shares = PoolClaim.dispatchCPUs(claims, poolCPUs: poolCPUs)
-    let unclaimed = max(0, Double(poolCPUs) - claims.map(\.entitled).reduce(0, +))
+    let unclaimed = PoolClaim.unclaimedCPUs(claims, poolCPUs: poolCPUs)
     let swept = experiment.sweptPoolClaimKeys
     for (name, role) in experiment.roleHosts {
       guard let host = experiment.host(named: name), case .qemu(let qemu) = host.transport
@@ -296,7 +295,7 @@ package struct ExperimentPlan: Sendable {
       switch experiment.poolModel {
       case .dispatch:
         let claim = claims.first { $0.guest == name }
-        let entitled = Self.cpus(claim?.entitled ?? 0)
+        let entitled = PoolClaim.figure(claim?.entitled ?? 0)
         let share = (shares[name] ?? 0) - (claim?.entitled ?? 0)
         let why: String
         if qemu.capped {
@@ -307,12 +306,12 @@ package struct ExperimentPlan: Sendable {
             + "pool capacity is unclaimed"
         } else {
           why =
-            "entitled \(entitled) plus \(Self.cpus(share)) of the \(Self.cpus(unclaimed)) "
+            "entitled \(entitled) plus \(PoolClaim.figure(share)) of the \(PoolClaim.figure(unclaimed)) "
             + "CPU\(unclaimed == 1 ? "" : "s") no entitlement claims, by uncapped weight "
             + "\(host.effectiveUncappedWeight)"
         }
         change =
-          "its \(qemu.vcpus) vCPU threads share \(Self.cpus(shares[name] ?? 0)) x "
+          "its \(qemu.vcpus) vCPU threads share \(PoolClaim.figure(shares[name] ?? 0)) x "
           + "\(experiment.poolWindow) of CPU time per \(experiment.poolWindow) window (CFS "
           + "quota: \(why)"
           + (swept.isEmpty
@@ -335,11 +334,6 @@ package struct ExperimentPlan: Sendable {
           change: change, when: "for the whole run"))
     }
     return knobs
-  }
-
-  /// 1 → `1`, 0.5 → `0.5`, 2/3 → `0.667`.
-  private static func cpus(_ value: Double) -> String {
-    value == value.rounded() ? "\(Int(value))" : String(format: "%.3g", value)
   }
 
   /// The CPUs a selection names on a host, where the experiment file alone tells.

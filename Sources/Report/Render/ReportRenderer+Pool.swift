@@ -21,7 +21,7 @@ extension ReportRenderer {
     }
     var lines = [line]
     for guest in pool.guests {
-      var text = "pool guest \(guest.name): entitled \(Self.number(guest.entitled))"
+      var text = "pool guest \(guest.name): entitled \(PoolClaim.figure(guest.entitled))"
       text +=
         guest.capped
         ? ", capped" : ", uncapped weight \(guest.uncappedWeight.map(String.init) ?? "-")"
@@ -41,12 +41,7 @@ extension ReportRenderer {
   private static func duration(microseconds: Int) -> String {
     if microseconds % 1_000_000 == 0 { return "\(microseconds / 1_000_000)s" }
     if microseconds % 1000 == 0 { return "\(microseconds / 1000)ms" }
-    if microseconds >= 1000 { return number(Double(microseconds) / 1000) + "ms" }
+    if microseconds >= 1000 { return PoolClaim.figure(Double(microseconds) / 1000) + "ms" }
     return "\(microseconds)us"
-  }
-
-  /// 1 → `1`, 0.66 → `0.66`.
-  private static func number(_ value: Double) -> String {
-    value == value.rounded() ? "\(Int(value))" : String(format: "%.3g", value)
   }
 }
